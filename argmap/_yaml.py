@@ -1,0 +1,166 @@
+"""YAML text → plain Python values that remember the line each key and item was written on.
+
+Only YAML's safe core is accepted: no tags that construct objects, no duplicate keys, and a
+bound on the size an alias can expand to (a "billion laughs" document is refused, not
+expanded).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import ArgmapError, Location, Problem
+
+try:  # libyaml's composer is several times faster where the wheel ships it
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+MAX_NODES = 2_000_000
+MAX_DEPTH = 64
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+class LocDict(dict):
+    """A mapping read from YAML, with the location of itself and of each key."""
+
+    location: Location
+    key_locations: dict[str, Location]
+
+    def where(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+
+class LocList(list):
+    """A sequence read from YAML, with the location of itself and of each item."""
+
+    location: Location
+    item_locations: list[Location]
+
+    def where(self, index: int) -> Location:
+        return self.item_locations[index] if index < len(self.item_locations) else self.location
+
+
+def where(value: Any, fallback: Location) -> Location:
+    """The location of a mapping or sequence, or ``fallback`` for a scalar."""
+    return getattr(value, "location", fallback)
+
+
+def read_yaml(text: str, file: str) -> Any:
+    """Parse one YAML document; raise ArgmapError naming the line of any syntax problem."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        raise ArgmapError.at(
+            Location(file, line),
+            f"YAML syntax error: {what}; check indentation, colons and quotes on this line "
+            "or the one before",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ArgmapError.at(Location(file), f"YAML error: {exc}") from None
+    if node is None:
+        return None
+    return _Converter(file).convert(node, 0)
+
+
+class _Converter:
+    def __init__(self, file: str):
+        self.file = file
+        self.nodes = 0
+        self.problems: list[Problem] = []
+        self._scalars = _Loader("")
+
+    def loc(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1)
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ArgmapError.at(
+                self.loc(node),
+                f"document expands to more than {MAX_NODES:,} values (aliases?); "
+                "write the data out without '*alias' repetition",
+            )
+        if depth > MAX_DEPTH:
+            raise ArgmapError.at(
+                self.loc(node), f"nesting deeper than {MAX_DEPTH} levels; flatten the structure"
+            )
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            raise self._unsupported(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, depth)
+        if isinstance(node, yaml.SequenceNode):
+            result = LocList(self.convert(item, depth + 1) for item in node.value)
+            result.location = self.loc(node)
+            result.item_locations = [self.loc(item) for item in node.value]
+            return result
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> LocDict:
+        result = LocDict()
+        result.location = self.loc(node)
+        result.key_locations = {}
+        problems: list[Problem] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ArgmapError.at(
+                    self.loc(key_node), "merge keys ('<<:') are not supported; write the keys out"
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ArgmapError.at(self.loc(key_node), "a key must be plain text, not a list or mapping")
+            key = scalar_text(self._scalar(key_node))
+            if key in result:
+                problems.append(
+                    Problem(
+                        self.loc(key_node),
+                        f"duplicate key '{key}' (first written on line "
+                        f"{result.key_locations[key].line}); keep one",
+                    )
+                )
+                continue
+            result.key_locations[key] = self.loc(key_node)
+            result[key] = self.convert(value_node, depth + 1)
+        if problems:
+            raise ArgmapError(problems)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str":
+            return node.value
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # dates stay as written; argmap parses its own date forms
+        if tag in (
+            "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+        ):
+            return self._scalars.construct_object(node)
+        raise self._unsupported(node)
+
+    def _unsupported(self, node: yaml.Node) -> ArgmapError:
+        return ArgmapError.at(
+            self.loc(node),
+            f"unsupported YAML tag '{node.tag}'; write plain values (text, numbers, lists, mappings)",
+        )
+
+
+def scalar_text(value: Any) -> str:
+    """A scalar as the text a user meant: YAML booleans become 'true'/'false'."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)

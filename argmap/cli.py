@@ -1,0 +1,167 @@
+"""Command-line arguments → the pipeline's stages → text on stdout and an exit code (DESIGN §7).
+
+Exit codes: 0 success; 2 bad input or usage, one message per problem; 1 only for a bug.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .errors import ArgmapError
+
+FORMATS = ("table", "json", "csv")
+
+
+class _Group(click.Group):
+    """Turns ArgmapError into `file:line: message` lines on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ArgmapError as exc:
+            for problem in exc.problems:
+                click.echo(f"{problem}", err=True)
+            count = len(exc.problems)
+            click.echo(f"argmap: {count} problem{'s' if count != 1 else ''} found", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="argmap")
+def main() -> None:
+    """argmap: argument maps you can test with Bayesian networks."""
+
+
+def _load(model: str, evidence: Sequence[str] | None = None):
+    from .validate import load
+
+    return load(model, evidence=list(evidence) if evidence else None)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--evidence", "-e", multiple=True, metavar="PATH",
+              help="Evidence files or folders to use instead of the model's own (repeatable).")
+def check(model: str, evidence: Sequence[str]) -> None:
+    """Load and validate MODEL and its evidence; list every problem as file:line: message."""
+    from .infer import update
+
+    loaded = _load(model, evidence)
+    update(loaded)  # evidence that cannot all hold is a problem too
+    items = loaded.evidence
+    files = len({i.location.file for i in items})
+    waiting = sum(i.expected for i in items)
+    click.echo(
+        f"{loaded.path}: ok — {len(loaded.claims)} claims, {len(items)} evidence items "
+        f"in {files} file{'s' if files != 1 else ''}"
+        + (f" ({waiting} expected, not yet observed)" if waiting else "")
+    )
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--evidence", "-e", multiple=True, metavar="PATH",
+              help="Evidence files or folders to use instead of the model's own (repeatable).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str) -> None:
+    """Prior and posterior of every claim of MODEL given its evidence."""
+    from .infer import update as run_update
+
+    beliefs = run_update(_load(model, evidence), as_of=as_of)
+    if fmt == "json":
+        click.echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(_csv(beliefs), nl=False)
+    else:
+        click.echo(_table(beliefs))
+
+
+def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
+    """(claim, role, state, prior, posterior, verbal): P(true) for a binary claim, every state otherwise."""
+    from .scales import SCALES
+
+    scale = SCALES[beliefs.model.scale]
+    rows = []
+    for cid, b in beliefs.claims.items():
+        role = beliefs.model.claims[cid].role
+        states = ("true",) if b.is_binary else b.states
+        for state in states:
+            rows.append((cid, role, state, b.prior[state], b.posterior[state], scale.word_for(b.posterior[state])))
+    return rows
+
+
+def _csv(beliefs) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["claim", "role", "state", "prior", "posterior", "verbal"])
+    for cid, role, state, prior, posterior, verbal in _rows(beliefs):
+        writer.writerow([cid, role, state, f"{prior:.6f}", f"{posterior:.6f}", verbal])
+    return out.getvalue()
+
+
+def _table(beliefs) -> str:
+    model = beliefs.model
+    counted = len(beliefs.counted)
+    header = [model.title or model.name]
+    cutoff = f"up to {beliefs.as_of}" if beliefs.as_of else "all dates"
+    header.append(f"evidence: {counted} of {len(model.evidence)} items counted ({cutoff}); "
+                  f"words: {model.scale} scale")
+    rows = [(cid, role, state if state != "true" else "", f"{prior:.3f}", f"{post:.3f}",
+             _arrow(prior, post), verbal)
+            for cid, role, state, prior, post, verbal in _rows(beliefs)]
+    titles = ("claim", "role", "state", "prior", "posterior", "", "verbal (posterior)")
+    widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
+    right = {3, 4}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    body = [line(titles), line(["─" * w for w in widths])]
+    previous = None
+    for row in rows:
+        shown = list(row)
+        if row[0] == previous:
+            shown[0] = shown[1] = ""
+        previous = row[0]
+        body.append(line(shown))
+    note = "binary claims show P(true); multi-state claims show each state"
+    return "\n".join(header + [""] + body + ["", note])
+
+
+def _arrow(prior: float, posterior: float) -> str:
+    if posterior > prior + 0.005:
+        return "↑"
+    if posterior < prior - 0.005:
+        return "↓"
+    return "="
+
+
+@main.command()
+@click.argument("name")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def new(name: str, directory: str) -> None:
+    """Scaffold models/NAME.yaml and evidence/NAME/ in DIRECTORY with an example of every construct."""
+    from .scaffold import scaffold
+
+    for path in scaffold(name, directory):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["model", "evidence"]), default="model", show_default=True)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of model files (or of evidence files with --kind evidence)."""
+    from .schema import evidence_schema, model_schema
+
+    click.echo(json.dumps(model_schema() if kind == "model" else evidence_schema(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Problems found in user input → one exception that lists them all, each with file:line."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = ["ArgmapError", "Location", "Problem", "did_you_mean"]
+
+
+@attrs.frozen(order=True)
+class Location:
+    """Where something was written: a file and a 1-based line (0 when the whole file is meant)."""
+
+    file: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        shown = _display_path(self.file)
+        return f"{shown}:{self.line}" if self.line else shown
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with the input, said so that the user can fix it."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class ArgmapError(Exception):
+    """Bad input. Carries every problem found, not only the first."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = sorted(set(problems), key=lambda p: (p.location, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, location: Location, message: str) -> ArgmapError:
+        return cls([Problem(location, message)])
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest known spelling, or the known ones when few."""
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if 0 < len(choices) <= 8:
+        return "; known: " + ", ".join(choices)
+    return ""
+
+
+def _display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith(".." + os.sep + "..") else rel

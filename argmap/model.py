@@ -1,0 +1,294 @@
+"""The data model: what a model file and its evidence files say, as typed attrs objects.
+
+Objects here are built by :mod:`argmap.load` and checked by :mod:`argmap.validate`; each keeps
+the :class:`~argmap.errors.Location` it was written at so that later stages can point at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .infer import Beliefs
+
+ROLES = ("hypothesis", "rival", "factor", "mechanism", "assumption", "outcome")
+BINARY = ("true", "false")
+TESTS: dict[str, tuple[float, float]] = {  # Van Evera's tests: P(E | H), P(E | not H)
+    "straw_in_the_wind": (0.6, 0.4),
+    "hoop": (0.95, 0.6),
+    "smoking_gun": (0.3, 0.03),
+    "doubly_decisive": (0.9, 0.05),
+}
+
+
+@attrs.frozen
+class Prob:
+    """A probability as written: a number, a verbal word or a [low, high] range.
+
+    Inference uses the midpoint; analysis may move it across ``[low, high]``."""
+
+    low: float
+    high: float
+    written: str = ""
+
+    @classmethod
+    def exactly(cls, p: float) -> Prob:
+        return cls(p, p, _number_text(p))
+
+    @property
+    def value(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def is_point(self) -> bool:
+        return self.low == self.high
+
+    def __str__(self) -> str:
+        return self.written or _number_text(self.value)
+
+
+def _number_text(p: float) -> str:
+    return f"{p:.6g}"
+
+
+@attrs.frozen
+class PriorDist:
+    """A claim without parents: P(state) for each state."""
+
+    probs: Mapping[str, Prob]
+
+
+@attrs.frozen
+class NoisyOr:
+    """A binary claim raised by supporters and lowered by attackers (DESIGN §3)."""
+
+    supporters: Mapping[str, Prob]
+    attackers: Mapping[str, Prob]
+    leak: Prob
+
+
+@attrs.frozen
+class Table:
+    """An explicit conditional table: parent states (in ``parents`` order) → P(state)."""
+
+    parents: tuple[str, ...]
+    rows: Mapping[tuple[str, ...], Mapping[str, Prob]]
+    row_locations: Mapping[tuple[str, ...], Location] = attrs.field(factory=dict, eq=False)
+    supports: tuple[str, ...] = ()
+    attacks: tuple[str, ...] = ()
+
+
+Distribution = PriorDist | NoisyOr | Table
+
+
+@attrs.frozen
+class Claim:
+    """A statement that is true or false, or one of several exclusive states."""
+
+    id: str
+    text: str
+    role: str
+    states: tuple[str, ...]
+    distribution: Distribution
+    location: Location = attrs.field(eq=False)
+    key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        d = self.distribution
+        if isinstance(d, NoisyOr):
+            return (*d.supporters, *d.attackers)
+        if isinstance(d, Table):
+            return d.parents
+        return ()
+
+    @property
+    def is_binary(self) -> bool:
+        return self.states == BINARY
+
+    def where(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+
+@attrs.frozen
+class Source:
+    """A source several evidence items come from; they share its reliability."""
+
+    id: str
+    text: str
+    reliability: Prob
+    random_yes: Prob
+    location: Location = attrs.field(eq=False)
+
+
+@attrs.frozen(order=True)
+class EvidenceDate:
+    """A date written at year, month or day precision."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        if self.day:
+            return self.first_day
+        if self.month:
+            following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+            return following - dt.timedelta(days=1)
+        return dt.date(self.year, 12, 31)
+
+    def __str__(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+        if self.day:
+            text += f"-{self.day:02d}"
+        return text
+
+
+@attrs.frozen
+class Likelihood:
+    """P(this observation | state) for each state of one target claim."""
+
+    target: str
+    probs: Mapping[str, Prob]
+    stated_as: str = "likelihood"  # likelihood | lr | test name; kept for reports
+
+
+@attrs.frozen
+class VanEveraTest:
+    """A process-tracing test, with the conventional P(E | H) and P(E | not H) of ``TESTS``.
+
+    ``for_state`` names the state of a multi-state target that plays H."""
+
+    target: str
+    test: str
+    for_state: str = "true"
+
+    def likelihood(self, states: tuple[str, ...]) -> dict[str, float]:
+        if_h, if_not = TESTS[self.test]
+        return {s: if_h if s == self.for_state else if_not for s in states}
+
+
+@attrs.frozen
+class Observation:
+    """Hard evidence: the states of some claims are known."""
+
+    states: Mapping[str, str]
+
+
+Bearing = Likelihood | VanEveraTest | Table | Observation
+
+
+@attrs.frozen
+class EvidenceItem:
+    """One dated, cited observation and how strongly it bears on the claims."""
+
+    id: str
+    text: str
+    bearing: Bearing
+    location: Location = attrs.field(eq=False)
+    date: EvidenceDate | None = None
+    cite: tuple[str, ...] = ()
+    url: str | None = None
+    quote: str | None = None
+    page: str | None = None
+    source: str | None = None
+    reliability: Prob | None = None
+    observed: bool = True
+    expected: bool = False
+    key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        b = self.bearing
+        if isinstance(b, Likelihood | VanEveraTest):
+            return (b.target,)
+        if isinstance(b, Table):
+            return b.parents
+        return tuple(b.states)
+
+    @property
+    def is_observation(self) -> bool:
+        return isinstance(self.bearing, Observation)
+
+    def counts_at(self, as_of: EvidenceDate | None) -> bool:
+        """Whether the item is evidence at ``as_of``: looked for, and its whole dated period
+        has passed (an undated item always counts)."""
+        if self.expected:
+            return False
+        if as_of is None or self.date is None:
+            return True
+        return self.date.last_day <= as_of.last_day
+
+    def where(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+
+@attrs.frozen
+class Model:
+    """A research argument: claims, sources and the evidence that bears on them."""
+
+    path: str
+    claims: Mapping[str, Claim]
+    evidence: tuple[EvidenceItem, ...] = ()
+    sources: Mapping[str, Source] = attrs.field(factory=dict)
+    title: str = ""
+    question: str = ""
+    hypothesis: str = ""
+    theory: str = ""
+    authors: tuple[str, ...] = ()
+    scale: str = "icd203"
+    bibliography: str | None = None
+    evidence_paths: tuple[str, ...] = ()
+    location: Location = attrs.field(eq=False, default=Location(""))
+    key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+    bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The model's id: its file name without extension."""
+        import os
+
+        return os.path.splitext(os.path.basename(self.path))[0]
+
+    @property
+    def hypotheses(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.claims.values() if c.role in ("hypothesis", "rival"))
+
+    def item(self, item_id: str) -> EvidenceItem:
+        for item in self.evidence:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def where(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+    # The façade: the stages behind these are imported lazily so that `import argmap` stays light.
+
+    def update(
+        self,
+        as_of: str | dt.date | EvidenceDate | None = None,
+    ) -> Beliefs:
+        """Prior and posterior of every claim given the evidence that counts at ``as_of``."""
+        from .infer import update
+
+        return update(self, as_of=as_of)
+
+    def to_pgmpy(self) -> Any:
+        """The model as a pgmpy ``DiscreteBayesianNetwork`` (every evidence item a node)."""
+        from .compile import compile_model, to_pgmpy
+
+        return to_pgmpy(compile_model(self))

@@ -1,0 +1,225 @@
+"""A loaded :class:`~argmap.model.Model` → the list of problems that need the whole model to see.
+
+Ids across files, references (with a "did you mean"), cycles (named), complete tables, states
+that exist, likelihoods for every state, citations that resolve. :func:`load` runs
+:mod:`argmap.load` and this stage and raises one :class:`~argmap.errors.ArgmapError` with all
+problems of both.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+
+from .errors import ArgmapError, Location, Problem, did_you_mean
+from .load import load_model
+from .model import (
+    BINARY,
+    Claim,
+    EvidenceItem,
+    Likelihood,
+    Model,
+    NoisyOr,
+    Observation,
+    Table,
+    VanEveraTest,
+)
+
+__all__ = ["find_cycle", "load", "validate"]
+
+
+def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
+    """Read and check a model with its evidence; raise ArgmapError listing every problem."""
+    result = load_model(path, evidence)
+    problems = list(result.problems)
+    if result.model is not None:
+        problems.extend(validate(result.model, skip=result.unreadable))
+    if problems:
+        raise ArgmapError(problems)
+    assert result.model is not None
+    return result.model
+
+
+def validate(model: Model, *, skip: Iterable[str] = ()) -> list[Problem]:
+    """Every cross-reference problem of ``model``; ids in ``skip`` failed to load and are not
+    reported again as unknown."""
+    return _Validator(model, set(skip)).run()
+
+
+class _Validator:
+    def __init__(self, model: Model, skip: set[str]):
+        self.model = model
+        self.skip = skip
+        self.problems: list[Problem] = []
+
+    def run(self) -> list[Problem]:
+        self._ids()
+        for claim in self.model.claims.values():
+            self._claim(claim)
+        cycle = find_cycle({c.id: c.parents for c in self.model.claims.values()})
+        if cycle:
+            first = self.model.claims[cycle[0]]
+            self.problems.append(Problem(first.location, "cycle: " + " → ".join(cycle) + " (each claim "
+                                         "depends on the next); remove one of these links"))
+        observed: dict[str, tuple[str, EvidenceItem]] = {}
+        for item in self.model.evidence:
+            self._item(item, observed)
+        return self.problems
+
+    def _report(self, at: Location, message: str) -> None:
+        self.problems.append(Problem(at, message))
+
+    def _ids(self) -> None:
+        first: dict[str, tuple[str, Location]] = {}
+        named = itertools.chain(
+            (("claim", c.id, c.location) for c in self.model.claims.values()),
+            (("source", s.id, s.location) for s in self.model.sources.values()),
+            (("evidence", e.id, e.location) for e in self.model.evidence),
+        )
+        for kind, identifier, at in named:
+            if identifier in first:
+                other_kind, other_at = first[identifier]
+                self._report(at, f"duplicate id '{identifier}': {kind} here and {other_kind} at {other_at}; "
+                                 "ids must be unique across the model and all its evidence files")
+            else:
+                first[identifier] = (kind, at)
+
+    def _known(self, identifier: str, at: Location, what: str) -> Claim | None:
+        claim = self.model.claims.get(identifier)
+        if claim is None and identifier not in self.skip:
+            self._report(at, f"{what}: unknown claim '{identifier}'" + did_you_mean(identifier, self.model.claims))
+        return claim
+
+    def _claim(self, claim: Claim) -> None:
+        d = claim.distribution
+        what = f"claim '{claim.id}'"
+        if isinstance(d, NoisyOr):
+            for key, strengths in (("supported_by", d.supporters), ("attacked_by", d.attackers)):
+                for pid in strengths:
+                    parent = self._known(pid, claim.where(key), f"{what}: {key}")
+                    if pid == claim.id:
+                        self._report(claim.where(key), f"{what} cannot {key.split('_')[0]} itself")
+                    elif parent is not None and not parent.is_binary:
+                        self._report(claim.where(key), f"{what}: {key} '{pid}' has states "
+                                     f"{list(parent.states)}; noisy-OR needs true/false parents, so "
+                                     "write given + table")
+        elif isinstance(d, Table):
+            self._table(d, claim.states, claim.where("table"), claim.where("given"), what)
+            for key, ids in (("supports", d.supports), ("attacks", d.attacks)):
+                for pid in ids:
+                    if pid not in d.parents:
+                        self._report(claim.where(key), f"{what}: {key} '{pid}' is not in given "
+                                                       f"{list(d.parents)}")
+                    elif (parent := self.model.claims.get(pid)) is not None and not parent.is_binary:
+                        self._report(claim.where(key), f"{what}: {key} '{pid}' must be a true/false claim")
+
+    def _table(self, table: Table, states: Sequence[str], table_at: Location, given_at: Location, what: str) -> None:
+        parents = [self._known(pid, given_at, f"{what}: given") for pid in table.parents]
+        if any(p is None for p in parents):
+            return
+        state_lists = [p.states for p in parents]  # type: ignore[union-attr]
+        for row, at in table.row_locations.items():
+            for pid, state, allowed in zip(table.parents, row, state_lists):
+                if state not in allowed:
+                    self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
+                                     f"'{pid}'" + did_you_mean(state, allowed))
+        missing = [row for row in itertools.product(*state_lists) if row not in table.rows]
+        if missing:
+            shown = "; ".join(f'"{", ".join(r)}"' for r in missing[:4]) + (" …" if len(missing) > 4 else "")
+            self._report(table_at, f"{what}: table has no row for {shown} ({len(missing)} missing of "
+                                   f"{len(missing) + len(table.rows)}); add a row for every combination "
+                                   f"of {', '.join(table.parents)}")
+
+    def _item(self, item: EvidenceItem, observed: dict[str, tuple[str, EvidenceItem]]) -> None:
+        what = f"evidence '{item.id}'"
+        bearing = item.bearing
+        if item.source is not None and item.source not in self.model.sources and item.source not in self.skip:
+            self._report(item.where("source"), f"{what}: unknown source '{item.source}'"
+                         + did_you_mean(item.source, self.model.sources)
+                         + " (declare it under the model's 'sources:')")
+        self._citations(item, what)
+        if isinstance(bearing, Observation):
+            for cid, state in bearing.states.items():
+                claim = self._known(cid, item.where("observe"), f"{what}: observe")
+                if claim is None:
+                    continue
+                if state not in claim.states:
+                    self._report(item.where("observe"), f"{what}: '{state}' is not a state of '{cid}'"
+                                 + did_you_mean(state, claim.states))
+                elif cid in observed and observed[cid][0] != state:
+                    other = observed[cid][1]
+                    self._report(item.where("observe"), f"{what} observes {cid} = {state} but "
+                                 f"'{other.id}' ({other.location}) observes {cid} = {observed[cid][0]}; "
+                                 "both cannot hold — correct one of them")
+                else:
+                    observed.setdefault(cid, (state, item))
+            return
+        if isinstance(bearing, Table):
+            self._table(bearing, BINARY, item.where("table"), item.where("given"), what)
+            return
+        target = self._known(bearing.target, item.where("bears_on"), f"{what}: bears_on")
+        if target is None:
+            return
+        if isinstance(bearing, VanEveraTest):
+            if not target.is_binary and "for" not in item.key_locations:
+                self._report(item.where("test"), f"{what}: '{target.id}' has states {list(target.states)}; "
+                                                 f"say which one the test is for with 'for: STATE'")
+            elif bearing.for_state not in target.states:
+                self._report(item.where("for"), f"{what}: '{bearing.for_state}' is not a state of "
+                             f"'{target.id}'" + did_you_mean(bearing.for_state, target.states))
+            return
+        assert isinstance(bearing, Likelihood)
+        if bearing.stated_as == "lr" and not target.is_binary:
+            self._report(item.where("lr"), f"{what}: lr needs a true/false target, and '{target.id}' has "
+                                           f"states {list(target.states)}; write likelihood: {{state: p, ...}}")
+            return
+        self._likelihood_states(bearing.probs, target, item.where("likelihood"), what)
+
+    def _likelihood_states(self, probs: Mapping[str, object], target: Claim, at: Location, what: str) -> None:
+        for state in probs:
+            if state not in target.states:
+                self._report(at, f"{what}: '{state}' is not a state of '{target.id}'"
+                                 + did_you_mean(state, target.states))
+        missing = [s for s in target.states if s not in probs]
+        if missing:
+            self._report(at, f"{what}: likelihood has no value for {', '.join(missing)}; give "
+                             f"P(this observation | state) for every state of '{target.id}'")
+
+    def _citations(self, item: EvidenceItem, what: str) -> None:
+        if not item.cite:
+            return
+        keys = self.model.bib_keys
+        if self.model.bibliography is None:
+            self._report(item.where("cite"), f"{what}: cites '{item.cite[0]}' but the model has no "
+                                             "'bibliography:'; add one (a BibTeX file) or use 'url:'")
+        elif keys is not None:
+            for key in item.cite:
+                if key not in keys:
+                    self._report(item.where("cite"), f"{what}: '{key}' is not in the bibliography "
+                                 f"{self.model.bibliography}" + did_you_mean(key, keys))
+
+
+def find_cycle(parents: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A directed cycle as [a, b, …, a] following child → parent links, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for parent in parents.get(node, ()):
+            if parent not in parents:
+                continue
+            if state.get(parent) == 1:
+                return path[path.index(parent):] + [parent]
+            if parent not in state and (found := visit(parent)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(parents):
+        if node not in state and (found := visit(node)):
+            # read it in the direction of influence: parent → child
+            return found[::-1]
+    return None
