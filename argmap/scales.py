@@ -27,13 +27,11 @@ class Scale:
         return tuple(term for term, _, _ in self.terms)
 
     def word_for(self, p: float) -> str:
-        """The term whose range holds p; the narrowest where ranges nest (IPCC), the nearest
-        where they leave gaps (Kent)."""
-        holding = [(high - low, term) for term, low, high in self.terms if low <= p <= high]
+        """The term whose range holds p, ranges read as [low, high) except where high is 1;
+        the narrowest where ranges nest (IPCC), the nearest where they leave gaps (Kent)."""
+        holding = [(high - low, term) for term, low, high in self.terms if low <= p < high or p == high == 1.0]
         if holding:
-            narrowest = min(width for width, _ in holding)
-            # at a shared boundary the lower term wins, as in 0.55 → "roughly even chance"
-            return next(term for width, term in holding if width == narrowest)
+            return min(holding)[1]
         return min(self.terms, key=lambda t: min(abs(p - t[1]), abs(p - t[2])))[0]
 
 

@@ -87,7 +87,8 @@ class _Validator:
     def _known(self, identifier: str, at: Location, what: str) -> Claim | None:
         claim = self.model.claims.get(identifier)
         if claim is None and identifier not in self.skip:
-            self._report(at, f"{what}: unknown claim '{identifier}'" + did_you_mean(identifier, self.model.claims))
+            self._report(at, f"{what}: unknown claim '{identifier}'"
+                         + did_you_mean(identifier, {*self.model.claims, *self.skip}))
         return claim
 
     def _claim(self, claim: Claim) -> None:

@@ -1,0 +1,123 @@
+"""The command line: output formats, the JSON contract, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from test_load import MINIMAL, case
+
+from argmap.cli import main
+
+EVIDENCE = """\
+- id: early
+  date: 2014-11
+  text: An early report
+  bears_on: h
+  lr: 4
+- id: later
+  date: 2019-03-02
+  text: A later report
+  bears_on: h
+  likelihood: {true: 0.2, false: 0.6}
+  observed: false
+"""
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_update_json_follows_the_stable_contract(case_dir):
+    code, out, _ = run("update", case(case_dir, MINIMAL, EVIDENCE), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"model", "as_of", "claims", "evidence"} <= set(data)
+    assert data["model"] == "m" and data["as_of"] is None
+    h = data["claims"]["h"]
+    assert {"states", "prior", "posterior", "verbal"} <= set(h)
+    assert h["states"] == ["true", "false"]
+    assert h["prior"] == {"true": 0.5, "false": 0.5}
+    # lr 4, then an absent item with P(absent | h) 0.8 and P(absent | ¬h) 0.4
+    assert h["posterior"]["true"] == pytest.approx(4 * 0.8 / (4 * 0.8 + 0.4))
+    assert h["verbal"] == "very likely"
+    assert [e["id"] for e in data["evidence"]] == ["early", "later"]
+    assert data["evidence"][0]["date"] == "2014-11" and data["evidence"][0]["counted"] is True
+
+
+def test_as_of_leaves_out_later_evidence(case_dir):
+    code, out, _ = run("update", case(case_dir, MINIMAL, EVIDENCE), "--format", "json", "--as-of", "2018")
+    data = json.loads(out)
+    assert data["as_of"] == "2018"
+    assert data["claims"]["h"]["posterior"]["true"] == pytest.approx(0.8)
+    assert [e["counted"] for e in data["evidence"]] == [True, False]
+
+
+def test_csv_has_one_row_per_binary_claim_and_per_state_otherwise(case_dir):
+    model = MINIMAL + "  d:\n    text: d\n    states: [x, y, z]\n    prior: {x: 0.2, y: 0.3, z: 0.5}\n"
+    code, out, _ = run("update", case(case_dir, model), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["claim"], r["state"]) for r in rows] == [("h", "true"), ("d", "x"), ("d", "y"), ("d", "z")]
+    assert rows[1]["verbal"] == "unlikely"
+
+
+def test_table_shows_prior_posterior_and_verbal_word(case_dir):
+    code, out, _ = run("update", case(case_dir, MINIMAL, EVIDENCE))
+    assert code == 0
+    assert "2 of 2 items counted" in out
+    line = next(line for line in out.splitlines() if line.startswith("h "))
+    assert "0.500" in line and "0.889" in line and "very likely" in line
+
+
+def test_evidence_option_replaces_the_models_evidence(case_dir):
+    path = case(case_dir, MINIMAL, EVIDENCE)
+    other = os.path.join(case_dir, "other.yaml")
+    with open(other, "w") as out:
+        out.write("id: single\ntext: s\nbears_on: h\nlr: 0.25\n")
+    code, out, _ = run("update", path, "--evidence", other, "--format", "json")
+    data = json.loads(out)
+    assert [e["id"] for e in data["evidence"]] == ["single"]
+    assert data["claims"]["h"]["posterior"]["true"] == pytest.approx(0.2)
+
+
+def test_check_ok_and_broken(case_dir):
+    path = case(case_dir, MINIMAL, EVIDENCE)
+    code, out, _ = run("check", path)
+    assert code == 0 and "ok — 1 claims, 2 evidence items in 1 file" in out
+    with open(path, "a") as handle:
+        handle.write("    leak: 0.1\n  c:\n    text: c\n    attacked_by: {hx: 0.3}\n")
+    code, out, err = run("check", path)
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].endswith("m.yaml:6: claim 'h': 'leak' belongs with supported_by/attacked_by")
+    assert lines[1].endswith("m.yaml:9: claim 'c': attacked_by: unknown claim 'hx'; did you mean 'h'?")
+    assert lines[-1] == "argmap: 2 problems found"
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(case_dir):
+    path = case(case_dir, MINIMAL)
+    assert run("update", path, "--format", "xml")[0] == 2
+    code, _, err = run("update", path, "--as-of", "yesterday")
+    assert code == 2 and "bad date 'yesterday'" in err
+    code, _, err = run("check", os.path.join(case_dir, "missing.yaml"))
+    assert code == 2 and "no such file" in err
+
+
+def test_python_dash_m_and_the_common_path_does_not_import_pgmpy(case_dir):
+    path = case(case_dir, MINIMAL, EVIDENCE)
+    probe = ("import sys, runpy; sys.argv = ['argmap', 'update', %r];\n"
+             "try: runpy.run_module('argmap', run_name='__main__')\n"
+             "except SystemExit: pass\n"
+             "print('pgmpy' in sys.modules, 'pandas' in sys.modules)" % path)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("False False")
