@@ -93,7 +93,9 @@ def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
         role = beliefs.model.claims[cid].role
         states = ("true",) if b.is_binary else b.states
         for state in states:
-            rows.append((cid, role, state, b.prior[state], b.posterior[state], scale.word_for(b.posterior[state])))
+            p = b.posterior[state]
+            verbal = f"observed {b.observed}" if b.observed else scale.word_for(p)
+            rows.append((cid, role, state, b.prior[state], p, verbal))
     return rows
 
 
@@ -117,8 +119,11 @@ def _table(beliefs) -> str:
              _arrow(prior, post), verbal)
             for cid, role, state, prior, post, verbal in _rows(beliefs)]
     titles = ("claim", "role", "state", "prior", "posterior", "", "verbal (posterior)")
+    if not any(r[2] for r in rows):  # all claims binary: no state column
+        titles = titles[:2] + titles[3:]
+        rows = [r[:2] + r[3:] for r in rows]
     widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
-    right = {3, 4}
+    right = {titles.index("prior"), titles.index("posterior")}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -131,7 +136,7 @@ def _table(beliefs) -> str:
             shown[0] = shown[1] = ""
         previous = row[0]
         body.append(line(shown))
-    note = "binary claims show P(true); multi-state claims show each state"
+    note = "binary claims show P(true)" + ("; multi-state claims show each state" if "state" in titles else "")
     return "\n".join(header + [""] + body + ["", note])
 
 

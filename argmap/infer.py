@@ -42,6 +42,7 @@ class ClaimBelief:
     posterior: Mapping[str, float]
     verbal: str
     most_probable: str
+    observed: str | None = None  # the state, when hard evidence fixes it
 
     @property
     def is_binary(self) -> bool:
@@ -84,6 +85,7 @@ class Beliefs:
                     "posterior": dict(b.posterior),
                     "verbal": b.verbal,
                     "most_probable": b.most_probable,
+                    "observed": b.observed,
                 }
                 for cid, b in self.claims.items()
             },
@@ -141,8 +143,9 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None) -> B
     items = [i for i in _date_order(model.evidence) if i.counts_at(cutoff)]
     claim_ids = list(model.claims)
     prior, _ = marginals(network, {}, claim_ids)
+    assignment = evidence_assignment(model, network, items)
     try:
-        posterior, log_evidence = marginals(network, evidence_assignment(model, network, items), claim_ids)
+        posterior, log_evidence = marginals(network, assignment, claim_ids)
     except ImpossibleEvidence:
         raise _impossible(model, network, items) from None
     scale = SCALES[model.scale]
@@ -158,6 +161,7 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None) -> B
             posterior=post,
             verbal=scale.word_for(post["true"] if states == ("true", "false") else post[top]),
             most_probable=top,
+            observed=states[assignment[cid]] if cid in assignment else None,
         )
     return Beliefs(model, cutoff, beliefs, tuple(i.id for i in items), log_evidence)
 
