@@ -39,7 +39,7 @@ def test_design_card_nodes_are_recognisable(model):
 def test_evidence_is_dated_cited_and_uses_the_language(model):
     items = model.evidence
     assert sum(i.date is not None for i in items) >= 15
-    assert all(i.cite or i.url for i in items), "every item names its source"
+    assert all(i.cite or i.url for i in items if not i.expected), "every observed item names its source"
     by_source = collections.Counter(i.source for i in items if i.source)
     assert by_source and max(by_source.values()) >= 2, "some items come from one shared source"
     kinds = {type(i.bearing) for i in items}
