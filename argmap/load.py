@@ -400,7 +400,7 @@ class _ModelReader:
             raise _Invalid(at, f"claim '{cid}' must be a mapping with at least 'text' and a prior")
         self.problems.extend(_check_keys(body, CLAIM_KEYS, f"claim '{cid}'"))
         role = body.get("role", "factor")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise _Invalid(body.where("role"), f"claim '{cid}': unknown role '{role}'" + did_you_mean(str(role), ROLES))
         states = read_states(body, cid)
         return Claim(
@@ -676,7 +676,7 @@ class _ItemReader:
         if way == "lr":
             return self._lr(body, target, observed, what)
         test = body["test"]
-        if test not in TESTS:
+        if not isinstance(test, str) or test not in TESTS:
             raise _Invalid(body.where("test"), f"{what}: unknown test '{test}'" + did_you_mean(str(test), TESTS))
         for_state = scalar_text(body["for"]) if "for" in body else "true"
         return VanEveraTest(target, test, for_state)
