@@ -1,0 +1,124 @@
+"""A model and its evidence → how much each item weighs: likelihood ratios, decibels of
+evidence, Van Evera labels and leave-one-out effects (DESIGN §4 "Derived", §6).
+
+Weights are read off the compiled network, so they include reliability, shared sources and
+items that bear on a claim only through other claims.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import attrs
+
+from .compile import Network, compile_model
+from .infer import ImpossibleEvidence, evidence_assignment, marginals
+from .model import EvidenceItem, Model, Observation
+
+__all__ = ["ItemWeight", "leave_one_out", "van_evera_label", "weight_of_evidence", "weights"]
+
+
+@attrs.frozen
+class ItemWeight:
+    """What observing an item (as it was observed: found or not) says about ``claim = state``."""
+
+    item: str
+    claim: str
+    state: str
+    p_if: float  # P(observation | claim = state), no other evidence
+    p_if_not: float  # P(observation | claim ≠ state)
+    observed: bool = True  # False: the observation is "looked for and not found"
+
+    @property
+    def van_evera(self) -> str:
+        """The label of the item as a test of ``claim = state`` (from P(found | ·))."""
+        if self.observed:
+            return van_evera_label(self.p_if, self.p_if_not)
+        return van_evera_label(1 - self.p_if, 1 - self.p_if_not)
+
+    @property
+    def likelihood_ratio(self) -> float:
+        if self.p_if_not == 0:
+            return math.inf if self.p_if > 0 else 1.0
+        return self.p_if / self.p_if_not
+
+    @property
+    def decibels(self) -> float:
+        """10·log10(LR): +10 dB multiplies the odds by 10, 0 dB leaves them alone."""
+        ratio = self.likelihood_ratio
+        if ratio == 0:
+            return -math.inf
+        return 10 * math.log10(ratio)
+
+
+def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str = "true",
+                       network: Network | None = None) -> ItemWeight:
+    """The weight of one item on ``claim = state`` against the other states, in the network with
+    no other evidence; the other states are weighed by their prior."""
+    network = network or compile_model(model)
+    observation = evidence_assignment(model, network, [item])
+    states = network.variables[claim].states
+    index = states.index(state)
+    prior, _ = marginals(network, {}, [claim])
+    p_state = float(prior[claim][index])
+    p_obs = _probability(network, observation)
+    p_if = _probability(network, {**observation, claim: index}) / p_state if p_state > 0 else 0.0
+    p_if_not = (p_obs - p_if * p_state) / (1 - p_state) if p_state < 1 else 0.0
+    return ItemWeight(item.id, claim, state, min(p_if, 1.0), min(max(p_if_not, 0.0), 1.0), item.observed)
+
+
+def weights(model: Model, claim: str, state: str = "true", items: Iterable[EvidenceItem] | None = None) -> list[ItemWeight]:
+    """The weight of every (or of the given) non-hard evidence item on ``claim = state``."""
+    network = compile_model(model)
+    chosen = model.evidence if items is None else items
+    return [weight_of_evidence(model, i, claim, state, network) for i in chosen
+            if not isinstance(i.bearing, Observation) and claim not in evidence_assignment(model, network, [i])]
+
+
+def _probability(network: Network, assignment: dict[str, int]) -> float:
+    try:
+        _, log_p = marginals(network, assignment, [])
+    except ImpossibleEvidence:
+        return 0.0
+    return math.exp(log_p)
+
+
+def van_evera_label(p_if: float, p_if_not: float) -> str:
+    """DESIGN §4: smoking gun if LR+ > 2, hoop if LR− < 0.5, doubly decisive if both, straw in
+    the wind if neither (LR+ = P(E|H)/P(E|¬H), LR− = (1 − P(E|H))/(1 − P(E|¬H)))."""
+    lr_plus = math.inf if p_if_not == 0 else p_if / p_if_not
+    lr_minus = math.inf if p_if_not == 1 else (1 - p_if) / (1 - p_if_not)
+    smoking, hoop = lr_plus > 2, lr_minus < 0.5
+    if smoking and hoop:
+        return "doubly decisive"
+    if smoking:
+        return "smoking gun"
+    if hoop:
+        return "hoop"
+    return "straw in the wind"
+
+
+def leave_one_out(model: Model, claim: str, state: str = "true", as_of=None) -> dict[str, float]:
+    """For each counted item: logit P(claim = state | all) − logit P(claim = state | all but it)."""
+    from .infer import as_of_date
+
+    cutoff = as_of_date(as_of)
+    network = compile_model(model)
+    counted = [i for i in model.evidence if i.counts_at(cutoff)]
+    index = network.variables[claim].states.index(state)
+
+    def logit_given(items: list[EvidenceItem]) -> float:
+        post, _ = marginals(network, evidence_assignment(model, network, items), [claim])
+        return _logit(float(post[claim][index]))
+
+    everything = logit_given(counted)
+    return {item.id: everything - logit_given([i for i in counted if i is not item]) for item in counted}
+
+
+def _logit(p: float) -> float:
+    if p <= 0:
+        return -math.inf
+    if p >= 1:
+        return math.inf
+    return math.log(p / (1 - p))

@@ -1,0 +1,73 @@
+"""analyse: weights of evidence, Van Evera labels and leave-one-out effects."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+
+import pytest
+from hypothesis import given
+from strategies import cases, write_case
+from test_infer import write
+
+import argmap
+from argmap.compile import compile_model
+from argmap.infer import evidence_assignment, marginals
+from argmap.analyse import leave_one_out, van_evera_label, weight_of_evidence, weights
+
+
+def test_weight_of_a_direct_item_is_its_likelihood_ratio_with_reliability(case_dir):
+    items = [
+        {"id": "plain", "text": "x", "bears_on": "h", "lr": 10},
+        {"id": "doubtful", "text": "x", "bears_on": "h", "likelihood": {"true": 0.9, "false": 0.1}, "reliability": 0.5},
+        {"id": "absent", "text": "x", "bears_on": "h", "test": "hoop", "observed": False},
+    ]
+    model = argmap.load(write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.3}}}, items))
+    by_id = {w.item: w for w in weights(model, "h")}
+    assert by_id["plain"].decibels == pytest.approx(10.0)
+    # ρ L + (1 − ρ)/2: 0.7 and 0.3
+    assert by_id["doubtful"].likelihood_ratio == pytest.approx(0.7 / 0.3)
+    assert by_id["absent"].likelihood_ratio == pytest.approx(0.05 / 0.4)
+    assert by_id["absent"].van_evera == "hoop"
+    assert by_id["plain"].van_evera == "doubly decisive"  # lr 10 alone: P(E|h) = 10/11, P(E|¬h) = 1/11
+
+
+def test_weight_on_a_multistate_claim_weighs_the_other_states_by_their_prior(case_dir):
+    claims = {"d": {"text": "d", "states": ["a", "b", "c"], "prior": {"a": 0.5, "b": 0.3, "c": 0.2}}}
+    items = [{"id": "e", "text": "x", "bears_on": "d", "likelihood": {"a": 0.8, "b": 0.4, "c": 0.1}}]
+    model = argmap.load(write(case_dir, {"claims": claims}, items))
+    w = weight_of_evidence(model, model.item("e"), "d", "b")
+    assert w.p_if == pytest.approx(0.4)
+    assert w.p_if_not == pytest.approx((0.5 * 0.8 + 0.2 * 0.1) / 0.7)
+
+
+@pytest.mark.parametrize("p_if, p_if_not, label", [
+    (0.6, 0.4, "straw in the wind"), (0.95, 0.6, "hoop"), (0.3, 0.03, "smoking gun"), (0.9, 0.05, "doubly decisive"),
+])
+def test_van_evera_labels_of_the_conventional_tests(p_if, p_if_not, label):
+    assert van_evera_label(p_if, p_if_not) == label
+
+
+@given(cases(max_items=4))
+def test_an_items_weight_on_its_target_is_the_odds_change_it_causes_alone(case):
+    """With no other evidence, posterior odds = prior odds × LR for the item's own weight."""
+    model = argmap.load(write_case(case, tempfile.mkdtemp()))
+    network = compile_model(model)
+    for item in model.evidence:
+        if item.is_observation or item.expected:
+            continue
+        claim = item.targets[0]
+        w = weight_of_evidence(model, item, claim, model.claims[claim].states[0])
+        before, _ = marginals(network, {}, [claim])
+        after, _ = marginals(network, evidence_assignment(model, network, [item]), [claim])
+        prior, p = float(before[claim][0]), float(after[claim][0])
+        if 0 < p < 1 and 0 < prior < 1:
+            assert math.log(p / (1 - p)) - math.log(prior / (1 - prior)) == pytest.approx(
+                math.log(w.likelihood_ratio), abs=1e-9)
+
+
+def test_leave_one_out_on_two_independent_items_is_each_ones_own_log_lr(case_dir):
+    items = [{"id": "a", "text": "x", "bears_on": "h", "lr": 4}, {"id": "b", "text": "x", "bears_on": "h", "lr": 0.5}]
+    model = argmap.load(write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.5}}}, items))
+    effects = leave_one_out(model, "h")
+    assert effects == pytest.approx({"a": math.log(4), "b": math.log(0.5)})
