@@ -411,6 +411,7 @@ class _ModelReader:
             distribution=self._claim_distribution(cid, body, states, at),
             location=at,
             key_locations=body.key_locations,
+            label=_text(body.get("label", ""), body.where("label"), f"claim '{cid}': label"),
         )
 
     def _claim_distribution(self, cid: str, body: LocDict, states: tuple[str, ...], at: Location):

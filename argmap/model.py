@@ -98,6 +98,7 @@ class Claim:
     distribution: Distribution
     location: Location = attrs.field(eq=False)
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+    label: str = ""  # short display name for diagrams; the text is used where it is empty
 
     @property
     def parents(self) -> tuple[str, ...]:
