@@ -28,7 +28,7 @@ from .model import (
     VanEveraTest,
 )
 
-__all__ = ["Network", "Variable", "compile_model", "item_likelihood", "to_pgmpy"]
+__all__ = ["Network", "Variable", "compile_model", "from_pgmpy", "item_likelihood", "to_pgmpy"]
 
 
 @attrs.frozen(eq=False)
@@ -167,3 +167,24 @@ def to_pgmpy(network: Network) -> Any:
         )
     bn.add_cpds(*cpds)
     return bn
+
+
+def from_pgmpy(bn: Any) -> Network:
+    """A pgmpy ``DiscreteBayesianNetwork`` as a Network (every variable a claim), for running
+    argmap's engine on networks made elsewhere (e.g. the bnlearn repository's BIF files).
+
+    Published BIF files round their tables (alarm's columns sum to 1 ± 1e-7), so each column is
+    normalised here; otherwise the rounding, not the engine, decides the 8th digit."""
+    import networkx as nx
+
+    variables: dict[str, Variable] = {}
+    for name in nx.topological_sort(bn):
+        cpd = bn.get_cpds(name)
+        parents = tuple(cpd.variables[1:])
+        states = tuple(str(s) for s in cpd.state_names[name])
+        card = len(states)
+        values = np.asarray(cpd.get_values(), dtype=float)  # (card, Π parent cards), first parent slowest
+        shape = tuple(len(cpd.state_names[p]) for p in parents) + (card,)
+        cpt = values.T.reshape(shape)
+        variables[name] = Variable(name, states, parents, cpt / cpt.sum(axis=-1, keepdims=True), "claim")
+    return Network(variables)

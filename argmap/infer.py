@@ -1,22 +1,23 @@
 """A compiled :class:`~argmap.compile.Network` + the evidence that counts → prior and posterior
 of every claim (:class:`Beliefs`).
 
-The engine is exact variable elimination on numpy arrays, with barren nodes pruned (evidence
-not yet observed costs nothing) and factors rescaled as they are multiplied so that long runs
-of strong evidence neither underflow nor overflow; the probability of the evidence is kept in
-log space. Evidence with probability 0 is an error that names a minimal set of items that
-cannot all hold.
+The engine is exact: a junction tree on numpy (:mod:`argmap._jtree`) built once per network,
+that reads every marginal from one calibration and takes a whole batch of evidence scenarios
+at once. The probability of the evidence is kept in log space. Evidence with probability 0 is
+an error that names a minimal set of items that cannot all hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 import numpy as np
 
+from ._jtree import Calibration, JunctionTree
 from .compile import Network, compile_model
 from .errors import ArgmapError, Location
 from .load import _Invalid, parse_date
@@ -186,22 +187,43 @@ def _impossible(model: Model, network: Network, items: Sequence[EvidenceItem]) -
 
 # ----------------------------------------------------------------------------- the engine
 
-Factor = tuple[tuple[str, ...], np.ndarray]
+_TREES: weakref.WeakKeyDictionary[Network, JunctionTree] = weakref.WeakKeyDictionary()
+
+
+def junction_tree(network: Network) -> JunctionTree:
+    """The network's junction tree, built once per compiled network."""
+    tree = _TREES.get(network)
+    if tree is None:
+        tree = _TREES[network] = JunctionTree(network)
+    return tree
+
+
+def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[str, np.ndarray] | None = None) -> Calibration:
+    """One pass of the junction tree over a batch of evidence scenarios (and, optionally, CPTs
+    that vary across the batch)."""
+    tree = junction_tree(network)
+    batch = max(len(scenarios), 1)
+    observed: dict[str, np.ndarray] = {}
+    for b, assignment in enumerate(scenarios):
+        for name, index in assignment.items():
+            observed.setdefault(name, np.full(batch, -1))[b] = index
+    factors = []
+    for name, indices in observed.items():
+        if network.variables[name].kind == "evidence":
+            factors.append(tree.item_factor(name, indices, (cpts or {}).get(name)))
+        else:
+            factors.append(tree.state_factor(name, indices))
+    return tree.calibrate(factors, {n: c for n, c in (cpts or {}).items() if n in tree.order}, batch)
 
 
 def marginals(
     network: Network, evidence: Assignment, queries: Sequence[str]
 ) -> tuple[dict[str, np.ndarray], float]:
-    """P(q | evidence) for each query variable, and log P(evidence); exact.
+    """P(q | evidence) for each query variable (claims, sources or items), and log P(evidence).
 
     Raises ImpossibleEvidence when P(evidence) = 0."""
-    relevant = _ancestors(network, set(queries) | set(evidence))
-    factors: list[Factor] = []
-    for name in network.variables:
-        if name in relevant:
-            var = network.variables[name]
-            factors.append(_reduce((*var.parents, name), var.cpt, evidence))
-    log_evidence, _ = _eliminate(factors, keep=())
+    calibration = calibrate(network, [evidence])
+    log_evidence = float(calibration.log_evidence[0])
     if log_evidence == -math.inf:
         raise ImpossibleEvidence
     result = {}
@@ -210,83 +232,18 @@ def marginals(
             point = np.zeros(len(network.variables[q].states))
             point[evidence[q]] = 1.0
             result[q] = point
-            continue
-        _, table = _eliminate(factors, keep=(q,))
-        result[q] = table / table.sum()
+        elif network.variables[q].kind == "evidence":
+            result[q] = _item_marginal(network, calibration, q)[0]
+        else:
+            result[q] = calibration.marginal(q)[0]
     return result, log_evidence
 
 
-def _ancestors(network: Network, names: set[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(names)
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.add(name)
-            stack.extend(network.variables[name].parents)
-    return seen
-
-
-def _reduce(variables: tuple[str, ...], table: np.ndarray, evidence: Assignment) -> Factor:
-    index = tuple(evidence[v] if v in evidence else slice(None) for v in variables)
-    return tuple(v for v in variables if v not in evidence), table[index]
-
-
-def _eliminate(factors: list[Factor], keep: tuple[str, ...]) -> tuple[float, np.ndarray]:
-    """Sum every variable but ``keep`` out of the product of ``factors``.
-
-    Returns (log of the scale taken out, the remaining table over ``keep``)."""
-    log_scale = 0.0
-    pending = list(factors)
-    cards = {v: t.shape[i] for vs, t in factors for i, v in enumerate(vs)}
-    to_eliminate = set(cards) - set(keep)
-    while to_eliminate:
-        # greedy: the variable whose elimination creates the smallest table
-        def cost(v: str) -> int:
-            joined = set().union(*(vs for vs, _ in pending if v in vs))
-            return math.prod(cards[u] for u in joined)
-
-        var = min(sorted(to_eliminate), key=cost)
-        to_eliminate.discard(var)
-        touching = [f for f in pending if var in f[0]]
-        pending = [f for f in pending if var not in f[0]]
-        out = tuple(sorted(set().union(*(vs for vs, _ in touching)) - {var}))
-        table, log_scale = _contract(touching, out, log_scale)
-        pending.append((out, table))
-    table, log_scale = _contract(pending, keep, log_scale)
-    if not np.any(table > 0):
-        return -math.inf, table
-    return log_scale, table
-
-
-def _contract(factors: list[Factor], out: tuple[str, ...], log_scale: float) -> tuple[np.ndarray, float]:
-    """Multiply ``factors`` and sum out what is not in ``out``, rescaled (the scale taken out is
-    added to ``log_scale``). einsum takes at most 32 operands, so long products are folded in
-    chunks."""
-    factors = list(factors)
-    while len(factors) > _CHUNK:
-        chunk, factors = factors[:_CHUNK], factors[_CHUNK:]
-        joined = tuple(sorted(set().union(*(vs for vs, _ in chunk))))
-        table, log_scale = _rescale(_einsum(chunk, joined), log_scale)
-        factors.append((joined, table))
-    return _rescale(_einsum(factors, out), log_scale)
-
-
-_CHUNK = 16
-
-
-def _einsum(factors: list[Factor], out: tuple[str, ...]) -> np.ndarray:
-    labels = {v: i for i, v in enumerate(sorted(set().union(*(vs for vs, _ in factors), out)))}
-    operands: list = []
-    for vs, table in factors:
-        operands += [table, [labels[v] for v in vs]]
-    if not operands:
-        return np.ones(())
-    return np.einsum(*operands, [labels[v] for v in out])
-
-
-def _rescale(table: np.ndarray, log_scale: float) -> tuple[np.ndarray, float]:
-    peak = float(table.max()) if table.size else 0.0
-    if peak > 0 and math.isfinite(peak):
-        return table / peak, log_scale + math.log(peak)
-    return table, log_scale
+def _item_marginal(network: Network, calibration: Calibration, name: str) -> np.ndarray:
+    """P(item state) per scenario: its CPT averaged over the joint of its parents."""
+    var = network.variables[name]
+    ordered = junction_tree(network).in_order(var.parents)
+    joint = calibration.joint(ordered)
+    cpt = np.transpose(var.cpt, [var.parents.index(v) for v in ordered] + [len(var.parents)])
+    card = len(var.states)
+    return np.einsum(joint.reshape(joint.shape[0], -1), [0, 1], cpt.reshape(-1, card), [1, 2], [0, 2])

@@ -1,0 +1,340 @@
+"""A compiled network → a junction tree that computes every marginal in one pass, for a whole
+batch of evidence scenarios at once (the exact engine behind :mod:`argmap.infer`).
+
+The tree covers the claims and sources. Evidence items never become tree nodes: an observed
+item enters as a likelihood vector over its parents (its CPT sliced at what was observed), which
+is the same thing exactly and keeps the tree small however many items a case has. Every array
+carries a leading batch axis (size 1 when it does not vary), so the prefixes of a trajectory,
+the perturbed inputs of a sensitivity analysis or the draws of a Monte Carlo run are one
+calibration. Messages are rescaled as they travel and the scale is kept in log space, so long
+runs of strong evidence neither underflow nor overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .compile import Network
+
+__all__ = ["JunctionTree", "Calibration"]
+
+#: a factor over ``scope`` (variables in the tree's global order) with a leading batch axis
+Factor = tuple[tuple[str, ...], np.ndarray]
+
+
+class Calibration:
+    """The result of one pass: every tree variable's marginal, and log P(evidence), per scenario."""
+
+    def __init__(self, tree: JunctionTree, beliefs: list[np.ndarray], log_evidence: np.ndarray):
+        self._tree = tree
+        self._beliefs = beliefs  # per clique, (B, *cards), unnormalised
+        self.log_evidence = log_evidence  # (B,), -inf where the evidence is impossible
+
+    @property
+    def possible(self) -> np.ndarray:
+        return np.isfinite(self.log_evidence)
+
+    def marginal(self, name: str) -> np.ndarray:
+        """(B, states) for a claim or source; NaN rows where the evidence is impossible."""
+        clique = self._tree.home[name]
+        variables = self._tree.cliques[clique]
+        axis = 1 + variables.index(name)
+        table = self._beliefs[clique]
+        table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a != axis))
+        return _normalise_rows(table)
+
+    def joint(self, scope: Sequence[str]) -> np.ndarray:
+        """(B, *cards) normalised joint of variables that share a clique (in global order)."""
+        clique = self._tree.clique_holding(scope)
+        variables = self._tree.cliques[clique]
+        keep = [1 + variables.index(v) for v in scope]
+        table = self._beliefs[clique]
+        table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a not in keep))
+        flat = _normalise_rows(table.reshape(table.shape[0], -1))
+        return flat.reshape(table.shape)
+
+
+def _normalise_rows(table: np.ndarray) -> np.ndarray:
+    totals = table.reshape(table.shape[0], -1).sum(axis=1).reshape((-1,) + (1,) * (table.ndim - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, table / np.where(totals > 0, totals, 1), np.nan)
+
+
+class JunctionTree:
+    """The compiled structure: cliques, a spanning forest over them, and where each table goes."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        tree_vars = [n for n, v in network.variables.items() if v.kind != "evidence"]
+        self.order = {n: i for i, n in enumerate(tree_vars)}
+        self.cards = {n: len(network.variables[n].states) for n in tree_vars}
+        families = [self.in_order((*v.parents, n)) for n, v in network.variables.items() if v.kind != "evidence"]
+        # items are not in the tree, but their parents must share a clique to take their likelihood
+        item_scopes = [self.in_order(v.parents) for v in network.variables.values() if v.kind == "evidence"]
+        self.cliques, self.neighbours = _build_tree(tree_vars, [*families, *item_scopes], self.cards, self.order)
+        self._cache: dict[tuple[str, ...], int] = {}
+        self.home = {n: self.clique_holding((n,)) for n in tree_vars}
+        self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
+        self.children: list[list[int]] = [[] for _ in self.cliques]
+        for c in self.topdown:
+            if self.parent[c] >= 0:
+                self.children[self.parent[c]].append(c)
+        self.separator = [
+            tuple(v for v in self.cliques[c] if v in self.cliques[self.parent[c]]) if self.parent[c] >= 0 else ()
+            for c in range(len(self.cliques))
+        ]
+
+    def in_order(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Tree variables in the global order that every factor's axes follow."""
+        return tuple(sorted(names, key=self.order.__getitem__))
+
+    def clique_holding(self, scope: Sequence[str]) -> int:
+        """The smallest clique that contains every variable of ``scope``."""
+        key = self.in_order(scope)
+        if key not in self._cache:
+            wanted = set(key)
+            holding = [c for c, vs in enumerate(self.cliques) if wanted <= set(vs)]
+            if not holding:
+                raise ValueError(f"no clique holds {key}")
+            self._cache[key] = min(holding, key=lambda c: (math.prod(self.cards[v] for v in self.cliques[c]), c))
+        return self._cache[key]
+
+    # ------------------------------------------------------------------ building potentials
+
+    def family_factor(self, name: str, cpt: np.ndarray | None = None) -> Factor:
+        """A claim's or source's CPT as a factor in global order; ``cpt`` may carry a batch axis."""
+        var = self.network.variables[name]
+        table = var.cpt[None] if cpt is None else cpt
+        if table.ndim == var.cpt.ndim:
+            table = table[None]
+        family = (*var.parents, name)
+        return self._reorder(family, table)
+
+    def item_factor(self, name: str, observed: np.ndarray, cpt: np.ndarray | None = None) -> Factor:
+        """An item's likelihood over its parents: P(observed state | parents), shape (B, *parents).
+
+        ``observed`` holds, per scenario, the item's observed state index or -1 (not observed: a
+        factor of ones)."""
+        var = self.network.variables[name]
+        table = var.cpt[None] if cpt is None else (cpt if cpt.ndim > var.cpt.ndim else cpt[None])
+        observed = np.asarray(observed).reshape(-1)
+        index = np.clip(observed, 0, None).reshape((-1,) + (1,) * (table.ndim - 1))
+        picked = np.take_along_axis(table, index, axis=-1)[..., 0]
+        picked = np.where(observed.reshape((-1,) + (1,) * (picked.ndim - 1)) < 0, 1.0, picked)
+        return self._reorder(var.parents, picked)
+
+    def state_factor(self, name: str, index: np.ndarray) -> Factor:
+        """Hard evidence on a claim: a one-hot vector per scenario (all ones where index is -1)."""
+        index = np.asarray(index).reshape(-1)
+        table = np.zeros((len(index), self.cards[name]))
+        table[np.arange(len(index)), np.clip(index, 0, None)] = 1.0
+        table[index < 0] = 1.0
+        return (name,), table
+
+    def _reorder(self, scope: Sequence[str], table: np.ndarray) -> Factor:
+        ordered = self.in_order(scope)
+        if tuple(scope) != ordered:
+            positions = [0] + [1 + list(scope).index(v) for v in ordered]
+            table = np.transpose(table, positions)
+        return ordered, table
+
+    # ------------------------------------------------------------------ calibration
+
+    def calibrate(self, factors: Iterable[Factor], cpts: Mapping[str, np.ndarray] | None = None,
+                  batch: int = 1) -> Calibration:
+        """Multiply the CPTs (``cpts`` overrides some, batched) and the evidence ``factors`` into
+        the cliques, pass messages both ways and return every marginal for each of ``batch``
+        scenarios (more if the factors say so)."""
+        cpts = cpts or {}
+        potentials: list[list[Factor]] = [[] for _ in self.cliques]
+        for name in self.order:
+            factor = self.family_factor(name, cpts.get(name))
+            potentials[self.clique_holding(factor[0])].append(factor)
+        log_scale = np.zeros(1)
+        for scope, table, shift in _combine_evidence(factors):
+            potentials[self.clique_holding(scope)].append((scope, table))
+            log_scale = log_scale + shift
+        psi = [self._product(c, fs) for c, fs in enumerate(potentials)]
+        batch = max([batch, *(p.shape[0] for p in psi)])
+        psi = [np.broadcast_to(p, (batch,) + p.shape[1:]) for p in psi]
+        log_scale = np.broadcast_to(log_scale, (batch,)).copy()
+
+        up: list[np.ndarray | None] = [None] * len(self.cliques)
+        for c in reversed(self.topdown):  # leaves first
+            table = psi[c]
+            for child in self.children[c]:
+                table = table * self._expand(up[child], self.separator[child], c)
+            if self.parent[c] >= 0:
+                message, shift = _rescale(self._sum_to(table, c, self.separator[c]))
+                up[c] = message
+            else:
+                message, shift = _rescale(table.reshape(table.shape[0], -1).sum(axis=1, keepdims=True))
+            log_scale = log_scale + shift
+
+        down: list[np.ndarray | None] = [None] * len(self.cliques)
+        beliefs: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
+        for c in self.topdown:  # root first
+            incoming = []
+            if self.parent[c] >= 0:
+                incoming.append(self._expand(down[c], self.separator[c], c))
+            incoming += [self._expand(up[k], self.separator[k], c) for k in self.children[c]]
+            # products of all incoming messages but one, from prefix and suffix products
+            prefix = [psi[c]]
+            for m in incoming:
+                prefix.append(prefix[-1] * m)
+            beliefs[c] = prefix[-1]
+            suffix = np.ones((1,) * psi[c].ndim)
+            offset = 1 if self.parent[c] >= 0 else 0
+            for i in range(len(incoming) - 1, offset - 1, -1):
+                child = self.children[c][i - offset]
+                without = prefix[i] * suffix
+                down[child], _ = _rescale(self._sum_to(without, c, self.separator[child]))
+                suffix = suffix * incoming[i]
+        return Calibration(self, beliefs, log_scale)
+
+    def _product(self, clique: int, factors: list[Factor]) -> np.ndarray:
+        table = np.ones((1,) + tuple(self.cards[v] for v in self.cliques[clique]))
+        for scope, values in factors:
+            table = table * self._expand(values, scope, clique)
+        return table
+
+    def _expand(self, table: np.ndarray, scope: Sequence[str], clique: int) -> np.ndarray:
+        """A factor in global order, reshaped to broadcast against the clique's table."""
+        shape = [table.shape[0]] + [self.cards[v] if v in scope else 1 for v in self.cliques[clique]]
+        return table.reshape(shape)
+
+    def _sum_to(self, table: np.ndarray, clique: int, scope: Sequence[str]) -> np.ndarray:
+        variables = self.cliques[clique]
+        axes = tuple(1 + i for i, v in enumerate(variables) if v not in scope)
+        return table.sum(axis=axes) if axes else table
+
+
+def _rescale(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Divide each scenario's table by its largest entry; return it with log of that scale
+    (-inf where the table is all zero: the evidence is impossible)."""
+    peak = table.reshape(table.shape[0], -1).max(axis=1)
+    safe = np.where(peak > 0, peak, 1.0)
+    with np.errstate(divide="ignore"):
+        shift = np.where(peak > 0, np.log(safe), -np.inf)
+    return table / safe.reshape((-1,) + (1,) * (table.ndim - 1)), shift
+
+
+def _combine_evidence(factors: Iterable[Factor]) -> list[tuple[tuple[str, ...], np.ndarray, np.ndarray]]:
+    """Multiply evidence factors of the same scope in log space (thousands of items on one claim
+    would underflow as a plain product); return (scope, rescaled table, log scale)."""
+    grouped: dict[tuple[str, ...], list[np.ndarray]] = defaultdict(list)
+    for scope, table in factors:
+        grouped[scope].append(table)
+    combined = []
+    for scope, tables in grouped.items():
+        batch = max(t.shape[0] for t in tables)
+        with np.errstate(divide="ignore"):
+            logs = sum(np.log(np.broadcast_to(t, (batch,) + t.shape[1:])) for t in tables)
+        peak = logs.reshape(batch, -1).max(axis=1)
+        finite = np.isfinite(peak)
+        shift = np.where(finite, peak, -np.inf)
+        table = np.exp(logs - np.where(finite, peak, 0).reshape((-1,) + (1,) * (logs.ndim - 1)))
+        table = np.where(finite.reshape((-1,) + (1,) * (logs.ndim - 1)), table, 0.0)
+        combined.append((scope, table, shift))
+    return combined
+
+
+# ---------------------------------------------------------------------------- structure
+
+
+def _build_tree(
+    variables: Sequence[str],
+    scopes: Iterable[Sequence[str]],
+    cards: Mapping[str, int],
+    order: Mapping[str, int],
+) -> tuple[list[tuple[str, ...]], list[set[int]]]:
+    """Triangulate the moral graph by greedy min-fill (ties: smallest clique weight), keep the
+    maximal cliques and join them by a maximum-weight spanning forest on separator size."""
+    adjacent: dict[str, set[str]] = {v: set() for v in variables}
+    for scope in scopes:
+        for a in scope:
+            adjacent[a].update(b for b in scope if b != a)
+
+    def fill_in(v: str) -> int:
+        nbrs = list(adjacent[v])
+        return sum(1 for i, a in enumerate(nbrs) for b in nbrs[i + 1:] if b not in adjacent[a])
+
+    def weight(v: str) -> float:
+        return math.fsum(math.log(cards[u]) for u in adjacent[v]) + math.log(cards[v])
+
+    score = {v: (fill_in(v), weight(v), order[v]) for v in variables}
+    remaining = set(variables)
+    cliques: list[frozenset[str]] = []
+    while remaining:
+        v = min(remaining, key=score.__getitem__)
+        nbrs = adjacent[v]
+        cliques.append(frozenset(nbrs | {v}))
+        for a in nbrs:
+            adjacent[a].update(b for b in nbrs if b != a)
+            adjacent[a].discard(v)
+        remaining.discard(v)
+        del adjacent[v]
+        touched = set(nbrs)
+        for a in nbrs:
+            touched |= adjacent[a]
+        for a in touched:
+            score[a] = (fill_in(a), weight(a), order[a])
+    # keep the maximal cliques: a clique inside another adds nothing
+    cliques.sort(key=len, reverse=True)
+    maximal: list[frozenset[str]] = []
+    by_var: dict[str, list[int]] = defaultdict(list)
+    for clique in cliques:
+        anchor = min(clique, key=lambda u: len(by_var[u]))
+        if any(clique <= maximal[i] for i in by_var[anchor]):
+            continue
+        for u in clique:
+            by_var[u].append(len(maximal))
+        maximal.append(clique)
+    # Kruskal on separator sizes; cliques sharing no variable stay in separate trees
+    edges = set()
+    for holders in by_var.values():
+        for i, a in enumerate(holders):
+            for b in holders[i + 1:]:
+                edges.add((min(a, b), max(a, b)))
+    ranked = sorted(edges, key=lambda e: (-len(maximal[e[0]] & maximal[e[1]]), e))
+    root = list(range(len(maximal)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    neighbours: list[set[int]] = [set() for _ in maximal]
+    for a, b in ranked:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            root[ra] = rb
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    ordered = [tuple(sorted(c, key=order.__getitem__)) for c in maximal]
+    return ordered, neighbours
+
+
+def _orient(count: int, neighbours: list[set[int]]) -> tuple[list[int], list[int], list[int]]:
+    """Roots, parent of each clique (-1 for a root) and a root-first order, per tree of the forest."""
+    parent = [-2] * count
+    roots, topdown = [], []
+    for start in range(count):
+        if parent[start] != -2:
+            continue
+        parent[start] = -1
+        roots.append(start)
+        queue = [start]
+        while queue:
+            c = queue.pop()
+            topdown.append(c)
+            for n in sorted(neighbours[c]):
+                if parent[n] == -2:
+                    parent[n] = c
+                    queue.append(n)
+    return roots, parent, topdown
