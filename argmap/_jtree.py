@@ -45,7 +45,9 @@ class Calibration:
         axis = 1 + variables.index(name)
         table = self._beliefs[clique]
         table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a != axis))
-        return _normalise_rows(table)
+        totals = table.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return table / totals  # 0/0 = NaN where the evidence is impossible
 
     def joint(self, scope: Sequence[str]) -> np.ndarray:
         """(B, *cards) normalised joint of variables that share a clique (in global order)."""
@@ -77,6 +79,11 @@ class JunctionTree:
         item_scopes = [self.in_order(v.parents) for v in network.variables.values() if v.kind == "evidence"]
         self.cliques, self.neighbours = _build_tree(tree_vars, [*families, *item_scopes], self.cards, self.order)
         self._cache: dict[tuple[str, ...], int] = {}
+        self._holders: dict[str, list[int]] = defaultdict(list)
+        for c, clique in enumerate(self.cliques):
+            for v in clique:
+                self._holders[v].append(c)
+        self._static: list[np.ndarray] | None = None
         self.home = {n: self.clique_holding((n,)) for n in tree_vars}
         self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
         self.children: list[list[int]] = [[] for _ in self.cliques]
@@ -97,7 +104,7 @@ class JunctionTree:
         key = self.in_order(scope)
         if key not in self._cache:
             wanted = set(key)
-            holding = [c for c, vs in enumerate(self.cliques) if wanted <= set(vs)]
+            holding = [c for c in self._holders[key[0]] if wanted <= set(self.cliques[c])]
             if not holding:
                 raise ValueError(f"no clique holds {key}")
             self._cache[key] = min(holding, key=lambda c: (math.prod(self.cards[v] for v in self.cliques[c]), c))
@@ -149,16 +156,12 @@ class JunctionTree:
         """Multiply the CPTs (``cpts`` overrides some, batched) and the evidence ``factors`` into
         the cliques, pass messages both ways and return every marginal for each of ``batch``
         scenarios (more if the factors say so)."""
-        cpts = cpts or {}
-        potentials: list[list[Factor]] = [[] for _ in self.cliques]
-        for name in self.order:
-            factor = self.family_factor(name, cpts.get(name))
-            potentials[self.clique_holding(factor[0])].append(factor)
+        psi = list(self._cpt_potentials(cpts or {}))
         log_scale = np.zeros(1)
         for scope, table, shift in _combine_evidence(factors):
-            potentials[self.clique_holding(scope)].append((scope, table))
+            c = self.clique_holding(scope)
+            psi[c] = psi[c] * self._expand(table, scope, c)
             log_scale = log_scale + shift
-        psi = [self._product(c, fs) for c, fs in enumerate(potentials)]
         batch = max([batch, *(p.shape[0] for p in psi)])
         psi = [np.broadcast_to(p, (batch,) + p.shape[1:]) for p in psi]
         log_scale = np.broadcast_to(log_scale, (batch,)).copy()
@@ -196,11 +199,18 @@ class JunctionTree:
                 suffix = suffix * incoming[i]
         return Calibration(self, beliefs, log_scale)
 
-    def _product(self, clique: int, factors: list[Factor]) -> np.ndarray:
-        table = np.ones((1,) + tuple(self.cards[v] for v in self.cliques[clique]))
-        for scope, values in factors:
-            table = table * self._expand(values, scope, clique)
-        return table
+    def _cpt_potentials(self, cpts: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Each clique's product of the CPTs assigned to it; cached when no CPT is overridden."""
+        if not cpts and self._static is not None:
+            return self._static
+        tables = [np.ones((1,) + tuple(self.cards[v] for v in clique)) for clique in self.cliques]
+        for name in self.order:
+            scope, values = self.family_factor(name, cpts.get(name))
+            c = self.clique_holding(scope)
+            tables[c] = tables[c] * self._expand(values, scope, c)
+        if not cpts:
+            self._static = tables
+        return tables
 
     def _expand(self, table: np.ndarray, scope: Sequence[str], clique: int) -> np.ndarray:
         """A factor in global order, reshaped to broadcast against the clique's table."""
@@ -216,6 +226,11 @@ class JunctionTree:
 def _rescale(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Divide each scenario's table by its largest entry; return it with log of that scale
     (-inf where the table is all zero: the evidence is impossible)."""
+    if table.shape[0] == 1:  # the common case, without the per-row bookkeeping
+        peak1 = float(table.max())
+        if peak1 > 0:
+            return table / peak1, np.array([math.log(peak1)])
+        return table, np.array([-np.inf])
     peak = table.reshape(table.shape[0], -1).max(axis=1)
     safe = np.where(peak > 0, peak, 1.0)
     with np.errstate(divide="ignore"):
@@ -254,35 +269,49 @@ def _build_tree(
 ) -> tuple[list[tuple[str, ...]], list[set[int]]]:
     """Triangulate the moral graph by greedy min-fill (ties: smallest clique weight), keep the
     maximal cliques and join them by a maximum-weight spanning forest on separator size."""
-    adjacent: dict[str, set[str]] = {v: set() for v in variables}
+    # adjacency as bitsets (Python ints): fill-in counts become a few integer operations
+    index = {v: i for i, v in enumerate(variables)}
+    adjacent = [0] * len(variables)
     for scope in scopes:
-        for a in scope:
-            adjacent[a].update(b for b in scope if b != a)
+        mask = 0
+        for v in scope:
+            mask |= 1 << index[v]
+        for v in scope:
+            adjacent[index[v]] |= mask
+    for i in range(len(variables)):
+        adjacent[i] &= ~(1 << i)
+    log_card = [math.log(cards[v]) for v in variables]
 
-    def fill_in(v: str) -> int:
-        nbrs = list(adjacent[v])
-        return sum(1 for i, a in enumerate(nbrs) for b in nbrs[i + 1:] if b not in adjacent[a])
+    def members(mask: int) -> list[int]:
+        out = []
+        while mask:
+            low = mask & -mask
+            out.append(low.bit_length() - 1)
+            mask ^= low
+        return out
 
-    def weight(v: str) -> float:
-        return math.fsum(math.log(cards[u]) for u in adjacent[v]) + math.log(cards[v])
+    def score(i: int) -> tuple[int, float, int]:
+        nbrs = adjacent[i]
+        members_i = members(nbrs)
+        missing = sum((nbrs & ~adjacent[a] & ~(1 << a)).bit_count() for a in members_i) // 2
+        return missing, log_card[i] + math.fsum(log_card[a] for a in members_i), i
 
-    score = {v: (fill_in(v), weight(v), order[v]) for v in variables}
-    remaining = set(variables)
+    scores = {i: score(i) for i in range(len(variables))}
     cliques: list[frozenset[str]] = []
-    while remaining:
-        v = min(remaining, key=score.__getitem__)
+    while scores:
+        v = min(scores, key=scores.__getitem__)
+        del scores[v]
         nbrs = adjacent[v]
-        cliques.append(frozenset(nbrs | {v}))
-        for a in nbrs:
-            adjacent[a].update(b for b in nbrs if b != a)
-            adjacent[a].discard(v)
-        remaining.discard(v)
-        del adjacent[v]
-        touched = set(nbrs)
-        for a in nbrs:
+        nbr_list = members(nbrs)
+        cliques.append(frozenset(variables[i] for i in (*nbr_list, v)))
+        touched = nbrs
+        for a in nbr_list:
+            adjacent[a] = (adjacent[a] | nbrs) & ~(1 << a) & ~(1 << v)
             touched |= adjacent[a]
-        for a in touched:
-            score[a] = (fill_in(a), weight(a), order[a])
+        adjacent[v] = 0
+        for a in members(touched):
+            if a in scores:
+                scores[a] = score(a)
     # keep the maximal cliques: a clique inside another adds nothing
     cliques.sort(key=len, reverse=True)
     maximal: list[frozenset[str]] = []

@@ -1,0 +1,273 @@
+"""Benchmark argmap's engine against pgmpy and pyAgrum, side by side in one process.
+
+    .venv/bin/pip install -e ".[bench]"
+    .venv/bin/python benchmarks/bench_engine.py            # everything (several minutes)
+    .venv/bin/python benchmarks/bench_engine.py --quick    # smaller networks, fewer repeats
+
+Prints, per workload, argmap's median time and the ratio baseline / argmap (above 1: argmap is
+faster). Every workload first checks that the engines agree.
+
+1. all marginals for one evidence set — bnlearn networks bundled with pgmpy and random networks
+   — vs pgmpy VariableElimination (one query per node) and pyAgrum LazyPropagation;
+2. a trajectory: all marginals after each of 1,000 dated items on a 200-claim model — argmap in
+   batched calibrations vs the same loop in pyAgrum;
+3. cold start of `argmap update` on the shipped case vs `python -c "import numpy"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+from argmap.compile import Network, Variable, from_pgmpy, to_pgmpy  # noqa: E402
+from argmap.infer import calibrate, junction_tree, _TREES  # noqa: E402
+
+
+def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -> float:
+    times: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+        if sum(times) > budget:
+            break
+    return statistics.median(times)
+
+
+def bnlearn(name: str):
+    import pgmpy
+    from pgmpy.readwrite import BIFReader
+
+    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", f"{name}.bif.gz")
+    with gzip.open(path, "rt") as handle:
+        bn = BIFReader(string=handle.read()).get_model()
+    for cpd in bn.get_cpds():
+        cpd.normalize()
+    return bn
+
+
+def random_network(n: int, seed: int, max_parents: int = 3, window: int = 12) -> Network:
+    """A random DAG of binary claims: each node's parents among the `window` nodes before it
+    (local structure keeps the treewidth moderate, as in real argument maps)."""
+    rng = np.random.default_rng(seed)
+    variables: dict[str, Variable] = {}
+    names: list[str] = []
+    for i in range(n):
+        name = f"x{i}"
+        pool = names[max(0, i - window):]
+        k = int(rng.integers(0, min(max_parents, len(pool)) + 1))
+        parents = tuple(rng.choice(pool, size=k, replace=False)) if k else ()
+        p = rng.uniform(0.05, 0.95, size=(2,) * k)
+        variables[name] = Variable(name, ("true", "false"), parents, np.stack([p, 1 - p], axis=-1), "claim")
+        names.append(name)
+    return Network(variables)
+
+
+def to_pyagrum(network: Network):
+    """The same network in pyAgrum, tables copied at full precision through its API."""
+    import itertools
+
+    import pyagrum as gum
+
+    gbn = gum.BayesNet()
+    for name, var in network.variables.items():
+        gbn.add(gum.LabelizedVariable(name, name, list(var.states)))
+    for name, var in network.variables.items():
+        for parent in var.parents:
+            gbn.addArc(parent, name)
+    for name, var in network.variables.items():
+        table = gbn.cpt(name)
+        parent_states = [network.variables[p].states for p in var.parents]
+        for index in itertools.product(*(range(len(s)) for s in parent_states)):
+            row = {p: parent_states[i][j] for i, (p, j) in enumerate(zip(var.parents, index))}
+            table[row] = var.cpt[index].tolist()
+    return gbn
+
+
+def sample_evidence(network: Network, count: int, seed: int) -> dict[str, int]:
+    """Evidence drawn by forward sampling, so that it is possible."""
+    rng = np.random.default_rng(seed)
+    values: dict[str, int] = {}
+    for name, var in network.variables.items():
+        row = var.cpt[tuple(values[p] for p in var.parents)]
+        values[name] = int(rng.choice(len(row), p=row / row.sum()))
+    chosen = rng.choice(list(network.variables), size=count, replace=False)
+    return {n: values[n] for n in chosen}
+
+
+def argmap_all_marginals(network: Network, evidence: dict[str, int]) -> dict[str, np.ndarray]:
+    _TREES.pop(network, None)  # cold: build the junction tree each time, as pyAgrum does
+    calibration = calibrate(network, [evidence])
+    return {n: calibration.marginal(n)[0] for n in network.variables}
+
+
+def pgmpy_all_marginals(bn, network: Network, evidence: dict[str, int], queries: list[str]) -> dict[str, np.ndarray]:
+    from pgmpy.inference import VariableElimination
+
+    engine = VariableElimination(bn)
+    named = {n: network.variables[n].states[i] for n, i in evidence.items()}
+    out = {}
+    for n in queries:
+        if n in evidence:
+            continue
+        factor = engine.query([n], evidence=named, show_progress=False)
+        out[n] = np.array([factor.get_value(**{n: s}) for s in network.variables[n].states])
+    return out
+
+
+def pyagrum_all_marginals(gbn, network: Network, evidence: dict[str, int]) -> dict[str, np.ndarray]:
+    import pyagrum as gum
+
+    engine = gum.LazyPropagation(gbn)
+    engine.setEvidence({n: network.variables[n].states[i] for n, i in evidence.items()})
+    engine.makeInference()
+    out = {}
+    for n, var in network.variables.items():
+        posterior = engine.posterior(n)
+        labels = [posterior.variable(0).label(i) for i in range(posterior.variable(0).domainSize())]
+        values = posterior.tolist()
+        out[n] = np.array([values[labels.index(s)] for s in var.states])
+    return out
+
+
+def check_agreement(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray], label: str) -> float:
+    worst = max(float(np.abs(ours[n] - theirs[n]).max()) for n in theirs)
+    if worst > 1e-9:
+        raise SystemExit(f"{label}: engines disagree by {worst:.3g}")
+    return worst
+
+
+def workload_all_marginals(quick: bool) -> list[tuple]:
+    rows = []
+    cases: list[tuple[str, Network, object]] = []
+    names = ["asia", "alarm", "insurance"] if quick else ["asia", "alarm", "insurance", "hepar2", "win95pts", "andes"]
+    for name in names:
+        bn = bnlearn(name)
+        cases.append((name, from_pgmpy(bn), bn))
+    for n in ([15, 60] if quick else [15, 60, 200, 1000]):
+        network = random_network(n, seed=n)
+        cases.append((f"random-{n}", network, to_pgmpy(network)))
+    repeats = 3 if quick else 7
+    for label, network, bn in cases:
+        gbn = to_pyagrum(network)
+        evidence = sample_evidence(network, max(1, len(network.variables) // 10), seed=1)
+        ours = argmap_all_marginals(network, evidence)
+        check_agreement(ours, pyagrum_all_marginals(gbn, network, evidence), f"{label} pyAgrum")
+        t_ours = median_time(lambda: argmap_all_marginals(network, evidence), repeats)
+        t_agrum = median_time(lambda: pyagrum_all_marginals(gbn, network, evidence), repeats)
+        # pgmpy answers one node per query; above 200 nodes time a sample of queries and scale
+        queries = list(network.variables)
+        note = ""
+        if len(queries) > 200:
+            queries = [str(q) for q in np.random.default_rng(0).choice(queries, size=40, replace=False)]
+            note = f"pgmpy timed on {len(queries)} of {len(network.variables)} queries, scaled"
+        check_agreement(ours, pgmpy_all_marginals(bn, network, evidence, queries[:20]), f"{label} pgmpy")
+        t_pgmpy = median_time(lambda: pgmpy_all_marginals(bn, network, evidence, queries), 1 if note else repeats)
+        t_pgmpy *= len(network.variables) / len(queries)
+        rows.append((label, len(network.variables), t_ours, t_pgmpy / t_ours, t_agrum / t_ours, note))
+    return rows
+
+
+def trajectory_model(claims: int, items: int, seed: int) -> Network:
+    rng = np.random.default_rng(seed)
+    base = random_network(claims, seed)
+    variables = dict(base.variables)
+    names = list(base.variables)
+    for i in range(items):
+        target = str(rng.choice(names))
+        p_true, p_false = rng.uniform(0.05, 0.95, size=2)
+        cpt = np.array([[p_true, 1 - p_true], [p_false, 1 - p_false]])
+        variables[f"e{i}"] = Variable(f"e{i}", ("true", "false"), (target,), cpt, "evidence")
+    return Network(variables)
+
+
+def argmap_trajectory(network: Network, items: list[str], claims: list[str], chunk: int = 250) -> np.ndarray:
+    """All claim marginals after each prefix of the items: batched calibrations."""
+    out = []
+    for start in range(0, len(items), chunk):
+        scenarios = [{e: 0 for e in items[: k + 1]} for k in range(start, min(start + chunk, len(items)))]
+        calibration = calibrate(network, scenarios)
+        out.append(np.stack([calibration.marginal(c)[:, 0] for c in claims], axis=1))
+    return np.concatenate(out)
+
+
+def pyagrum_trajectory(gbn, items: list[str], claims: list[str]) -> np.ndarray:
+    import pyagrum as gum
+
+    engine = gum.LazyPropagation(gbn)
+    out = np.empty((len(items), len(claims)))
+    for k, item in enumerate(items):
+        engine.addEvidence(item, "true")
+        engine.makeInference()
+        for j, c in enumerate(claims):
+            posterior = engine.posterior(c)
+            index = [posterior.variable(0).label(i) for i in range(2)].index("true")
+            out[k, j] = posterior.tolist()[index]
+    return out
+
+
+def workload_trajectory(quick: bool) -> tuple:
+    claims_n, items_n = (60, 200) if quick else (200, 1000)
+    network = trajectory_model(claims_n, items_n, seed=3)
+    claims = [n for n, v in network.variables.items() if v.kind == "claim"]
+    items = [n for n, v in network.variables.items() if v.kind == "evidence"]
+    gbn = to_pyagrum(network)
+    ours = argmap_trajectory(network, items, claims)
+    theirs = pyagrum_trajectory(gbn, items, claims)
+    worst = float(np.abs(ours - theirs).max())
+    if worst > 1e-9:
+        raise SystemExit(f"trajectory: engines disagree by {worst:.3g}")
+    t_ours = median_time(lambda: argmap_trajectory(network, items, claims), 3)
+    t_agrum = median_time(lambda: pyagrum_trajectory(gbn, items, claims), 3)
+    return (f"{items_n} items on {claims_n} claims", t_ours, t_agrum / t_ours)
+
+
+def workload_cold_start() -> tuple:
+    argmap = os.path.join(os.path.dirname(sys.executable), "argmap")
+    model = os.path.join(ROOT, "models", "russia_china.yaml")
+
+    def run(command: list[str]) -> Callable[[], object]:
+        return lambda: subprocess.run(command, check=True, capture_output=True)
+
+    t_argmap = median_time(run([argmap, "update", model]), 9)
+    t_numpy = median_time(run([sys.executable, "-c", "import numpy"]), 9)
+    return t_argmap, t_numpy, t_argmap / t_numpy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller networks and fewer repeats")
+    args = parser.parse_args()
+    import pgmpy
+    import pyagrum
+
+    print(f"argmap engine benchmark — Python {sys.version.split()[0]}, numpy {np.__version__}, "
+          f"pgmpy {pgmpy.__version__}, pyAgrum {pyagrum.__version__}, {os.cpu_count()} CPUs")
+    print("\n1. All marginals, one evidence set (10% of nodes observed); ratio = baseline time / argmap time")
+    print(f"{'network':<14}{'nodes':>6}{'argmap':>11}{'× pgmpy VE':>12}{'× pyAgrum':>11}  note")
+    for label, n, t, vs_pgmpy, vs_agrum, note in workload_all_marginals(args.quick):
+        print(f"{label:<14}{n:>6}{t * 1000:>9.2f}ms{vs_pgmpy:>12.1f}{vs_agrum:>11.2f}  {note}")
+    print("\n2. Trajectory: all claim marginals after each dated item")
+    label, t, vs_agrum = workload_trajectory(args.quick)
+    print(f"{label}: argmap {t:.3f}s, pyAgrum loop / argmap = {vs_agrum:.2f}")
+    print("\n3. Cold start")
+    t_argmap, t_numpy, ratio = workload_cold_start()
+    print(f"argmap update models/russia_china.yaml: {t_argmap * 1000:.0f} ms; "
+          f"python -c 'import numpy': {t_numpy * 1000:.0f} ms; ratio {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
