@@ -148,6 +148,52 @@ def _arrow(prior: float, posterior: float) -> str:
     return "="
 
 
+def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
+    """Write an output file atomically; a path that cannot be written is bad input (exit 2)."""
+    import os
+
+    from ._io import write_atomic_bytes
+    from .errors import Location
+
+    try:
+        write_atomic_bytes(path, data, overwrite=overwrite)
+    except FileExistsError:
+        raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite it unless you "
+                                             "add --force (or choose another -o path)") from None
+    except OSError as exc:
+        folder = os.path.dirname(os.path.abspath(path))
+        raise ArgmapError.at(Location(path), f"cannot write {path}: {exc.strerror or exc}; choose an -o "
+                                             f"path in a folder you can write to (not {folder})") from None
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, metavar="FILE", help="Where to write the diagram.")
+@click.option("--format", "fmt", metavar="svg|pdf|png|dot",
+              help="Output format; default: from the file name's extension, else svg.")
+@click.option("--style", default="paper", show_default=True, metavar="paper|screen",
+              help="paper: greyscale, serif, for a journal figure; screen: colour-blind-safe colours.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
+@click.option("--evidence", "evidence_mode", default="summary", show_default=True, metavar="none|summary|all",
+              help="Evidence drawn: none; one box per claim (count, net dB); or one box per item.")
+def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str) -> None:
+    """Draw MODEL's argument map with prior → posterior of every claim into FILE."""
+    from .render import diagram as draw
+    from .render import format_for_path
+
+    by_name = format_for_path(output)
+    if fmt is None:
+        fmt = by_name or "svg"
+    elif by_name and by_name != fmt:
+        from .errors import Location
+
+        raise ArgmapError.at(Location("--format"), f"-o {output} names a .{output.rsplit('.', 1)[-1]} file but "
+                                                   f"--format is {fmt}; make them agree (or leave out --format)")
+    data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of)
+    _write_output(output, data)
+    click.echo(f"wrote {output}")
+
+
 @main.command()
 @click.argument("name")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))

