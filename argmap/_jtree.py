@@ -269,83 +269,83 @@ def _build_tree(
 ) -> tuple[list[tuple[str, ...]], list[set[int]]]:
     """Triangulate the moral graph by greedy min-fill (ties: smallest clique weight), keep the
     maximal cliques and join them by a maximum-weight spanning forest on separator size."""
-    # adjacency as bitsets (Python ints): fill-in counts become a few integer operations
+    # adjacency both as sets (to iterate) and as bitsets (to count fill-in edges by bit operations)
     index = {v: i for i, v in enumerate(variables)}
-    adjacent = [0] * len(variables)
+    near: list[set[int]] = [set() for _ in variables]
     for scope in scopes:
-        mask = 0
-        for v in scope:
-            mask |= 1 << index[v]
-        for v in scope:
-            adjacent[index[v]] |= mask
+        members = [index[v] for v in scope]
+        for a in members:
+            near[a].update(members)
     for i in range(len(variables)):
-        adjacent[i] &= ~(1 << i)
+        near[i].discard(i)
+    mask = [sum(1 << a for a in nbrs) for nbrs in near]
     log_card = [math.log(cards[v]) for v in variables]
 
-    def members(mask: int) -> list[int]:
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(low.bit_length() - 1)
-            mask ^= low
-        return out
-
     def score(i: int) -> tuple[int, float, int]:
-        nbrs = adjacent[i]
-        members_i = members(nbrs)
-        missing = sum((nbrs & ~adjacent[a] & ~(1 << a)).bit_count() for a in members_i) // 2
-        return missing, log_card[i] + math.fsum(log_card[a] for a in members_i), i
+        own = mask[i]
+        # each neighbour a: neighbours of i that a is not joined to (a itself is among them once)
+        missing = sum((own & ~mask[a]).bit_count() - 1 for a in near[i]) // 2
+        return missing, log_card[i] + sum(log_card[a] for a in near[i]), i
 
     scores = {i: score(i) for i in range(len(variables))}
-    cliques: list[frozenset[str]] = []
+    position = [0] * len(variables)
+    cliques: list[frozenset[int]] = []
     while scores:
         v = min(scores, key=scores.__getitem__)
         del scores[v]
-        nbrs = adjacent[v]
-        nbr_list = members(nbrs)
-        cliques.append(frozenset(variables[i] for i in (*nbr_list, v)))
-        touched = nbrs
-        for a in nbr_list:
-            adjacent[a] = (adjacent[a] | nbrs) & ~(1 << a) & ~(1 << v)
-            touched |= adjacent[a]
-        adjacent[v] = 0
-        for a in members(touched):
+        nbrs = near[v]
+        position[v] = len(cliques)
+        cliques.append(frozenset((*nbrs, v)))
+        joined = mask[v]
+        for a in nbrs:
+            near[a] |= nbrs
+            near[a].discard(a)
+            near[a].discard(v)
+            mask[a] = (mask[a] | joined) & ~(1 << a) & ~(1 << v)
+        # fill-in changes only for the clique's members and for nodes next to two of them
+        affected = set(nbrs)
+        for a in nbrs:
+            affected.update(u for u in near[a] if (mask[u] & joined).bit_count() >= 2)
+        near[v] = set()
+        mask[v] = 0
+        for a in affected:
             if a in scores:
                 scores[a] = score(a)
-    # keep the maximal cliques: a clique inside another adds nothing
-    cliques.sort(key=len, reverse=True)
-    maximal: list[frozenset[str]] = []
-    by_var: dict[str, list[int]] = defaultdict(list)
-    for clique in cliques:
-        anchor = min(clique, key=lambda u: len(by_var[u]))
-        if any(clique <= maximal[i] for i in by_var[anchor]):
+    # The elimination tree: the clique of v hangs from the clique of the first vertex of N(v) to be
+    # eliminated after v, which holds all of N(v) — the running intersection property for free.
+    parent = []
+    for k, clique in enumerate(cliques):
+        later = [position[u] for u in clique if position[u] > k]
+        parent.append(min(later) if later else -1)
+    # A clique that another holds is one of its children's (no later clique contains the vertex
+    # eliminated with it): the child takes its place, and its other children move to the child.
+    children: list[list[int]] = [[] for _ in cliques]
+    for k, p in enumerate(parent):
+        if p >= 0:
+            children[p].append(k)
+    removed = [False] * len(cliques)
+    for k in range(len(cliques)):
+        holder = next((j for j in children[k] if cliques[k] <= cliques[j]), None)
+        if holder is None:
             continue
-        for u in clique:
-            by_var[u].append(len(maximal))
-        maximal.append(clique)
-    # Kruskal on separator sizes; cliques sharing no variable stay in separate trees
-    edges = set()
-    for holders in by_var.values():
-        for i, a in enumerate(holders):
-            for b in holders[i + 1:]:
-                edges.add((min(a, b), max(a, b)))
-    ranked = sorted(edges, key=lambda e: (-len(maximal[e[0]] & maximal[e[1]]), e))
-    root = list(range(len(maximal)))
-
-    def find(i: int) -> int:
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-
-    neighbours: list[set[int]] = [set() for _ in maximal]
-    for a, b in ranked:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            root[ra] = rb
+        removed[k] = True
+        parent[holder] = parent[k]
+        if parent[k] >= 0:
+            children[parent[k]] = [holder if c == k else c for c in children[parent[k]]]
+        for j in children[k]:
+            if j != holder:
+                parent[j] = holder
+                children[holder].append(j)
+        children[k] = []
+    kept = [k for k in range(len(cliques)) if not removed[k]]
+    number = {k: i for i, k in enumerate(kept)}
+    neighbours: list[set[int]] = [set() for _ in kept]
+    for k in kept:
+        if parent[k] >= 0:
+            a, b = number[k], number[parent[k]]
             neighbours[a].add(b)
             neighbours[b].add(a)
-    ordered = [tuple(sorted(c, key=order.__getitem__)) for c in maximal]
+    ordered = [tuple(sorted((variables[i] for i in cliques[k]), key=order.__getitem__)) for k in kept]
     return ordered, neighbours
 
 

@@ -70,11 +70,13 @@ def check(model: str, evidence: Sequence[str]) -> None:
               help="Evidence files or folders to use instead of the model's own (repeatable).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str) -> None:
+@click.option("--engine", type=click.Choice(["argmap", "pgmpy"]), default="argmap", show_default=True,
+              help="pgmpy: the same numbers from pgmpy's VariableElimination (slower; a cross-check).")
+def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, engine: str) -> None:
     """Prior and posterior of every claim of MODEL given its evidence."""
     from .infer import update as run_update
 
-    beliefs = run_update(_load(model, evidence), as_of=as_of)
+    beliefs = run_update(_load(model, evidence), as_of=as_of, engine=engine)
     if fmt == "json":
         click.echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -192,6 +194,34 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
     data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of)
     _write_output(output, data)
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--to", "to", required=True, metavar="argdown|aif|bif|xmlbif|json", help="The format to write.")
+@click.option("--output", "-o", metavar="FILE", help="Where to write it (default: standard output).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
+def export(model: str, to: str, output: str | None, as_of: str | None) -> None:
+    """Write MODEL with its posteriors for other tools: Argdown, AIF, BIF, XMLBIF or JSON.
+
+    bif/xmlbif with -o also write FILE's evidence (the items that count, as {variable: state})
+    beside it, in a file ending .evidence.json."""
+    import os
+
+    from .export import export as run_export
+
+    result = run_export(_load(model), to, as_of=as_of, output=output)
+    if output is None:
+        click.echo(result.data.decode("utf-8"), nl=False)
+        if result.beside:
+            click.echo("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)", err=True)
+        return
+    _write_output(output, result.data)
+    click.echo(f"wrote {output}")
+    stem = output.rsplit(".", 1)[0] if "." in os.path.basename(output) else output
+    for suffix, data in result.beside.items():
+        _write_output(stem + suffix, data)
+        click.echo(f"wrote {stem + suffix}")
 
 
 @main.command()

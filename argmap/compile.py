@@ -146,8 +146,12 @@ def _item_cpt(item: EvidenceItem, model: Model) -> np.ndarray:
 
 def to_pgmpy(network: Network) -> Any:
     """The network as a pgmpy ``DiscreteBayesianNetwork`` with named states."""
-    from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.models import DiscreteBayesianNetwork
+    import warnings
+
+    with warnings.catch_warnings():  # pgmpy warns about its own deprecations on import
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
 
     variables = network.variables.values()
     bn = DiscreteBayesianNetwork([(p, v.name) for v in variables for p in v.parents])

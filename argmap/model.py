@@ -282,11 +282,13 @@ class Model:
     def update(
         self,
         as_of: str | dt.date | EvidenceDate | None = None,
+        *,
+        engine: str = "argmap",
     ) -> Beliefs:
         """Prior and posterior of every claim given the evidence that counts at ``as_of``."""
         from .infer import update
 
-        return update(self, as_of=as_of)
+        return update(self, as_of=as_of, engine=engine)
 
     def to_pgmpy(self) -> Any:
         """The model as a pgmpy ``DiscreteBayesianNetwork`` (every evidence item a node)."""

@@ -121,3 +121,12 @@ def test_python_dash_m_and_the_common_path_does_not_import_pgmpy(case_dir):
              "print('pgmpy' in sys.modules, 'pandas' in sys.modules)" % path)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False False")
+
+
+def test_engine_pgmpy_gives_the_same_numbers(case_dir):
+    path = case(case_dir, MINIMAL + "  c:\n    text: c\n    supported_by: {h: 0.7}\n", EVIDENCE)
+    ours = json.loads(run("update", path, "--format", "json")[1])
+    theirs = json.loads(run("update", path, "--format", "json", "--engine", "pgmpy")[1])
+    for cid, claim in ours["claims"].items():
+        for state, p in claim["posterior"].items():
+            assert theirs["claims"][cid]["posterior"][state] == pytest.approx(p, abs=1e-9)

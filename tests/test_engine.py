@@ -106,3 +106,50 @@ def test_zeros_are_exact_and_impossible_evidence_is_flagged_per_scenario():
     assert list(batch.possible) == [False, True]
     assert np.isnan(batch.marginal("a")[0]).all()
     np.testing.assert_array_equal(batch.marginal("a")[1], [0.0, 1.0])
+
+
+@st.composite
+def random_networks(draw, max_nodes: int = 30) -> Network:
+    n = draw(st.integers(1, max_nodes))
+    variables: dict[str, Variable] = {}
+    for i in range(n):
+        earlier = list(variables)
+        parents = tuple(draw(st.lists(st.sampled_from(earlier), unique=True, max_size=3))) if earlier else ()
+        card = draw(st.integers(2, 3))
+        shape = tuple(len(variables[p].states) for p in parents) + (card,)
+        cpt = np.random.default_rng(i).uniform(0.1, 1, size=shape)
+        variables[f"v{i}"] = Variable(f"v{i}", tuple(f"s{k}" for k in range(card)), parents, cpt / cpt.sum(-1, keepdims=True), "claim")
+    return Network(variables)
+
+
+@given(random_networks())
+def test_the_tree_has_the_running_intersection_property_and_maximal_cliques(network):
+    from argmap._jtree import JunctionTree
+
+    tree = JunctionTree(network)
+    sets = [set(c) for c in tree.cliques]
+    assert not any(i != j and a <= b for i, a in enumerate(sets) for j, b in enumerate(sets))
+    for name, var in network.variables.items():
+        assert any({*var.parents, name} <= c for c in sets), "every family sits in a clique"
+        holding = {i for i, c in enumerate(sets) if name in c}
+        # the cliques holding a variable are connected in the tree
+        start = next(iter(holding))
+        seen, stack = {start}, [start]
+        while stack:
+            for n in tree.neighbours[stack.pop()]:
+                if n in holding and n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+        assert seen == holding, name
+
+
+@settings(max_examples=50)
+@given(random_networks(max_nodes=12), st.data())
+def test_random_networks_agree_with_enumeration(network, data):
+    names = list(network.variables)
+    observed = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=3))
+    evidence = {n: data.draw(st.integers(0, len(network.variables[n].states) - 1)) for n in observed}
+    ours, _ = marginals(network, evidence, names)
+    truth = enumerate_posteriors(network, evidence)
+    for n in names:
+        np.testing.assert_allclose(ours[n], truth[n], atol=1e-9)
