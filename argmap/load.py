@@ -158,6 +158,12 @@ def _prob(value: Any, at: Location, scale: Scale, what: str) -> Prob:
         return Prob(*([_unit(value, at, what)] * 2), scalar_text(value))
     if isinstance(value, str):
         text = value.strip()
+        try:  # YAML 1.1 reads 1e-3 (no dot) as text
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            return Prob(*([_unit(number, at, what)] * 2), text)
         if text.endswith("%"):
             try:
                 number = float(text[:-1]) / 100
@@ -310,7 +316,7 @@ class _ModelReader:
         version = doc.get("argmap")
         if version is None:
             self.problems.append(Problem(top, "missing 'argmap: 1' (the format version) at the top"))
-        elif version != FORMAT_VERSION:
+        elif version != FORMAT_VERSION or isinstance(version, bool):
             self.problems.append(Problem(doc.where("argmap"), f"format version {version!r} is not "
                                          f"supported; this argmap reads 'argmap: {FORMAT_VERSION}'"))
         self._scale(doc)
@@ -319,6 +325,10 @@ class _ModelReader:
         authors = doc.get("authors", ())
         if isinstance(authors, str):
             authors = [authors]
+        if not isinstance(authors, list | tuple) or not all(isinstance(a, str) for a in authors):
+            self.problems.append(Problem(doc.where("authors"), "'authors' is a name or a list of names, "
+                                                               "e.g. [Ada Lovelace, Alan Turing]"))
+            authors = ()
         sources = self._sources(doc)
         claims = self._claims(doc)
         self._evidence_paths(doc)
@@ -327,7 +337,7 @@ class _ModelReader:
             path=self.shown_path,
             claims=claims,
             sources=sources,
-            authors=tuple(str(a) for a in authors) if isinstance(authors, list) else (),
+            authors=tuple(authors),
             scale=self.scale.name,
             bibliography=bibliography,
             location=top,
@@ -657,6 +667,8 @@ class _ItemReader:
         way = ways[0]
         if way == "observe":
             return self._observe(body, what)
+        if "for" in body and way != "test":
+            raise _Invalid(body.where("for"), f"{what}: 'for' names the state a test is for; it goes with 'test'")
         if way in ("table", "given"):
             if "bears_on" in body:
                 raise _Invalid(body.where("bears_on"), f"{what}: a table item names its claims in "
@@ -665,8 +677,6 @@ class _ItemReader:
         if "bears_on" not in body:
             raise _Invalid(body.where("id"), f"{what}: which claim does it bear on? add 'bears_on: CLAIM'")
         target = _text(body["bears_on"], body.where("bears_on"), f"{what}: bears_on")
-        if "for" in body and way != "test":
-            raise _Invalid(body.where("for"), f"{what}: 'for' names the state a test is for; it goes with 'test'")
         if way == "likelihood":
             raw = body["likelihood"]
             if not isinstance(raw, dict):

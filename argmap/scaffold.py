@@ -50,13 +50,17 @@ authors: [A. Researcher]      # one name, or a list of names
 description: >-
   A made-up example case written by `argmap new`. Replace it with your own.
 
-# Where the rest of the case is. Paths are relative to THIS file.
-bibliography: ../evidence/@NAME@/references.bib   # BibTeX file; evidence items `cite:` its keys
-evidence: [../evidence/@NAME@/]   # evidence files or folders (folders are read with their
-                                # subfolders: every *.yaml / *.yml, in sorted order). Without
-                                # this key argmap reads ../evidence/@NAME@/ all the same.
-scale: icd203                 # the probability words you may write here, and that output uses:
-                              # icd203 (the default) | kent | ipcc
+# Where the rest of the case is; paths are relative to THIS file.
+# bibliography: a BibTeX file; evidence items name its entries with `cite:`.
+# evidence: a list of evidence files or folders. A folder is read with its subfolders (every
+#   *.yaml and *.yml file, in sorted order). Without this key argmap reads ../evidence/@NAME@/.
+#   `argmap update --evidence PATH` replaces the list for one run.
+bibliography: ../evidence/@NAME@/references.bib
+evidence: [../evidence/@NAME@/]
+
+# The verbal probability scale: the words you may write below, and the words output uses.
+# icd203 (the default) | kent | ipcc; the words and their ranges are in docs/model-format.md.
+scale: icd203
 
 # ----------------------------------------------------------------------------------- sources
 # A source is who reports several evidence items. Items that name the same source share its
@@ -130,8 +134,8 @@ claims:
     text: Reading scores in the town's primary schools rose between 2018 and 2021.
     role: outcome
     # An explicit table: one row for every combination of the states of the claims in `given`.
-    # A row's key lists their states in the order of `given`, separated by commas (quote it);
-    # its value is P(true) for a true/false claim, or {state: p, ...} for a claim with states.
+    # A row's key lists their states in the order of `given`, separated by commas (quotes are
+    # optional); its value is P(true) for a true/false claim, or {state: p, ...} otherwise.
     given: [explanation, better_attendance]
     table:
       "breakfasts, true": 0.8
@@ -221,7 +225,7 @@ _EVIDENCE = """\
   date: 2020-11
   text: Most head teachers say pupils arrive on time more often since the breakfast clubs opened.
   bears_on: better_attendance
-  lr: 3                       # P(this | true) / P(this | false) = 3, i.e. likelihood {true: 0.75, false: 0.25}
+  lr: 3                       # P(this | true) / P(this | false) = 3: likelihood {true: 0.75, false: 0.25}
   reliability: B              # this item's own reliability (when it has no shared source):
                               # a letter A-F or a number; an unreliable report is a coin flip (0.5)
 

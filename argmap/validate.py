@@ -124,11 +124,12 @@ class _Validator:
                 if state not in allowed:
                     self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
                                      f"'{pid}'" + did_you_mean(state, allowed))
-        missing = [row for row in itertools.product(*state_lists) if row not in table.rows]
+        every = list(itertools.product(*state_lists))
+        missing = [row for row in every if row not in table.rows]
         if missing:
             shown = "; ".join(f'"{", ".join(r)}"' for r in missing[:4]) + (" …" if len(missing) > 4 else "")
             self._report(table_at, f"{what}: table has no row for {shown} ({len(missing)} missing of "
-                                   f"{len(missing) + len(table.rows)}); add a row for every combination "
+                                   f"{len(every)}); add a row for every combination "
                                    f"of {', '.join(table.parents)}")
 
     def _item(self, item: EvidenceItem, observed: dict[str, tuple[str, EvidenceItem]]) -> None:

@@ -280,3 +280,24 @@ def test_yaml_booleans_are_state_names(case_dir):
     table = argmap.load(case(case_dir, model)).claims["t"].distribution
     assert table.rows[("true",)]["true"].value == 0.9
     assert table.rows[("false",)]["false"].value == 0.8
+
+
+def test_for_goes_only_with_a_test(case_dir):
+    evidence = '- {id: e1, text: x, given: [h], table: {"true": 0.9, "false": 0.1}, for: whatever}\n'
+    file, line, message = only(problems(case_dir, MINIMAL, evidence))
+    assert line == 1 and "'for' names the state a test is for" in message
+
+
+def test_numbers_yaml_reads_as_text_are_numbers(case_dir):
+    loaded = argmap.load(case(case_dir, MINIMAL.replace("0.5", "1e-3")))
+    assert loaded.claims["h"].distribution.probs["true"].value == pytest.approx(0.001)
+
+
+def test_format_version_must_be_the_number_one(case_dir):
+    file, line, message = only(problems(case_dir, MINIMAL.replace("argmap: 1", "argmap: true")))
+    assert line == 1 and "format version True is not supported" in message
+
+
+def test_authors_must_be_names(case_dir):
+    file, line, message = only(problems(case_dir, MINIMAL + "authors: 5\n"))
+    assert "'authors' is a name or a list of names" in message
