@@ -224,6 +224,21 @@ def export(model: str, to: str, output: str | None, as_of: str | None) -> None:
         click.echo(f"wrote {stem + suffix}")
 
 
+@main.command(name="import")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, metavar="MODEL", help="The model file to write (.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite MODEL (and its evidence file) if they exist.")
+def import_(source: str, output: str, force: bool) -> None:
+    """Make a model file from an Argdown file or a BIF / XMLBIF network (SOURCE).
+
+    Evidence items (Argdown arguments with likelihoods) go to MODEL's stem + .evidence.yaml
+    beside it. Nothing is written unless the result passes `argmap check`."""
+    from .importer import import_file
+
+    for path in import_file(source, output, force=force):
+        click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.argument("name")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))

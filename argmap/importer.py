@@ -1,0 +1,537 @@
+"""Argdown or BIF files → argmap model files (YAML), checked by argmap's own loader before
+anything is written.
+
+Argdown: the subset argmap writes (statements, arguments, ``+>``/``->``/``<+``/``<-`` in
+indentation trees, ``{...}`` metadata, front matter, comments and headings). Statements become
+claims and arguments carrying evidence metadata become evidence items; ``argmap export --to
+argdown`` followed by this import gives back the same model. BIF (also gzipped) and XMLBIF:
+every variable becomes a claim with ``given`` + ``table`` (or ``prior``).
+
+Names that are not argmap ids are made into ids (lower case, ``[a-z][a-z0-9_]*``, made unique
+with ``_2``, ``_3`` …) and the original name is kept as the claim's ``label``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import re
+import tempfile
+from typing import Any
+
+import attrs
+import yaml
+
+from .errors import ArgmapError, Location, Problem
+
+__all__ = ["IMPORT_SUFFIXES", "Imported", "import_file", "parse_argdown", "sanitise_id"]
+
+IMPORT_SUFFIXES = {".argdown": "argdown", ".ad": "argdown", ".bif": "bif", ".bif.gz": "bif",
+                   ".xmlbif": "xmlbif", ".bifxml": "xmlbif", ".xml": "xmlbif"}
+SUM_TOLERANCE = 1e-9  # as argmap.load: a row further from 1 than this is renormalised, and said so
+DEFAULT_STRENGTH = 0.5  # Argdown relations without numbers: a middling noisy-OR strength
+COMPUTED_KEYS = ("prior_p", "posterior_p", "verbal", "db", "counted")  # argmap's outputs, not inputs
+CLAIM_META_KEYS = ("label", "role", "states", "prior", "supported_by", "attacked_by", "leak", "given",
+                   "table", "supports", "attacks", "note", "text")
+ITEM_BEARING_KEYS = ("bears_on", "likelihood", "lr", "test", "observe", "given", "table")
+
+
+@attrs.frozen
+class Imported:
+    """A model ready to write: its document, its evidence items, and notes for the user."""
+
+    model: dict[str, Any]
+    items: list[dict[str, Any]]
+    notes: list[str]
+    header: list[str]  # comment lines for the top of the model file
+
+
+def sanitise_id(name: str, taken: set[str]) -> str:
+    """A valid, unused argmap id for ``name``; adds it to ``taken``."""
+    base = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    if not base or not base[0].isalpha():
+        base = "v_" + base if base else "v"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def import_file(source: str, output: str, *, force: bool = False) -> list[str]:
+    """Read ``source`` (Argdown, BIF or XMLBIF), write ``output`` (a model file) and, when there is
+    evidence, its evidence file beside it; return the paths written. Nothing is written unless
+    the result passes ``argmap check``; existing files are kept unless ``force``."""
+    kind = _kind(source)
+    from .load import read_text
+
+    if kind == "bif" and source.endswith(".gz"):
+        text = _read_gzip(source)
+    else:
+        text = read_text(source)
+    imported = parse_argdown(text, source, output) if kind == "argdown" else parse_bif(text, source, xml=kind == "xmlbif")
+    return _write(imported, source, output, force=force)
+
+
+def _kind(source: str) -> str:
+    lower = source.lower()
+    for suffix in sorted(IMPORT_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return IMPORT_SUFFIXES[suffix]
+    raise ArgmapError.at(Location(source), "argmap imports Argdown (.argdown), BIF (.bif, .bif.gz) and XMLBIF "
+                                           "(.xmlbif, .bifxml, .xml) files; rename the file with one of these "
+                                           "endings if it is one of them")
+
+
+def _read_gzip(path: str) -> str:
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read().decode("utf-8").replace("\r\n", "\n")
+    except FileNotFoundError:
+        raise ArgmapError.at(Location(path), f"no such file: {path}") from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ArgmapError.at(Location(path), f"cannot read {path} as gzipped UTF-8 text ({exc}); "
+                                             "give a .bif file or a .bif.gz made with gzip") from None
+
+
+def _write(imported: Imported, source: str, output: str, *, force: bool) -> list[str]:
+    from ._io import write_atomic
+    from .validate import load
+
+    stem = os.path.splitext(os.path.basename(output))[0]
+    evidence_name = f"{stem}.evidence.yaml"
+    model = dict(imported.model)
+    model["evidence"] = [evidence_name] if imported.items else []
+    model_text = _yaml_text(model, imported.header)
+    evidence_text = _yaml_text(imported.items, [f"Evidence imported by argmap from {os.path.basename(source)}"])
+    # check in a scratch folder first: a file that argmap cannot load is never written
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = os.path.join(scratch, os.path.basename(output))
+        with open(trial, "w", encoding="utf-8") as out:
+            out.write(model_text)
+        with open(os.path.join(scratch, evidence_name), "w", encoding="utf-8") as out:
+            out.write(evidence_text)
+        if "bibliography" in model and not os.path.isabs(model["bibliography"]):
+            # make the relative path resolve from the scratch folder as it will from output
+            model_for_trial = dict(model, bibliography=os.path.normpath(
+                os.path.join(os.path.dirname(os.path.abspath(output)), model["bibliography"])))
+            with open(trial, "w", encoding="utf-8") as out:
+                out.write(_yaml_text(model_for_trial, imported.header))
+        try:
+            load(trial)
+        except ArgmapError as exc:
+            raise ArgmapError([Problem(Location(source), f"the model imported from it does not check: "
+                                                         f"{p.message}") for p in exc.problems]) from None
+    written = []
+    targets = [(output, model_text)] + ([(os.path.join(os.path.dirname(output), evidence_name), evidence_text)]
+                                        if imported.items else [])
+    if not force:
+        for path, _ in targets:
+            if os.path.exists(path):
+                raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite files "
+                                                     "unless you add --force (or choose another -o path)")
+    for path, text in targets:
+        try:
+            write_atomic(path, text, overwrite=force)
+        except FileExistsError:
+            raise ArgmapError.at(Location(path), f"{path} exists; add --force to overwrite it") from None
+        except OSError as exc:
+            raise ArgmapError.at(Location(path), f"cannot write {path}: {exc.strerror or exc}; choose an -o "
+                                                 "path in a folder you can write to") from None
+        written.append(path)
+    return written
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, keys in the order given, long text folded at 100 columns."""
+
+
+def _yaml_text(data: Any, header: list[str]) -> str:
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    return "".join(f"# {line}\n" for line in header) + body
+
+
+# ----------------------------------------------------------------------------- BIF
+
+
+def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
+    """A BIF / XMLBIF network → a model: one claim per variable, in topological order."""
+    network = _read_network(text, source, xml=xml)
+    taken: set[str] = set()
+    ids = {name: sanitise_id(name, taken) for name in sorted(network.nodes())}
+    order = _topological(network)
+    claims: dict[str, Any] = {}
+    renamed_states: list[str] = []
+    normalised: list[float] = []
+    states_of: dict[str, list[str]] = {}
+    for name in order:
+        cpd = network.get_cpds(name)
+        raw = [str(s) for s in cpd.state_names[name]]
+        states_of[name] = _state_names(raw)
+        if states_of[name] != raw:
+            renamed_states.append(f"{name}: " + ", ".join(f"{a!r} → {b!r}" for a, b in zip(raw, states_of[name]) if a != b))
+    for name in order:
+        cpd = network.get_cpds(name)
+        states = states_of[name]
+        parents = [str(p) for p in cpd.variables[1:]]
+        values = cpd.get_values()  # (states, parent rows); first parent varies slowest
+        body: dict[str, Any] = {"text": name, "label": name} if ids[name] != name else {"text": name}
+        body["role"] = "factor"
+        if states != ["true", "false"]:
+            body["states"] = states
+        columns = []
+        for column in range(values.shape[1]):
+            probs = [float(v) for v in values[:, column]]
+            total = sum(probs)
+            if abs(total - 1) > SUM_TOLERANCE:
+                normalised.append(abs(total - 1))
+                probs = [p / total for p in probs]
+            columns.append(dict(zip(states, probs)))
+        if not parents:
+            body["prior"] = columns[0]
+        else:
+            body["given"] = [ids[p] for p in parents]
+            rows = itertools.product(*(states_of[p] for p in parents))
+            body["table"] = {", ".join(row): column for row, column in zip(rows, columns)}
+        claims[ids[name]] = body
+    notes, header = [], [f"Imported by argmap from {os.path.basename(source)} ({'XMLBIF' if xml else 'BIF'}); "
+                         "every variable is a claim, its name kept as the label where the id differs."]
+    renamed = [f"{name} → {cid}" for name, cid in ids.items() if name != cid]
+    if renamed:
+        notes.append(f"{len(renamed)} variable name(s) made into argmap ids: " + "; ".join(renamed))
+        header.append("ids: " + "; ".join(renamed))
+    if renamed_states:
+        notes.append("state names made valid (no commas or edge spaces): " + "; ".join(renamed_states))
+        header.append("states: " + "; ".join(renamed_states))
+    if normalised:
+        notes.append(f"{len(normalised)} table row(s) did not sum to 1 (off by up to {max(normalised):.2g}) "
+                     "and were divided by their sum")
+        header.append(notes[-1])
+    name = str(getattr(network, "name", "") or "")
+    model = {"argmap": 1, "title": name if name not in ("", "unknown") else os.path.basename(source),
+             "claims": claims}
+    return Imported(model, [], notes, header)
+
+
+def _read_network(text: str, source: str, *, xml: bool) -> Any:
+    import warnings
+
+    from pgmpy.readwrite import BIFReader, XMLBIFReader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if xml:
+                reader = XMLBIFReader(string=text)
+            else:
+                reader = BIFReader(string=text)
+            network = reader.get_model()
+            network.check_model()
+    except Exception as exc:  # pgmpy raises pyparsing, KeyError, ValueError… for a malformed file
+        line = getattr(exc, "lineno", 0) or _line_of(exc, text)
+        what = "XMLBIF" if xml else "BIF"
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ArgmapError.at(Location(source, line), f"not a valid {what} network: {detail}; check the file "
+                                                     f"against the {what} format (each variable declared, "
+                                                     "each probability table complete)") from None
+    return network
+
+
+def _line_of(exc: Exception, text: str) -> int:
+    """The line of a name the error mentions, when it mentions one found in the text."""
+    for word in re.findall(r"'([^']+)'", str(exc)):
+        for number, line in enumerate(text.splitlines(), 1):
+            if word in line:
+                return number
+    return 0
+
+
+def _topological(network: Any) -> list[str]:
+    import networkx as nx
+
+    return [str(n) for n in nx.lexicographical_topological_sort(network)]
+
+
+def _state_names(raw: list[str]) -> list[str]:
+    """argmap states: non-empty, no commas, no surrounding spaces, unique."""
+    out: list[str] = []
+    for index, name in enumerate(raw):
+        clean = re.sub(r"\s*,\s*", "_", name).strip() or f"state{index + 1}"
+        while clean in out:
+            clean += "_"
+        out.append(clean)
+    return out
+
+
+# ----------------------------------------------------------------------------- Argdown
+
+_RELATION = re.compile(r"(<\+|<-|\+>|->)\s+")
+_UNSUPPORTED = re.compile(r"(><|_>|<_|-\s*-\s*-|\(\d+\)|\*\s|\d+\.\s)")
+
+
+@attrs.define
+class _Node:
+    kind: str  # statement | argument
+    title: str
+    text: str = ""
+    meta: dict[str, Any] = attrs.field(factory=dict)
+    line: int = 0
+
+
+@attrs.define
+class _Line:
+    number: int
+    indent: int
+    relation: str | None
+    kind: str  # statement | argument
+    title: str
+    text: str | None
+    meta: dict[str, Any] | None
+
+
+def parse_argdown(text: str, source: str, output: str | None = None) -> Imported:
+    """Argdown (the subset argmap writes, and hand-written maps within it) → a model."""
+    front, body_start = _front_matter(text, source)
+    lines = _argdown_lines(text, source, body_start)
+    nodes: dict[tuple[str, str], _Node] = {}
+    relations: list[tuple[tuple[str, str], tuple[str, str], str, int]] = []  # from, to, support|attack
+    stack: list[tuple[int, tuple[str, str]]] = []
+    for line in lines:
+        key = (line.kind, line.title)
+        node = nodes.setdefault(key, _Node(line.kind, line.title, line=line.number))
+        if line.text and not node.text:
+            node.text = line.text
+        if line.meta:
+            node.meta.update(line.meta)
+        while stack and stack[-1][0] >= line.indent:
+            stack.pop()
+        if line.relation:
+            if not stack:
+                raise ArgmapError.at(Location(source, line.number), f"relation '{line.relation}' has no statement "
+                                     "above it to attach to; indent it under the statement or argument it relates to")
+            parent = stack[-1][1]
+            if line.relation in ("<+", "<-"):
+                relations.append((key, parent, "support" if line.relation == "<+" else "attack", line.number))
+            else:
+                relations.append((parent, key, "support" if line.relation == "+>" else "attack", line.number))
+        stack.append((line.indent, key))
+    return _argdown_model(nodes, relations, front, source, output)
+
+
+def _front_matter(text: str, source: str) -> tuple[dict[str, Any], int]:
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or lines[first].strip() != "===":
+        return {}, 0
+    try:
+        end = next(i for i in range(first + 1, len(lines)) if lines[i].strip() == "===")
+    except StopIteration:
+        raise ArgmapError.at(Location(source, first + 1), "front matter opened with '===' is never closed; "
+                                                          "end it with a line '==='") from None
+    try:
+        data = yaml.safe_load("\n".join(lines[first + 1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first + 2 + (mark.line if mark else 0)
+        raise ArgmapError.at(Location(source, line), f"front matter is not valid YAML: "
+                                                     f"{getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ArgmapError.at(Location(source, first + 1), "front matter must be a YAML mapping (key: value lines)")
+    return data, end + 1
+
+
+def _strip_comments(text: str) -> str:
+    """Block comments (/* */, <!-- -->) blanked out, keeping line numbers; // comments are handled
+    per line, outside escapes and metadata."""
+    def blank(match: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", match.group(0))
+
+    return re.sub(r"/\*.*?\*/|<!--.*?-->", blank, text, flags=re.S)
+
+
+def _argdown_lines(text: str, source: str, start: int) -> list[_Line]:
+    result = []
+    raw_lines = _strip_comments(text).split("\n")
+    for index in range(start, len(raw_lines)):
+        number = index + 1
+        raw = raw_lines[index].rstrip()
+        stripped = raw.lstrip(" \t")
+        if not stripped or stripped.startswith("//"):
+            continue
+        if stripped.startswith("#") and raw == stripped:
+            continue  # a heading
+        indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip(" "))
+        at = Location(source, number)
+        relation = None
+        match = _RELATION.match(stripped)
+        if match:
+            relation = match.group(1)
+            stripped = stripped[match.end():]
+        result.append(_element(stripped, relation, indent, number, at))
+    return result
+
+
+def _element(rest: str, relation: str | None, indent: int, number: int, at: Location) -> _Line:
+    opener = rest[:1]
+    if opener not in "[<":
+        hint = ("argmap imports statements '[Title]: text', arguments '<Title>: text', relations "
+                "+>, ->, <+, <- and {...} metadata")
+        if _UNSUPPORTED.match(rest):
+            raise ArgmapError.at(at, f"'{rest[:40]}' is Argdown that argmap does not import (premise–conclusion "
+                                     f"structures, lists, undercuts, contradictions); {hint}")
+        raise ArgmapError.at(at, f"expected a statement or an argument, found '{rest[:40]}'; {hint}")
+    closer = "]" if opener == "[" else ">"
+    end = rest.find(closer)
+    if end <= 1:
+        raise ArgmapError.at(at, f"'{rest[:40]}': a title in {opener}{closer} is missing or not closed; write "
+                                 f"{opener}Title{closer}")
+    title = " ".join(rest[1:end].split())
+    remainder = rest[end + 1:]
+    kind = "statement" if opener == "[" else "argument"
+    if not remainder.startswith(":"):
+        remainder = _without_comment(remainder).strip()
+        meta = None
+        if remainder.startswith("{"):
+            meta, remainder = _metadata(remainder, at)
+        if remainder.strip():
+            raise ArgmapError.at(at, f"unexpected text after {opener}{title}{closer}: '{remainder.strip()[:40]}'; "
+                                     f"to define it write {opener}{title}{closer}: text")
+        return _Line(number, indent, relation, kind, title, None, meta)
+    body, meta = _text_and_metadata(remainder[1:], at)
+    return _Line(number, indent, relation, kind, title, body, meta)
+
+
+def _without_comment(text: str) -> str:
+    index = text.find("//")
+    return text if index < 0 else text[:index]
+
+
+def _text_and_metadata(rest: str, at: Location) -> tuple[str, dict[str, Any] | None]:
+    """Statement text (escapes undone) and its trailing {...} block, if any."""
+    out: list[str] = []
+    index = 0
+    meta = None
+    while index < len(rest):
+        char = rest[index]
+        if char == "\\" and index + 1 < len(rest):
+            out.append(rest[index + 1])
+            index += 2
+            continue
+        if char == "{":
+            meta, tail = _metadata(rest[index:], at)
+            if _without_comment(tail).strip():
+                raise ArgmapError.at(at, f"text after the metadata block: '{tail.strip()[:40]}'; put {{...}} last")
+            break
+        if rest.startswith("//", index):
+            break
+        out.append(char)
+        index += 1
+    return " ".join("".join(out).split()), meta
+
+
+def _metadata(rest: str, at: Location) -> tuple[dict[str, Any], str]:
+    depth, index, quote = 0, 0, None
+    while index < len(rest):
+        char = rest[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        index += 1
+    if depth != 0:
+        raise ArgmapError.at(at, "metadata block '{' is not closed on its line; write {key: value, …} on one line")
+    block = rest[: index + 1]
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        raise ArgmapError.at(at, f"metadata {block[:50]} is not valid YAML: {getattr(exc, 'problem', exc)}; "
+                                 "write {key: value, …}") from None
+    if not isinstance(data, dict):
+        raise ArgmapError.at(at, "metadata must be a mapping {key: value, …}")
+    return data, rest[index + 1:]
+
+
+def _argdown_model(nodes: dict[tuple[str, str], _Node], relations: list, front: dict[str, Any],
+                   source: str, output: str | None) -> Imported:
+    settings = front.get("argmap") if isinstance(front.get("argmap"), dict) else {}
+    # an argument that says how it bears on claims is evidence; any other node is a claim
+    is_item = {key: n.kind == "argument" and any(k in n.meta for k in ITEM_BEARING_KEYS) for key, n in nodes.items()}
+    taken: set[str] = set()
+    ids: dict[tuple[str, str], str] = {}
+    for key, node in nodes.items():  # ids written in the metadata first: they are referred to by id
+        wanted = node.meta.get("id")
+        if isinstance(wanted, str) and re.fullmatch(r"[a-z][a-z0-9_]*", wanted) and wanted not in taken:
+            ids[key] = wanted
+            taken.add(wanted)
+    for key, node in nodes.items():
+        if key not in ids:
+            ids[key] = sanitise_id(node.title, taken)
+    incoming: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}
+    for source_key, target_key, kind, number in relations:
+        if is_item[target_key]:
+            raise ArgmapError.at(Location(source, number), f"'{nodes[target_key].title}' is evidence (an "
+                                 "argument with likelihood metadata); evidence supports or attacks claims, "
+                                 "nothing points to it")
+        incoming.setdefault(target_key, []).append((source_key, kind))
+    claims: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    depended_on = {s for s, t, _, _ in relations if not is_item[s]}
+    for key, node in nodes.items():
+        meta = {k: v for k, v in node.meta.items() if k not in COMPUTED_KEYS and k != "id"}
+        text = meta.pop("text", None) or node.text or node.title
+        if is_item[key]:
+            item: dict[str, Any] = {"id": ids[key], "text": text, **meta}
+            if not any(k in item for k in ("bears_on", "observe", "given")):
+                targets = [t for s, t, _, _ in relations if s == key]
+                if len(targets) != 1:
+                    raise ArgmapError.at(Location(source, node.line), f"evidence '{node.title}' needs one claim "
+                                         "it bears on: add bears_on to its metadata or one +>/-> relation")
+                item["bears_on"] = ids[targets[0]]
+            if "date" in item:
+                item["date"] = str(item["date"])
+            items.append(item)
+            continue
+        body: dict[str, Any] = {"text": text}
+        if node.title != ids[key] and "label" not in meta:
+            body["label"] = node.title
+        body.update({k: v for k, v in meta.items() if k in CLAIM_META_KEYS})
+        body.setdefault("role", "hypothesis" if key not in depended_on and incoming.get(key) else "factor")
+        if not any(k in body for k in ("prior", "supported_by", "attacked_by", "given")):
+            support = {ids[s]: DEFAULT_STRENGTH for s, kind in incoming.get(key, []) if kind == "support" and not is_item[s]}
+            attack = {ids[s]: DEFAULT_STRENGTH for s, kind in incoming.get(key, []) if kind == "attack" and not is_item[s]}
+            if support or attack:
+                if support:
+                    body["supported_by"] = support
+                if attack:
+                    body["attacked_by"] = attack
+            else:
+                body["prior"] = 0.5
+        claims[ids[key]] = body
+    model: dict[str, Any] = {"argmap": 1}
+    for field in ("title", "question", "hypothesis", "theory", "authors"):
+        value = settings.get(field, front.get(field) if field == "title" else None)
+        if value:
+            model[field] = value
+    if settings.get("bibliography"):
+        bib = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(source)), str(settings["bibliography"])))
+        model["bibliography"] = os.path.relpath(bib, os.path.dirname(os.path.abspath(output))) if output else bib
+    if settings.get("scale"):
+        model["scale"] = settings["scale"]
+    if isinstance(settings.get("sources"), dict):
+        model["sources"] = settings["sources"]
+    model["claims"] = claims
+    header = [f"Imported by argmap from {os.path.basename(source)} (Argdown)."]
+    renamed = [f"{nodes[k].title} → {cid}" for k, cid in ids.items() if nodes[k].title != cid and "id" not in nodes[k].meta]
+    notes = [f"titles made into argmap ids: {'; '.join(renamed)}"] if renamed else []
+    return Imported(model, items, notes, header)
