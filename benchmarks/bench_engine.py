@@ -227,12 +227,19 @@ def workload_trajectory(quick: bool) -> tuple:
     gbn = to_pyagrum(network)
     ours = argmap_trajectory(network, items, claims)
     theirs = pyagrum_trajectory(gbn, items, claims)
-    worst = float(np.abs(ours - theirs).max())
+    # Past P(evidence) ≈ 1e-300 pyAgrum's unscaled products underflow and its posteriors drift
+    # (by 6e-7 at 1e-360 here); argmap keeps the scale in log space. Compare where both can be exact.
+    log_p = calibrate(network, [{e: 0 for e in items[: k + 1]} for k in range(len(items))]).log_evidence
+    exact = log_p > -300 * np.log(10)
+    worst = float(np.abs(ours[exact] - theirs[exact]).max())
     if worst > 1e-9:
         raise SystemExit(f"trajectory: engines disagree by {worst:.3g}")
+    drift = float(np.abs(ours[~exact] - theirs[~exact]).max()) if (~exact).any() else 0.0
     t_ours = median_time(lambda: argmap_trajectory(network, items, claims), 3)
     t_agrum = median_time(lambda: pyagrum_trajectory(gbn, items, claims), 3)
-    return (f"{items_n} items on {claims_n} claims", t_ours, t_agrum / t_ours)
+    note = (f"agree to {worst:.1e} over the first {int(exact.sum())} steps; beyond P(e) < 1e-300 pyAgrum "
+            f"drifts by up to {drift:.1e}") if drift else f"agree to {worst:.1e}"
+    return (f"{items_n} items on {claims_n} claims", t_ours, t_agrum / t_ours, note)
 
 
 def workload_cold_start() -> tuple:
@@ -261,8 +268,8 @@ def main() -> None:
     for label, n, t, vs_pgmpy, vs_agrum, note in workload_all_marginals(args.quick):
         print(f"{label:<14}{n:>6}{t * 1000:>9.2f}ms{vs_pgmpy:>12.1f}{vs_agrum:>11.2f}  {note}")
     print("\n2. Trajectory: all claim marginals after each dated item")
-    label, t, vs_agrum = workload_trajectory(args.quick)
-    print(f"{label}: argmap {t:.3f}s, pyAgrum loop / argmap = {vs_agrum:.2f}")
+    label, t, vs_agrum, note = workload_trajectory(args.quick)
+    print(f"{label}: argmap {t:.3f}s, pyAgrum loop / argmap = {vs_agrum:.2f} ({note})")
     print("\n3. Cold start")
     t_argmap, t_numpy, ratio = workload_cold_start()
     print(f"argmap update models/russia_china.yaml: {t_argmap * 1000:.0f} ms; "
