@@ -159,7 +159,10 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
 
     try:
         write_atomic_bytes(path, data, overwrite=overwrite)
-    except FileExistsError:
+    except FileExistsError as exc:
+        if overwrite:  # a file stands where a folder of the path should be
+            raise ArgmapError.at(Location(path), f"cannot write {path}: {exc.strerror}; a file is in the way of "
+                                                 "its folder; choose another -o path") from None
         raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite it unless you "
                                              "add --force (or choose another -o path)") from None
     except OSError as exc:
@@ -184,6 +187,11 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
     from .render import format_for_path
 
     by_name = format_for_path(output)
+    if fmt is not None:
+        from .render import FORMATS as DIAGRAM_FORMATS
+        from .render import _check_choice
+
+        _check_choice(fmt, DIAGRAM_FORMATS, "--format")
     if fmt is None:
         fmt = by_name or "svg"
     elif by_name and by_name != fmt:

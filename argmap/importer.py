@@ -228,6 +228,8 @@ def _read_network(text: str, source: str, *, xml: bool) -> Any:
             else:
                 reader = BIFReader(string=text)
             network = reader.get_model()
+            if not network.nodes():
+                raise ValueError("no variable found")
             network.check_model()
     except Exception as exc:  # pgmpy raises pyparsing, KeyError, ValueError… for a malformed file
         line = getattr(exc, "lineno", 0) or _line_of(exc, text)

@@ -290,6 +290,12 @@ class Model:
 
         return update(self, as_of=as_of, engine=engine)
 
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a model as its argument map (screen style, evidence summarised)."""
+        from .render import beliefs_svg
+
+        return beliefs_svg(self.update())
+
     def to_pgmpy(self) -> Any:
         """The model as a pgmpy ``DiscreteBayesianNetwork`` (every evidence item a node)."""
         from .compile import compile_model, to_pgmpy

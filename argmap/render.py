@@ -142,26 +142,99 @@ def diagram(
     _check_choice(format, FORMATS, "--format")
     if beliefs is None:
         beliefs = model.update(as_of=as_of)
-    return render_graph(build_graph(beliefs, style=style, evidence=evidence), format)
+    html = format == "dot" or system_dot() is not None
+    return render_graph(build_graph(beliefs, style=style, evidence=evidence, html=html), format)
 
 
 def beliefs_svg(beliefs: Beliefs, *, style: str = "screen", evidence: str = "summary") -> str:
     """SVG text of the diagram of ``beliefs`` (what Jupyter shows for a Beliefs object)."""
-    return render_graph(build_graph(beliefs, style=style, evidence=evidence), "svg").decode("utf-8")
+    graph = build_graph(beliefs, style=style, evidence=evidence, html=system_dot() is not None)
+    return render_graph(graph, "svg").decode("utf-8")
+
+
+def _graph_class(html: bool) -> type:
+    """graphviz.Digraph, or a variant that writes every label as plain text lines."""
+    import graphviz
+
+    if html:
+        return graphviz.Digraph
+
+    class PlainLabels(graphviz.Digraph):  # subgraphs are made with self.__class__, so they inherit it
+        def node(self, name: str, label: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
+            super().node(name, _plain_label(label), _attributes=_attributes, **attrs)
+
+        def edge(self, tail_name: str, head_name: str, label: str | None = None, _attributes: Any = None,
+                 **attrs: Any) -> None:
+            super().edge(tail_name, head_name, _plain_label(label), _attributes=_attributes, **attrs)
+
+        def attr(self, kw: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
+            if "label" in attrs:
+                attrs["label"] = _plain_label(attrs["label"])
+            super().attr(kw, _attributes=_attributes, **attrs)
+
+    return PlainLabels
+
+
+def _plain_label(label: str | None) -> Any:
+    """An HTML-like label made here → the same words as an escString: table rows and <BR/> become
+    lines, cells of a row are joined by two spaces, entities are decoded, backslashes doubled."""
+    import xml.etree.ElementTree as ET
+
+    import graphviz
+
+    if not label or not (label.startswith("<") and label.endswith(">")):
+        return label
+    root = ET.fromstring(f"<L>{label[1:-1]}</L>")
+    lines: list[str] = [""]
+
+    def walk(element: ET.Element) -> None:
+        if element.tag == "TR":
+            if lines[-1]:
+                lines.append("")
+            cells = element.findall("TD")
+            if len(cells) == 1:  # a one-cell row keeps its own line breaks
+                walk(cells[0])
+            else:
+                lines[-1] += "  ".join(c for c in (_plain_text(td) for td in cells) if c)
+            lines.append("")
+            return
+        if element.text:
+            lines[-1] += element.text
+        for child in element:
+            if child.tag == "BR":
+                lines.append("")
+            else:
+                walk(child)
+            if child.tail:
+                lines[-1] += child.tail
+
+    walk(root)
+    shown = [line for line in lines if line.strip()]
+    # Graphviz decodes entities in every label: & is escaped again. Backslashes arrive doubled
+    # already (see _html), as an escString needs them.
+    return graphviz.nohtml("\\n".join(line.replace("&", "&amp;") for line in shown))
+
+
+def _plain_text(cell: Any) -> str:
+    parts = [cell.text or ""]
+    for child in cell:
+        parts.append(" " if child.tag == "BR" else _plain_text(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split()) if cell.tag != "TD" else "".join(parts).strip()
 
 
 # ----------------------------------------------------------------------------- building the graph
 
 
-def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summary") -> graphviz.Digraph:
-    """The diagram as a ``graphviz.Digraph`` (not yet laid out)."""
-    import graphviz
-
+def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summary",
+                html: bool = True) -> graphviz.Digraph:
+    """The diagram as a ``graphviz.Digraph`` (not yet laid out). ``html=False`` turns every label
+    into plain text lines, for a Graphviz built without HTML-like labels (the WebAssembly one)."""
     _check_choice(style, STYLES, "--style")
     _check_choice(evidence, EVIDENCE_MODES, "--evidence")
     look = STYLES[style]
     model = beliefs.model
-    graph = graphviz.Digraph("argmap", strict=False)
+    graph = _graph_class(html)("argmap", strict=False)
     graph.attr(
         rankdir="BT", newrank="true", charset="UTF-8", outputorder="edgesfirst",
         nodesep="0.14", ranksep="0.4", pad="0.15", margin="0",
@@ -301,7 +374,9 @@ def _html(text: str) -> str:
     """User text → the inside of a Graphviz HTML-like label: markup characters as entities,
     control characters (which XML forbids) as U+FFFD, every other character verbatim."""
     text = _CONTROL.sub("\ufffd", text.replace("\t", " "))
-    return html.escape(text, quote=True)
+    # Graphviz expands \N, \G… even inside HTML-like labels, after decoding entities: a literal
+    # backslash is written as two
+    return html.escape(text, quote=True).replace("\\", "\\\\")
 
 
 def _lines(text: str, width: int, limit: int = 4) -> list[str]:
@@ -441,8 +516,10 @@ def _strength_label(kind: str, strength: Any, size: float) -> str:
 def _tooltip(text: str) -> str:
     import graphviz
 
-    # an escString: backslashes doubled so that \n, \N, \l in user text stay literal
-    return graphviz.escape(_CONTROL.sub("\ufffd", text).replace("\n", " "))
+    # Graphviz decodes a tooltip's entities and expands its escapes (\N, \n …) twice (measured
+    # with dot 2.43 and 16): & becomes &amp; and each backslash four
+    text = _CONTROL.sub("\ufffd", text).replace("\n", " ").replace("&", "&amp;")
+    return graphviz.nohtml(text.replace("\\", "\\\\\\\\"))  # tooltips pass escString processing twice
 
 
 def _node_look(kind: str, role: str, look: Style) -> dict[str, str]:
