@@ -17,6 +17,7 @@ import numpy as np
 
 from .model import (
     BINARY,
+    TESTS,
     Claim,
     EvidenceItem,
     Likelihood,
@@ -24,11 +25,22 @@ from .model import (
     NoisyOr,
     Observation,
     PriorDist,
+    Prob,
     Table,
     VanEveraTest,
 )
 
-__all__ = ["Network", "Variable", "compile_model", "from_pgmpy", "item_likelihood", "to_pgmpy"]
+__all__ = [
+    "InputKey",
+    "Network",
+    "Overrides",
+    "Variable",
+    "compile_model",
+    "from_pgmpy",
+    "item_likelihood",
+    "to_pgmpy",
+    "variable_cpt",
+]
 
 
 @attrs.frozen(eq=False)
@@ -53,22 +65,78 @@ class Network:
         return self.variables[name].states.index(state)
 
 
+#: names one input probability of a model, e.g. ("claim", "driver", "prior", "threat_balancing")
+InputKey = tuple[str, ...]
+#: a batch of values for some inputs, each an array of shape (B,)
+Overrides = Mapping[InputKey, np.ndarray]
+
+
 def compile_model(model: Model) -> Network:
+    """Every claim, used source and evidence item as a variable, at the inputs' midpoints."""
     variables: dict[str, Variable] = {}
     for cid in _topological(model):
         claim = model.claims[cid]
-        variables[cid] = Variable(cid, claim.states, claim.parents, _claim_cpt(claim, model), "claim")
+        variables[cid] = Variable(cid, claim.states, claim.parents, variable_cpt(model, cid)[0], "claim")
     used_sources = {item.source for item in model.evidence if item.source}
-    for sid, source in model.sources.items():
+    for sid in model.sources:
         if sid in used_sources:
-            rho = source.reliability.value
-            variables[sid] = Variable(sid, BINARY, (), np.array([rho, 1 - rho]), "source")
+            variables[sid] = Variable(sid, BINARY, (), variable_cpt(model, sid)[0], "source")
     for item in model.evidence:
         if isinstance(item.bearing, Observation):
             continue
         parents = item.targets + ((item.source,) if item.source else ())
-        variables[item.id] = Variable(item.id, BINARY, parents, _item_cpt(item, model), "evidence")
+        variables[item.id] = Variable(item.id, BINARY, parents, variable_cpt(model, item.id)[0], "evidence")
     return Network(variables)
+
+
+def variable_cpt(model: Model, name: str, overrides: Overrides | None = None) -> np.ndarray:
+    """The CPT of one variable, shape (B, *parent cards, states): B = 1 without ``overrides``,
+    else the length of the override arrays (inputs not overridden stay at their midpoint)."""
+    values = _Values(overrides or {})
+    if name in model.claims:
+        return _claim_cpt(model.claims[name], model, values)
+    if name in model.sources:
+        rho = values.get(("source", name, "reliability"), model.sources[name].reliability)
+        return np.stack([rho, 1 - rho], axis=-1)
+    return _item_cpt(model.item(name), model, values)
+
+
+class _Values:
+    """Input values as (B,) arrays: the override where one is given, else the midpoint."""
+
+    def __init__(self, overrides: Overrides):
+        self.overrides = overrides
+        self.batch = max((len(v) for v in overrides.values()), default=1)
+
+    def get(self, key: InputKey, prob: Prob) -> np.ndarray:
+        value = self.overrides.get(key)
+        return np.full(self.batch, prob.value) if value is None else np.asarray(value, dtype=float)
+
+    def distribution(self, key: InputKey, probs: Mapping[str, Prob], states: tuple[str, ...]) -> np.ndarray:
+        """(B, states). Moving one state's input rescales the others proportionally (so the
+        posterior stays a ratio of linear functions of it); moving several renormalises. A
+        binary distribution has one input, P(first state)."""
+        base = np.array([probs[s].value for s in states])
+        inputs = states[:1] if len(states) == 2 else states
+        moved = {s: self.overrides[(*key, s)] for s in inputs if (*key, s) in self.overrides}
+        table = np.tile(base, (self.batch, 1))
+        if not moved:
+            return table
+        if len(moved) == 1:
+            (state, value), = moved.items()
+            i = states.index(state)
+            rest = 1 - base[i]
+            scale = (1 - np.asarray(value)) / rest if rest > 0 else None
+            for j in range(len(states)):
+                if j != i:
+                    table[:, j] = base[j] * scale if scale is not None else (1 - np.asarray(value)) / (len(states) - 1)
+            table[:, i] = value
+            return table
+        for state, value in moved.items():
+            table[:, states.index(state)] = value
+        if len(states) == 2:
+            table[:, 1] = 1 - table[:, 0]
+        return table / table.sum(axis=1, keepdims=True)
 
 
 def _topological(model: Model) -> list[str]:
@@ -83,61 +151,81 @@ def _topological(model: Model) -> list[str]:
     return order
 
 
-def _claim_cpt(claim: Claim, model: Model) -> np.ndarray:
+def _claim_cpt(claim: Claim, model: Model, values: _Values) -> np.ndarray:
     d = claim.distribution
+    key = ("claim", claim.id)
     if isinstance(d, PriorDist):
-        return np.array([d.probs[s].value for s in claim.states])
+        return values.distribution((*key, "prior"), d.probs, claim.states)
     if isinstance(d, NoisyOr):
-        supporters = [p.value for p in d.supporters.values()]
-        attackers = [p.value for p in d.attackers.values()]
-        cpt = np.empty((2,) * (len(supporters) + len(attackers)) + (2,))
-        for row in itertools.product((True, False), repeat=len(supporters) + len(attackers)):
-            p_true = noisy_or(d.leak.value, supporters, attackers, row)
-            cpt[tuple(0 if active else 1 for active in row)] = (p_true, 1 - p_true)
+        supporters = [values.get((*key, "supported_by", p), s) for p, s in d.supporters.items()]
+        attackers = [values.get((*key, "attacked_by", p), a) for p, a in d.attackers.items()]
+        leak = values.get((*key, "leak"), d.leak)
+        n = len(supporters) + len(attackers)
+        cpt = np.empty((values.batch,) + (2,) * n + (2,))
+        for row in itertools.product((True, False), repeat=n):
+            p_true = noisy_or(leak, supporters, attackers, row)
+            index = (slice(None),) + tuple(0 if active else 1 for active in row)
+            cpt[index + (0,)] = p_true
+            cpt[index + (1,)] = 1 - p_true
         return cpt
     assert isinstance(d, Table)
-    return _table_cpt(d, claim.states, model)
+    return _table_cpt(d, claim.states, model, values, (*key, "table"))
 
 
-def noisy_or(leak: float, supporters: list[float], attackers: list[float], active: tuple[bool, ...]) -> float:
-    """P(true | parents): [1 − (1 − leak)·Π(1 − s_i)]·Π(1 − a_j) over the active parents."""
+def noisy_or(leak, supporters, attackers, active: tuple[bool, ...]):
+    """P(true | parents): [1 − (1 − leak)·Π(1 − s_i)]·Π(1 − a_j) over the active parents
+    (numbers, or arrays of a batch)."""
     n = len(supporters)
-    fails = (1 - leak) * np.prod([1 - s for s, on in zip(supporters, active[:n]) if on])
-    kept = np.prod([1 - a for a, on in zip(attackers, active[n:]) if on])
-    return float((1 - fails) * kept)
+    fails = 1 - leak
+    for s, on in zip(supporters, active[:n]):
+        if on:
+            fails = fails * (1 - s)
+    kept = 1.0
+    for a, on in zip(attackers, active[n:]):
+        if on:
+            kept = kept * (1 - a)
+    return (1 - fails) * kept
 
 
-def _table_cpt(table: Table, states: tuple[str, ...], model: Model) -> np.ndarray:
+def _table_cpt(table: Table, states: tuple[str, ...], model: Model, values: _Values, key: InputKey) -> np.ndarray:
     parent_states = [model.claims[p].states for p in table.parents]
-    cpt = np.empty(tuple(len(s) for s in parent_states) + (len(states),))
+    cpt = np.empty((values.batch,) + tuple(len(s) for s in parent_states) + (len(states),))
     for index in itertools.product(*(range(len(s)) for s in parent_states)):
-        row = table.rows[tuple(s[i] for s, i in zip(parent_states, index))]
-        cpt[index] = [row[s].value for s in states]
+        row = tuple(s[i] for s, i in zip(parent_states, index))
+        cpt[(slice(None),) + index] = values.distribution((*key, ", ".join(row)), table.rows[row], states)
     return cpt
 
 
-def item_likelihood(item: EvidenceItem, model: Model) -> np.ndarray:
-    """P(item reported | target states) for a fully reliable source, shape of the targets."""
+def item_likelihood(item: EvidenceItem, model: Model, overrides: Overrides | None = None) -> np.ndarray:
+    """P(item reported | target states) for a fully reliable source, shape (B, *targets)."""
+    return _likelihood(item, model, _Values(overrides or {}))
+
+
+def _likelihood(item: EvidenceItem, model: Model, values: _Values) -> np.ndarray:
     b = item.bearing
+    key = ("item", item.id)
     if isinstance(b, Likelihood):
-        return np.array([b.probs[s].value for s in model.claims[b.target].states])
-    if isinstance(b, VanEveraTest):
         states = model.claims[b.target].states
-        by_state = b.likelihood(states)
-        return np.array([by_state[s] for s in states])
+        return np.stack([values.get((*key, "likelihood", s), b.probs[s]) for s in states], axis=-1)
+    if isinstance(b, VanEveraTest):
+        if_h, if_not = (Prob.exactly(p) for p in TESTS[b.test])
+        p_h, p_not = values.get((*key, "test", "if_h"), if_h), values.get((*key, "test", "if_not"), if_not)
+        states = model.claims[b.target].states
+        return np.stack([p_h if s == b.for_state else p_not for s in states], axis=-1)
     assert isinstance(b, Table)
-    return _table_cpt(b, BINARY, model)[..., 0]
+    return _table_cpt(b, BINARY, model, values, (*key, "table"))[..., 0]
 
 
-def _item_cpt(item: EvidenceItem, model: Model) -> np.ndarray:
-    likelihood = item_likelihood(item, model)
+def _item_cpt(item: EvidenceItem, model: Model, values: _Values) -> np.ndarray:
+    likelihood = _likelihood(item, model, values)
+    expand = (slice(None),) + (None,) * (likelihood.ndim - 1)
     if item.source:
         # Bovens–Hartmann: a reliable source reports as the likelihood says, an unreliable one
         # reports with probability random_yes whatever the truth; the last axis is the source.
-        source = model.sources[item.source]
-        p_true = np.stack([likelihood, np.full_like(likelihood, source.random_yes.value)], axis=-1)
+        random_yes = np.full_like(likelihood, model.sources[item.source].random_yes.value)
+        p_true = np.stack([likelihood, random_yes], axis=-1)
     elif item.reliability is not None:
-        rho = item.reliability.value
+        rho = values.get(("item", item.id, "reliability"), item.reliability)[expand]
         p_true = rho * likelihood + (1 - rho) * 0.5
     else:
         p_true = likelihood
