@@ -19,3 +19,18 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+
+if [ "${1:-}" = "test" ]; then
+  # The official Argdown parser, a real client of `argmap export --to argdown`, goes in .tools/
+  # (git-ignored). The tests fail, not skip, when it is missing.
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Node.js and npm (apt-get install nodejs npm)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+      || echo "setup: could not install npm; the Argdown tests will fail (https://nodejs.org)" >&2
+  fi
+  if [ ! -x .tools/node_modules/.bin/argdown ] && command -v npm >/dev/null 2>&1; then
+    echo "setup: installing the Argdown CLI into .tools/ (npm install @argdown/cli)" >&2
+    mkdir -p .tools
+    npm install --silent --no-audit --no-fund --prefix .tools @argdown/cli@1.7.5 >/dev/null
+  fi
+fi
