@@ -47,7 +47,9 @@ class Calibration:
         table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a != axis))
         totals = table.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return table / totals  # 0/0 = NaN where the evidence is impossible
+            marginal = table / totals
+        # evidence impossible in another part of a disconnected network still makes it impossible
+        return np.where(self.possible[:, None], marginal, np.nan)
 
     def joint(self, scope: Sequence[str]) -> np.ndarray:
         """(B, *cards) normalised joint of variables that share a clique (in global order)."""
@@ -57,6 +59,7 @@ class Calibration:
         table = self._beliefs[clique]
         table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a not in keep))
         flat = _normalise_rows(table.reshape(table.shape[0], -1))
+        flat = np.where(self.possible[:, None], flat, np.nan)
         return flat.reshape(table.shape)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from .errors import ArgmapError
+from .errors import ArgmapError, Location
 
 FORMATS = ("table", "json", "csv")
 
@@ -245,6 +245,135 @@ def import_(source: str, output: str, force: bool) -> None:
 
     for path in import_file(source, output, force=force):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", "target_spec", required=True, metavar="CLAIM[=STATE]",
+              help="The claim (and state) whose posterior is followed.")
+@click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "svg", "png", "pdf"]), default="table",
+              show_default=True, help="svg/png/pdf: the tornado plot (with -o).")
+@click.option("-o", "--output", metavar="FILE", help="Write the output to FILE instead of standard output.")
+@click.option("--draws", type=click.IntRange(0, 10_000_000), default=10_000, show_default=True,
+              help="Monte Carlo draws over all ranges at once (0: skip).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows of the table/plot.")
+def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: str | None, fmt: str,
+                output: str | None, draws: int, seed: int, top: int) -> None:
+    """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
+    tornado over each input's range, where the conclusion holds, and all ranges at once."""
+    from . import sensitivity as sens
+
+    loaded = _load(model, evidence)
+    wanted, results = sens.sensitivity(loaded, target_spec, as_of)
+    base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
+    if fmt in ("svg", "png", "pdf"):
+        from .plots import tornado
+
+        if not output:
+            raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt}")
+        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, title=loaded.title and
+                                      f"Sensitivity of {wanted.claim}"))
+        click.echo(f"wrote {output}", err=True)
+        return
+    carlo = None
+    if draws:
+        with click.progressbar(length=draws, label="Monte Carlo", file=sys.stderr,
+                               hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
+            carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update)
+    text = (json.dumps(_sensitivity_json(wanted, base, results, carlo), indent=2, ensure_ascii=False)
+            if fmt == "json" else _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results)))
+    if output:
+        _write_output(output, (text + "\n").encode())
+    else:
+        click.echo(text)
+
+
+def _conclusion(wanted, base: float) -> str:
+    if wanted.by_mode:
+        return f"'{wanted.state}' is the most probable state of {wanted.claim}"
+    side = "≥" if base >= 0.5 else "<"
+    return f"P({wanted.claim}{'' if wanted.state == 'true' else '=' + wanted.state}) {side} 0.5"
+
+
+def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -> str:
+    lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
+             + f": posterior {base:.3f}; conclusion: {_conclusion(wanted, base)}",
+             f"{total} inputs; each moved across its range (its word, its written [low, high], or ±0.1 log-odds)",
+             ""]
+    rows = [(r.input.label, f"{r.input.value:.3g}", f"[{r.input.low:.3g}, {r.input.high:.3g}]",
+             f"{r.at_low:.3f}", f"{r.at_high:.3f}", f"{r.swing:.3f}",
+             f"[{r.holds_from:.3g}, {r.holds_to:.3g}]" + (" ← flips in range" if r.flips_within_range else ""),
+             str(r.input.location)) for r in results]
+    titles = ("input", "value", "range", "P at low", "P at high", "swing", "conclusion holds while t ∈", "written at")
+    widths = [max(len(t), *(len(r[i]) for r in rows)) if rows else len(t) for i, t in enumerate(titles)]
+    fmt_row = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    lines += [fmt_row(titles), fmt_row(["─" * w for w in widths]), *map(fmt_row, rows)]
+    if carlo is not None:
+        low, mid, high = carlo.quantiles[wanted.claim][wanted.state]
+        lines += ["", f"All ranges at once ({carlo.draws:,} Monte Carlo draws, seed {carlo.seed}): "
+                      f"posterior {mid:.3f}, 95% interval [{low:.3f}, {high:.3f}]; the conclusion flips in "
+                      f"{carlo.flip_probability:.1%} of draws"]
+    return "\n".join(lines)
+
+
+def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
+    return {
+        "target": {"claim": wanted.claim, "state": wanted.state, "posterior": base,
+                   "conclusion": _conclusion(wanted, base)},
+        "inputs": [{
+            "input": "/".join(r.input.key), "label": r.input.label, "value": r.input.value,
+            "range": [r.input.low, r.input.high], "range_from": r.input.range_from,
+            "file": r.input.location.file, "line": r.input.location.line,
+            "function": {"a": r.a, "b": r.b, "c": r.c, "d": r.d, "form": "(a*t + b) / (c*t + d)"},
+            "posterior_at_low": r.at_low, "posterior_at_high": r.at_high, "swing": r.swing,
+            "holds_while": [r.holds_from, r.holds_to], "flips_within_range": r.flips_within_range,
+        } for r in results],
+        "monte_carlo": None if carlo is None else {
+            "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
+            "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
+                          for cid, states in carlo.quantiles.items()},
+        },
+    }
+
+
+@main.command(name="next")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM", help="The claim to learn about.")
+@click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(1, 10_000), default=15, show_default=True)
+def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
+    """What to look for next: expected evidence and unobserved claims, ranked by how much finding
+    them would tell about TARGET (mutual information, bits)."""
+    from .voi import next_evidence
+
+    loaded = _load(model, evidence)
+    now, candidates = next_evidence(loaded, target_claim, as_of)
+    if fmt == "json":
+        click.echo(json.dumps({"target": target_claim, "posterior": now, "candidates": [
+            {"id": c.id, "kind": c.kind, "text": c.text, "bits": c.mutual_information,
+             "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()}}
+            for c in candidates]}, indent=2, ensure_ascii=False))
+        return
+    states = loaded.claims[target_claim].states
+    follow = "true" if states == ("true", "false") else max(now, key=now.get)
+    lines = [f"What to look for next about {target_claim}: P({target_claim}"
+             + ("" if follow == "true" else f"={follow}") + f") now {now[follow]:.3f}", ""]
+    rows = []
+    for c in candidates[:top]:
+        outcomes = [o for o in c.posteriors]
+        shown = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {c.posteriors[o][follow]:.3f}" for o in outcomes[:4])
+        rows.append((c.id, c.kind, f"{c.mutual_information:.4f}", shown))
+    titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
+    widths = [max(len(t), *(len(r[i]) for r in rows)) if rows else len(t) for i, t in enumerate(titles)]
+    fmt_row = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    lines += [fmt_row(titles), fmt_row(["─" * w for w in widths]), *map(fmt_row, rows)]
+    lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
+    click.echo("\n".join(lines))
 
 
 @main.command()

@@ -69,6 +69,12 @@ class Beliefs:
     def prior(self, claim: str, state: str = "true") -> float:
         return self.claims[claim].prior[state]
 
+    def _repr_svg_(self) -> str:
+        """In Jupyter, beliefs display themselves as the argument map."""
+        from .render import beliefs_svg
+
+        return beliefs_svg(self)
+
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""
         counted = set(self.counted)

@@ -130,3 +130,36 @@ def test_engine_pgmpy_gives_the_same_numbers(case_dir):
     for cid, claim in ours["claims"].items():
         for state, p in claim["posterior"].items():
             assert theirs["claims"][cid]["posterior"][state] == pytest.approx(p, abs=1e-9)
+
+
+def test_sensitivity_json_table_and_deterministic_plot(case_dir):
+    path = case(case_dir, MINIMAL.replace("0.5", "likely") + "  c:\n    text: c\n    supported_by: {h: 0.7}\n", EVIDENCE)
+    code, out, _ = run("sensitivity", path, "--target", "c", "--format", "json", "--draws", "500")
+    assert code == 0
+    data = json.loads(out)
+    assert data["target"]["claim"] == "c" and data["target"]["state"] == "true"
+    keys = {i["input"] for i in data["inputs"]}
+    assert {"claim/h/prior/true", "claim/c/supported_by/h", "claim/c/leak", "item/later/likelihood/true"} <= keys
+    prior = next(i for i in data["inputs"] if i["input"] == "claim/h/prior/true")
+    assert prior["range"] == [0.55, 0.8] and prior["range_from"] == "word 'likely'"
+    assert data["monte_carlo"]["draws"] == 500
+    code, out, _ = run("sensitivity", path, "--target", "c", "--draws", "0")
+    assert code == 0 and "conclusion holds while t ∈" in out
+    svg = os.path.join(case_dir, "t.svg")
+    run("sensitivity", path, "--target", "c", "--format", "svg", "-o", svg)
+    first = open(svg, "rb").read()
+    run("sensitivity", path, "--target", "c", "--format", "svg", "-o", svg)
+    assert open(svg, "rb").read() == first and first.startswith(b"<?xml")
+    code, _, err = run("sensitivity", path, "--target", "cc")
+    assert code == 2 and "unknown claim 'cc'; did you mean 'c'?" in err
+
+
+def test_next_ranks_candidates(case_dir):
+    evidence = EVIDENCE + "- id: maybe\n  text: m\n  bears_on: h\n  likelihood: {true: 0.9, false: 0.1}\n  expected: true\n"
+    path = case(case_dir, MINIMAL + "  c:\n    text: c\n    supported_by: {h: 0.7}\n", evidence)
+    code, out, _ = run("next", path, "--target", "c", "--format", "json")
+    data = json.loads(out)
+    assert [c["id"] for c in data["candidates"]] == ["h", "maybe"]
+    assert data["candidates"][1]["outcomes"]["found"] + data["candidates"][1]["outcomes"]["not found"] == pytest.approx(1)
+    code, out, _ = run("next", path, "--target", "c")
+    assert code == 0 and "maybe" in out

@@ -153,3 +153,11 @@ def test_random_networks_agree_with_enumeration(network, data):
     truth = enumerate_posteriors(network, evidence)
     for n in names:
         np.testing.assert_allclose(ours[n], truth[n], atol=1e-9)
+
+
+def test_impossible_evidence_in_one_component_makes_every_marginal_undefined():
+    variables = {**chain("a", "b"), **chain("c")}
+    variables["b"] = Variable("b", ("s0", "s1"), ("a",), np.array([[1.0, 0.0], [1.0, 0.0]]), "claim")
+    batch = calibrate(Network(variables), [{"b": 1}])
+    assert not batch.possible[0]
+    assert np.isnan(batch.marginal("c")[0]).all()

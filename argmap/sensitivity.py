@@ -1,0 +1,356 @@
+"""analyse: a model, its evidence and a target → how the target's posterior depends on every
+input probability (exact one-way sensitivity functions, a tornado, the interval over which the
+conclusion holds) and on all of them at once (Monte Carlo over their ranges).
+
+Every input of a model enters the joint distribution linearly (moving one state of a
+distribution rescales the others proportionally), so P(target, evidence) and P(evidence) are
+linear in it and the posterior is exactly f(t) = (a·t + b) / (c·t + d). Two evaluations fix the
+four coefficients and a third, at the input's own value, checks them; all inputs are evaluated
+in one batched calibration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+import numpy as np
+
+from .compile import InputKey, Network, compile_model, variable_cpt
+from .errors import ArgmapError, Location, did_you_mean
+from .infer import as_of_date, calibrate, evidence_assignment
+from .model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
+
+__all__ = ["Input", "MonteCarlo", "Sensitivity", "Target", "inputs", "monte_carlo", "sensitivity", "target"]
+
+LOG_ODDS_STEP = 0.1  # the range of an input written as a bare number: ±0.1 on the log-odds scale
+_CHUNK = 256  # scenarios per calibration: bounds memory on large models
+
+
+@attrs.frozen
+class Target:
+    """What the conclusion is about: a claim, and the state whose probability is followed."""
+
+    claim: str
+    state: str
+    states: tuple[str, ...]
+    by_mode: bool  # True: "the most probable state stays `state`"; False: "P(state) ≥ 0.5 stays as it is"
+
+    @property
+    def index(self) -> int:
+        return self.states.index(self.state)
+
+
+@attrs.frozen
+class Input:
+    """One probability a user wrote, the variable whose table it sits in, and its range."""
+
+    key: InputKey
+    variable: str
+    label: str
+    location: Location
+    prob: Prob
+    low: float
+    high: float
+    range_from: str  # "word 'likely'", "written range", or "±0.1 log-odds"
+
+    @property
+    def value(self) -> float:
+        return self.prob.value
+
+
+@attrs.frozen
+class Sensitivity:
+    """The target's posterior as a function of one input: f(t) = (a·t + b) / (c·t + d)."""
+
+    input: Input
+    a: float
+    b: float
+    c: float
+    d: float
+    at_value: float
+    at_low: float
+    at_high: float
+    holds_from: float  # the conclusion at the input's value holds for t in [holds_from, holds_to]
+    holds_to: float
+
+    def __call__(self, t: float | np.ndarray) -> float | np.ndarray:
+        return (self.a * t + self.b) / (self.c * t + self.d)
+
+    @property
+    def swing(self) -> float:
+        return abs(self.at_high - self.at_low)
+
+    @property
+    def flips_within_range(self) -> bool:
+        return not (self.holds_from <= self.input.low and self.input.high <= self.holds_to)
+
+
+@attrs.frozen
+class MonteCarlo:
+    """Every range at once: the posterior's spread over random draws of all inputs."""
+
+    draws: int
+    seed: int
+    target: Target
+    quantiles: dict[str, dict[str, tuple[float, float, float]]]  # claim → state → (2.5%, 50%, 97.5%)
+    flip_probability: float  # share of draws in which the conclusion differs from the point estimate
+
+
+def target(model: Model, spec: str) -> Target:
+    """``CLAIM`` or ``CLAIM=STATE`` → a Target; a binary claim follows P(true)."""
+    claim_id, _, state = spec.partition("=")
+    claim = model.claims.get(claim_id)
+    if claim is None:
+        raise ArgmapError.at(Location("--target"), f"unknown claim '{claim_id}'" + did_you_mean(claim_id, model.claims))
+    if state and state not in claim.states:
+        raise ArgmapError.at(Location("--target"), f"'{state}' is not a state of '{claim_id}'" + did_you_mean(state, claim.states))
+    if state:
+        return Target(claim_id, state, claim.states, by_mode=False)
+    if claim.is_binary:
+        return Target(claim_id, "true", claim.states, by_mode=False)
+    return Target(claim_id, "", claim.states, by_mode=True)  # the mode is filled in from the posterior
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def inputs(model: Model, as_of=None) -> list[Input]:
+    """Every input probability that can move a posterior at ``as_of``: priors, strengths, leaks,
+    table entries, and the likelihoods and reliabilities of the evidence that counts."""
+    cutoff = as_of_date(as_of)
+    found: list[Input] = []
+
+    def add(key: InputKey, variable: str, label: str, at: Location, prob: Prob) -> None:
+        found.append(_input(key, variable, label, at, prob))
+
+    for cid, claim in model.claims.items():
+        d = claim.distribution
+        if isinstance(d, PriorDist):
+            for state in _free_states(claim.states):
+                add(("claim", cid, "prior", state), cid, f"prior P({_name(cid, state, claim.states)})", claim.where("prior"), d.probs[state])
+        elif isinstance(d, NoisyOr):
+            for pid, strength in d.supporters.items():
+                add(("claim", cid, "supported_by", pid), cid, f"strength {pid} → {cid}", claim.where("supported_by"), strength)
+            for pid, strength in d.attackers.items():
+                add(("claim", cid, "attacked_by", pid), cid, f"attack {pid} ⊣ {cid}", claim.where("attacked_by"), strength)
+            add(("claim", cid, "leak"), cid, f"leak of {cid}", claim.where("leak"), d.leak)
+        elif isinstance(d, Table):
+            for row, dist in d.rows.items():
+                key = ", ".join(row)
+                given = ", ".join(f"{p}={s}" for p, s in zip(d.parents, row))
+                for state in _free_states(claim.states):
+                    add(("claim", cid, "table", key, state), cid, f"P({_name(cid, state, claim.states)} | {given})",
+                        d.row_locations.get(row, claim.where("table")), dist[state])
+    counted = [i for i in model.evidence if i.counts_at(cutoff) and not i.is_observation]
+    for sid in sorted({i.source for i in counted if i.source}):
+        source = model.sources[sid]
+        add(("source", sid, "reliability"), sid, f"reliability of source {sid}", source.location, source.reliability)
+    for item in counted:
+        found.extend(_item_inputs(item, model))
+    return found
+
+
+def _item_inputs(item: EvidenceItem, model: Model) -> Iterable[Input]:
+    b = item.bearing
+    iid = item.id
+    if isinstance(b, Likelihood):
+        states = model.claims[b.target].states
+        for state in states:
+            yield _input(("item", iid, "likelihood", state), iid, f"P({iid} | {_name(b.target, state, states)})",
+                         item.where("lr" if b.stated_as == "lr" else "likelihood"), b.probs[state])
+    elif isinstance(b, VanEveraTest):
+        if_h, if_not = TESTS[b.test]
+        yield _input(("item", iid, "test", "if_h"), iid, f"P({iid} | {b.target}={b.for_state}) ({b.test})",
+                     item.where("test"), Prob.exactly(if_h))
+        yield _input(("item", iid, "test", "if_not"), iid, f"P({iid} | {b.target}≠{b.for_state}) ({b.test})",
+                     item.where("test"), Prob.exactly(if_not))
+    elif isinstance(b, Table):
+        for row, dist in b.rows.items():
+            given = ", ".join(f"{p}={s}" for p, s in zip(b.parents, row))
+            yield _input(("item", iid, "table", ", ".join(row), "true"), iid, f"P({iid} | {given})",
+                         b.row_locations.get(row, item.where("table")), dist["true"])
+    if item.reliability is not None:
+        yield _input(("item", iid, "reliability"), iid, f"reliability of {iid}", item.where("reliability"), item.reliability)
+
+
+def _free_states(states: tuple[str, ...]) -> tuple[str, ...]:
+    return states[:1] if len(states) == 2 else states
+
+
+def _name(claim: str, state: str, states: tuple[str, ...]) -> str:
+    if states == ("true", "false"):
+        return claim if state == "true" else f"¬{claim}"
+    return f"{claim}={state}"
+
+
+def _input(key: InputKey, variable: str, label: str, at: Location, prob: Prob) -> Input:
+    if prob.low < prob.high:
+        written = prob.written
+        source = "written range" if written.startswith("[") else f"word '{written}'"
+        return Input(key, variable, label, at, prob, prob.low, prob.high, source)
+    t = prob.value
+    if 0 < t < 1:
+        logit = math.log(t / (1 - t))
+        low, high = (1 / (1 + math.exp(-(logit + step))) for step in (-LOG_ODDS_STEP, LOG_ODDS_STEP))
+    else:
+        low = high = t
+    return Input(key, variable, label, at, prob, low, high, f"±{LOG_ODDS_STEP:g} log-odds")
+
+
+# ----------------------------------------------------------------------------- one-way functions
+
+
+def sensitivity(model: Model, spec: str | Target, as_of=None, *, network: Network | None = None) -> tuple[Target, list[Sensitivity]]:
+    """The exact one-way sensitivity function of the target for every input, sorted by swing."""
+    network = network or compile_model(model)
+    cutoff = as_of_date(as_of)
+    items = [i for i in model.evidence if i.counts_at(cutoff)]
+    evidence = evidence_assignment(model, network, items)
+    wanted = spec if isinstance(spec, Target) else target(model, spec)
+    found = inputs(model, cutoff)
+
+    def cpts_at(inp: Input, values: np.ndarray) -> np.ndarray:
+        return variable_cpt(model, inp.variable, {inp.key: values})
+
+    base = calibrate(network, [evidence])
+    if not base.possible[0]:
+        raise ArgmapError.at(model.location, "the evidence is impossible under the model; run argmap check")
+    base_posterior = base.marginal(wanted.claim)[0]
+    if wanted.by_mode:
+        wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base_posterior))])
+    results = one_way(network, evidence, wanted, found, cpts_at)
+    return wanted, sorted(results, key=lambda r: (-r.swing, r.input.label))
+
+
+def one_way(
+    network: Network,
+    evidence: dict[str, int],
+    wanted: Target,
+    found: Sequence[Input],
+    cpts_at: Callable[[Input, np.ndarray], np.ndarray],
+) -> list[Sensitivity]:
+    """Sensitivity functions from batched calibrations: per input, its table at two values of t
+    (the ends of its range, or t ± 0.01 where the range is a point) and at its own value."""
+    points = []
+    for inp in found:
+        low, high = inp.low, inp.high
+        if high - low < 1e-6:
+            low, high = max(0.0, inp.value - 0.01), min(1.0, inp.value + 0.01)
+        points.append(np.array([low, inp.value, high]))
+    results: list[Sensitivity] = []
+    for start in range(0, len(found), _CHUNK // 3):
+        chunk = list(range(start, min(start + _CHUNK // 3, len(found))))
+        batch = 3 * len(chunk)
+        cpts: dict[str, np.ndarray] = {}
+        for slot, k in enumerate(chunk):
+            inp = found[k]
+            if inp.variable not in cpts:
+                base = network.variables[inp.variable].cpt
+                cpts[inp.variable] = np.broadcast_to(base, (batch,) + base.shape).copy()
+            cpts[inp.variable][3 * slot: 3 * slot + 3] = cpts_at(inp, points[k])
+        calibration = calibrate(network, [evidence] * batch, cpts)
+        joint = calibration.marginal(wanted.claim)  # P(state | e) per scenario
+        log_e = calibration.log_evidence
+        for slot, k in enumerate(chunk):
+            rows = slice(3 * slot, 3 * slot + 3)
+            t = points[k]
+            p_e = np.exp(log_e[rows] - log_e[rows][1])  # relative to the input's own value: no underflow
+            p_all = joint[rows] * p_e[:, None]  # P(state, e) up to the same factor
+            results.append(_fit(found[k], t, p_all, p_e, wanted))
+    return results
+
+
+def _fit(inp: Input, t: np.ndarray, p_all: np.ndarray, p_e: np.ndarray, wanted: Target) -> Sensitivity:
+    low, mid, high = t
+    slope_all = (p_all[2] - p_all[0]) / (high - low)  # P(state, e)(t) = slope·t + intercept, per state
+    intercept_all = p_all[0] - slope_all * low
+    c = (p_e[2] - p_e[0]) / (high - low)
+    d = p_e[0] - c * low
+    a, b = slope_all[wanted.index], intercept_all[wanted.index]
+    f = lambda x: (a * x + b) / (c * x + d)  # noqa: E731
+    predicted_mid = f(mid)
+    actual_mid = p_all[1][wanted.index] / p_e[1]
+    if abs(predicted_mid - actual_mid) > 1e-7:  # the model is linear in every input; say so if not
+        raise AssertionError(f"sensitivity to {inp.label} is not a ratio of linear functions "
+                             f"({predicted_mid} vs {actual_mid})")
+    holds_from, holds_to = _holds(slope_all, intercept_all, c, d, mid, wanted, actual_mid >= 0.5)
+    return Sensitivity(inp, float(a), float(b), float(c), float(d), float(actual_mid),
+                       float(f(inp.low)), float(f(inp.high)), holds_from, holds_to)
+
+
+def _holds(slope: np.ndarray, intercept: np.ndarray, c: float, d: float, t0: float, wanted: Target,
+           above_half: bool) -> tuple[float, float]:
+    """The interval of t in [0, 1] around t0 where the conclusion at t0 still holds. Every
+    condition is linear in t once multiplied by P(e)(t) > 0. ``above_half`` is the conclusion
+    as computed at t0 (not from the fitted line, which may round a tie the other way)."""
+    i = wanted.index
+    if wanted.by_mode:  # P(s*, e) ≥ P(k, e) for every other state k
+        conditions = [(slope[i] - slope[k], intercept[i] - intercept[k]) for k in range(len(slope)) if k != i]
+    else:  # P(s, e) − ½·P(e) keeps the sign it has at t0
+        sign = 1.0 if above_half else -1.0
+        conditions = [(sign * (slope[i] - 0.5 * c), sign * (intercept[i] - 0.5 * d))]
+    low, high = 0.0, 1.0
+    for m, q in conditions:  # m·t + q ≥ 0
+        if abs(m) < 1e-15:
+            if q < -1e-12:
+                return t0, t0
+            continue
+        root = -q / m
+        if m > 0:
+            low = max(low, root)
+        else:
+            high = min(high, root)
+    return float(min(low, t0)), float(max(high, t0))
+
+
+# ----------------------------------------------------------------------------- Monte Carlo
+
+
+def monte_carlo(
+    model: Model,
+    spec: str | Target,
+    as_of=None,
+    *,
+    draws: int = 10_000,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> MonteCarlo:
+    """Draw every input uniformly across its range at once (seeded), and report each claim's
+    posterior quantiles and how often the target's conclusion differs from the point estimate."""
+    network = compile_model(model)
+    cutoff = as_of_date(as_of)
+    evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
+    wanted = spec if isinstance(spec, Target) else target(model, spec)
+    base = calibrate(network, [evidence]).marginal(wanted.claim)[0]
+    if wanted.by_mode:
+        wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base))])
+    found = [i for i in inputs(model, cutoff) if i.high > i.low]
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[np.ndarray]] = {cid: [] for cid in model.claims}
+    flips = 0
+    done = 0
+    while done < draws:
+        batch = min(_CHUNK * 4, draws - done)
+        overrides = {inp.key: rng.uniform(inp.low, inp.high, size=batch) for inp in found}
+        cpts = {name: variable_cpt(model, name, overrides) for name in {inp.variable for inp in found}}
+        calibration = calibrate(network, [evidence] * batch, cpts)
+        for cid in model.claims:
+            samples[cid].append(calibration.marginal(cid))
+        posterior = calibration.marginal(wanted.claim)
+        if wanted.by_mode:
+            flips += int(np.sum(np.argmax(posterior, axis=1) != wanted.index))
+        else:
+            point = base[wanted.index] >= 0.5
+            flips += int(np.sum((posterior[:, wanted.index] >= 0.5) != point))
+        done += batch
+        if progress:
+            progress(batch)
+    quantiles = {}
+    for cid, parts in samples.items():
+        values = np.concatenate(parts)
+        states = model.claims[cid].states
+        quantiles[cid] = {s: tuple(float(q) for q in np.nanquantile(values[:, j], [0.025, 0.5, 0.975]))
+                          for j, s in enumerate(states)}
+    return MonteCarlo(draws, seed, wanted, quantiles, flips / draws)
