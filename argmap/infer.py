@@ -24,7 +24,16 @@ from .load import _Invalid, parse_date
 from .model import EvidenceDate, EvidenceItem, Model, Observation
 from .scales import SCALES
 
-__all__ = ["Beliefs", "ClaimBelief", "ImpossibleEvidence", "evidence_assignment", "marginals", "update"]
+__all__ = [
+    "Beliefs",
+    "ClaimBelief",
+    "ImpossibleEvidence",
+    "Step",
+    "evidence_assignment",
+    "marginals",
+    "trajectory",
+    "update",
+]
 
 Assignment = Mapping[str, int]  # variable → index of its observed state
 
@@ -143,6 +152,40 @@ def evidence_assignment(model: Model, network: Network, items: Iterable[Evidence
     return assignment
 
 
+@attrs.frozen
+class Step:
+    """One point of a belief trajectory: the posteriors after ``item`` (None: before any evidence)."""
+
+    item: EvidenceItem | None
+    posteriors: Mapping[str, Mapping[str, float]]  # claim → state → probability
+
+
+def trajectory(model: Model, as_of: str | dt.date | EvidenceDate | None = None,
+               claims: Sequence[str] | None = None) -> list[Step]:
+    """Every claim's posterior before any evidence and after each item that counts, items in
+    date order (undated ones first, as background); all prefixes in batched calibrations."""
+    cutoff = as_of_date(as_of)
+    network = compile_model(model)
+    items = [i for i in _date_order(model.evidence) if i.counts_at(cutoff)]
+    claims = list(claims or model.claims)
+    prefixes: list[dict[str, int]] = [{}]
+    for item in items:
+        prefixes.append({**prefixes[-1], **evidence_assignment(model, network, [item])})
+    steps: list[Step] = []
+    for start in range(0, len(prefixes), _TRAJECTORY_CHUNK):
+        chunk = prefixes[start:start + _TRAJECTORY_CHUNK]
+        calibration = calibrate(network, chunk)
+        if not calibration.possible.all():
+            raise _impossible(model, network, items)
+        marginal = {c: calibration.marginal(c) for c in claims}
+        for b in range(len(chunk)):
+            k = start + b
+            steps.append(Step(items[k - 1] if k else None,
+                              {c: dict(zip(model.claims[c].states, marginal[c][b].tolist())) for c in claims}))
+    return steps
+
+
+_TRAJECTORY_CHUNK = 256
 ENGINES = ("argmap", "pgmpy")
 
 

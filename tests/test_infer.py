@@ -233,3 +233,21 @@ def test_log_probability_of_the_evidence_equals_enumeration(case):
         expected += math.log(enumerate_posteriors(network, fixed)[name][state])
         fixed[name] = state
     assert beliefs.log_evidence == pytest.approx(expected, abs=1e-9)
+
+
+@given(cases(max_items=5))
+def test_trajectory_steps_equal_updates_on_each_prefix(case):
+    from argmap.infer import _date_order, trajectory
+
+    model = load_case(case)
+    steps = trajectory(model)
+    counted = [i for i in _date_order(model.evidence) if i.counts_at(None)]
+    assert [s.item.id if s.item else None for s in steps] == [None, *(i.id for i in counted)]
+    network = compile_model(model)
+    for k, step in enumerate(steps):
+        truth = enumerate_posteriors(network, evidence_assignment(model, network, counted[:k]))
+        for cid, posterior in step.posteriors.items():
+            np.testing.assert_allclose(list(posterior.values()), truth[cid], atol=1e-9)
+    final = model.update()
+    for cid in model.claims:
+        assert steps[-1].posteriors[cid] == pytest.approx(final[cid].posterior, abs=1e-12)
