@@ -11,7 +11,9 @@ faster). Every workload first checks that the engines agree.
    — vs pgmpy VariableElimination (one query per node) and pyAgrum LazyPropagation;
 2. a trajectory: all marginals after each of 1,000 dated items on a 200-claim model — argmap in
    batched calibrations vs the same loop in pyAgrum;
-3. cold start of `argmap update` on the shipped case vs `python -c "import numpy"`.
+3. sensitivity of one target to every input (every free CPT entry) of alarm: argmap's batched
+   one-way functions vs the same three evaluations per input in a pyAgrum loop;
+4. cold start of `argmap update` on the shipped case vs `python -c "import numpy"`.
 """
 
 from __future__ import annotations
@@ -242,6 +244,94 @@ def workload_trajectory(quick: bool) -> tuple:
     return (f"{items_n} items on {claims_n} claims", t_ours, t_agrum / t_ours, note)
 
 
+def cpt_entry_inputs(network: Network) -> list:
+    """Every free entry of every CPT as an input: P(state | parent row), with the row's other
+    states rescaled proportionally (the last state of each row is not free)."""
+    import itertools
+
+    from argmap.errors import Location
+    from argmap.model import Prob
+    from argmap.sensitivity import _input
+
+    found = []
+    for name, var in network.variables.items():
+        rows = itertools.product(*(range(n) for n in var.cpt.shape[:-1]))
+        for row in rows:
+            for state in range(len(var.states) - 1):
+                p = float(var.cpt[row + (state,)])
+                found.append(_input((name, ",".join(map(str, row)), var.states[state]), name,
+                                    f"P({name}={var.states[state]} | row {row})", Location(""), Prob.exactly(p)))
+    return found
+
+
+def entry_cpts(network: Network, inp, values: np.ndarray) -> np.ndarray:
+    """The CPT of the input's variable with the one entry moved to each value (batched)."""
+    var = network.variables[inp.variable]
+    row = tuple(int(i) for i in inp.key[1].split(",")) if inp.key[1] else ()
+    state = var.states.index(inp.key[2])
+    cpts = np.broadcast_to(var.cpt, (len(values),) + var.cpt.shape).copy()
+    old = var.cpt[row]
+    rest = 1 - old[state]
+    for j in range(len(var.states)):
+        cpts[(slice(None),) + row + (j,)] = values if j == state else (
+            old[j] * (1 - values) / rest if rest > 0 else (1 - values) / (len(var.states) - 1))
+    return cpts
+
+
+def argmap_sensitivity(network: Network, evidence: dict[str, int], target: str, found: list) -> list:
+    from argmap.sensitivity import Target, one_way
+
+    states = network.variables[target].states
+    wanted = Target(target, states[0], states, by_mode=False)
+    return one_way(network, evidence, wanted, found, lambda inp, values: entry_cpts(network, inp, values))
+
+
+def pyagrum_sensitivity(gbn, network: Network, evidence: dict[str, int], target: str, found: list) -> list:
+    """The same three evaluations per input (low end, value, high end) as a pyAgrum loop."""
+    import pyagrum as gum
+
+    named = {n: network.variables[n].states[i] for n, i in evidence.items()}
+    out = []
+    for inp in found:
+        var = network.variables[inp.variable]
+        parents = var.parents
+        row = tuple(int(i) for i in inp.key[1].split(",")) if inp.key[1] else ()
+        where = {p: network.variables[p].states[i] for p, i in zip(parents, row)}
+        low, high = (inp.low, inp.high) if inp.high - inp.low >= 1e-6 else (max(0.0, inp.value - 0.01), min(1.0, inp.value + 0.01))
+        values = []
+        for t in (low, inp.value, high):
+            table = entry_cpts(network, inp, np.array([t]))[0]
+            gbn.cpt(inp.variable)[where] = table[row].tolist()
+            engine = gum.LazyPropagation(gbn)
+            engine.setEvidence(named)
+            engine.makeInference()
+            posterior = engine.posterior(target)
+            labels = [posterior.variable(0).label(i) for i in range(posterior.variable(0).domainSize())]
+            values.append(posterior.tolist()[labels.index(network.variables[target].states[0])])
+        gbn.cpt(inp.variable)[where] = var.cpt[row].tolist()
+        out.append(values)
+    return out
+
+
+def workload_sensitivity(quick: bool) -> tuple:
+    network = from_pgmpy(bnlearn("alarm"))
+    gbn = to_pyagrum(network)
+    evidence = sample_evidence(network, 4, seed=2)
+    target = "LVFAILURE" if "LVFAILURE" not in evidence else "HYPOVOLEMIA"
+    found = cpt_entry_inputs(network)
+    if quick:
+        found = found[:120]
+    ours = argmap_sensitivity(network, evidence, target, found)
+    theirs = pyagrum_sensitivity(gbn, network, evidence, target, found)
+    worst = max(abs(r.at_value - v[1]) + abs(r.at_low - v[0]) + abs(r.at_high - v[2])
+                for r, v in zip(ours, theirs) if r.input.high - r.input.low >= 1e-6)
+    if worst > 1e-9:
+        raise SystemExit(f"sensitivity: engines disagree by {worst:.3g}")
+    t_ours = median_time(lambda: argmap_sensitivity(network, evidence, target, found), 5)
+    t_agrum = median_time(lambda: pyagrum_sensitivity(gbn, network, evidence, target, found), 3)
+    return (f"{len(found)} inputs of alarm → P({target})", t_ours, t_agrum / t_ours)
+
+
 def workload_cold_start() -> tuple:
     argmap = os.path.join(os.path.dirname(sys.executable), "argmap")
     model = os.path.join(ROOT, "models", "russia_china.yaml")
@@ -270,7 +360,10 @@ def main() -> None:
     print("\n2. Trajectory: all claim marginals after each dated item")
     label, t, vs_agrum, note = workload_trajectory(args.quick)
     print(f"{label}: argmap {t:.3f}s, pyAgrum loop / argmap = {vs_agrum:.2f} ({note})")
-    print("\n3. Cold start")
+    print("\n3. Sensitivity: one target, every input, three evaluations each")
+    label, t, vs_agrum = workload_sensitivity(args.quick)
+    print(f"{label}: argmap {t:.3f}s, pyAgrum loop / argmap = {vs_agrum:.2f}")
+    print("\n4. Cold start")
     t_argmap, t_numpy, ratio = workload_cold_start()
     print(f"argmap update models/russia_china.yaml: {t_argmap * 1000:.0f} ms; "
           f"python -c 'import numpy': {t_numpy * 1000:.0f} ms; ratio {ratio:.2f}")
