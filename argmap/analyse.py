@@ -16,7 +16,17 @@ from .compile import Network, compile_model
 from .infer import ImpossibleEvidence, evidence_assignment, marginals
 from .model import EvidenceItem, Model, Observation
 
-__all__ = ["ItemWeight", "leave_one_out", "van_evera_label", "weight_of_evidence", "weights"]
+__all__ = [
+    "Additivity",
+    "ItemWeight",
+    "additivity",
+    "leave_one_out",
+    "van_evera_label",
+    "weight_of_evidence",
+    "weights",
+]
+
+DOUBLE_COUNTING_DB = 1.0  # a gap between the naive sum and the network's answer worth a warning
 
 
 @attrs.frozen
@@ -122,3 +132,48 @@ def _logit(p: float) -> float:
     if p >= 1:
         return math.inf
     return math.log(p / (1 - p))
+
+
+@attrs.frozen
+class Additivity:
+    """Do the items' weights add up to what the network says? They do when the items are
+    independent given the claim; shared sources and items that bear on it through other claims
+    make the naive sum wrong — the network is right, the sum double counts (or under counts)."""
+
+    claim: str
+    state: str
+    naive_db: float  # Σ of each counted item's own weight
+    network_db: float  # 10·log10 of the posterior odds over the prior odds
+    shared_sources: dict[str, tuple[str, ...]]  # source → the counted items that share it
+
+    @property
+    def gap_db(self) -> float:
+        return self.naive_db - self.network_db
+
+    @property
+    def warns(self) -> bool:
+        return abs(self.gap_db) > DOUBLE_COUNTING_DB
+
+
+def additivity(model: Model, claim: str, state: str = "true", as_of=None) -> Additivity | None:
+    """Compare the naive sum of item weights on ``claim = state`` with the network's change in
+    log-odds; None when the claim itself is observed (there is nothing left to weigh)."""
+    from .infer import as_of_date
+
+    cutoff = as_of_date(as_of)
+    network = compile_model(model)
+    counted = [i for i in model.evidence if i.counts_at(cutoff)]
+    assignment = evidence_assignment(model, network, counted)
+    if claim in assignment:
+        return None
+    index = network.variables[claim].states.index(state)
+    prior, _ = marginals(network, {}, [claim])
+    posterior, _ = marginals(network, assignment, [claim])
+    network_db = 10 / math.log(10) * (_logit(float(posterior[claim][index])) - _logit(float(prior[claim][index])))
+    naive = math.fsum(weight_of_evidence(model, i, claim, state, network).decibels for i in counted)
+    sources: dict[str, list[str]] = {}
+    for item in counted:
+        if item.source:
+            sources.setdefault(item.source, []).append(item.id)
+    shared = {s: tuple(ids) for s, ids in sources.items() if len(ids) > 1}
+    return Additivity(claim, state, naive, network_db, shared)

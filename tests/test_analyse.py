@@ -71,3 +71,20 @@ def test_leave_one_out_on_two_independent_items_is_each_ones_own_log_lr(case_dir
     model = argmap.load(write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.5}}}, items))
     effects = leave_one_out(model, "h")
     assert effects == pytest.approx({"a": math.log(4), "b": math.log(0.5)})
+
+
+def test_weights_add_up_for_independent_items_and_not_for_a_shared_source(case_dir):
+    from argmap.analyse import additivity
+
+    claims = {"h": {"text": "h", "prior": 0.3}}
+    independent = [{"id": f"i{k}", "text": "x", "bears_on": "h", "likelihood": {"true": 0.95, "false": 0.05}}
+                   for k in range(3)]
+    model = argmap.load(write(case_dir, {"claims": claims}, independent))
+    check = additivity(model, "h")
+    assert check.naive_db == pytest.approx(check.network_db, abs=1e-9) and not check.warns
+    shared = [dict(i, source="wire") for i in independent]
+    root = tempfile.mkdtemp()
+    model = argmap.load(write(root, {"claims": claims, "sources": {"wire": {"text": "w", "reliability": 0.6}}}, shared))
+    check = additivity(model, "h")
+    assert check.naive_db > check.network_db + 1.0 and check.warns
+    assert check.shared_sources == {"wire": ("i0", "i1", "i2")}
