@@ -8,6 +8,7 @@ model compiled here. :func:`to_pgmpy` hands the same tables to pgmpy.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -140,14 +141,23 @@ class _Values:
 
 
 def _topological(model: Model) -> list[str]:
+    """Claims parents-first, otherwise in the order written (Kahn's algorithm)."""
+    waiting = {cid: len(set(claim.parents)) for cid, claim in model.claims.items()}
+    children: dict[str, list[str]] = {cid: [] for cid in model.claims}
+    for cid, claim in model.claims.items():
+        for parent in set(claim.parents):
+            children[parent].append(cid)
+    position = {cid: i for i, cid in enumerate(model.claims)}
+    ready = [cid for cid, n in waiting.items() if n == 0]
+    heapq.heapify(ready := [(position[c], c) for c in ready])
     order: list[str] = []
-    placed: set[str] = set()
-    remaining = list(model.claims)
-    while remaining:  # validated models are acyclic, so every pass places at least one claim
-        ready = [c for c in remaining if all(p in placed for p in model.claims[c].parents)]
-        order.extend(ready)
-        placed.update(ready)
-        remaining = [c for c in remaining if c not in placed]
+    while ready:  # validated models are acyclic, so every claim is reached
+        _, cid = heapq.heappop(ready)
+        order.append(cid)
+        for child in children[cid]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (position[child], child))
     return order
 
 

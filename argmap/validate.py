@@ -59,8 +59,9 @@ class _Validator:
         cycle = find_cycle({c.id: c.parents for c in self.model.claims.values()})
         if cycle:
             first = self.model.claims[cycle[0]]
-            self.problems.append(Problem(first.location, "cycle: " + " → ".join(cycle) + " (each claim "
-                                         "depends on the next); remove one of these links"))
+            shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"… {len(cycle) - 9} more …", *cycle[-3:]]
+            self.problems.append(Problem(first.location, "cycle: " + " → ".join(shown) + " (each claim "
+                                         "depends on the one before); remove one of these links"))
         observed: dict[str, tuple[str, EvidenceItem]] = {}
         for item in self.model.evidence:
             self._item(item, observed)
@@ -202,26 +203,27 @@ class _Validator:
 
 
 def find_cycle(parents: Mapping[str, Iterable[str]]) -> list[str] | None:
-    """A directed cycle as [a, b, …, a] following child → parent links, or None."""
+    """A directed cycle read in the direction of influence (parent → child), as [a, b, …, a],
+    or None. Iterative, so that a chain of thousands of claims cannot exhaust the stack."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for parent in parents.get(node, ()):
-            if parent not in parents:
+    for start in sorted(parents):
+        if start in state:
+            continue
+        path: list[str] = [start]
+        pending = [iter(parents.get(start, ()))]
+        state[start] = 1
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                state[path.pop()] = 2
+                pending.pop()
                 continue
-            if state.get(parent) == 1:
-                return path[path.index(parent):] + [parent]
-            if parent not in state and (found := visit(parent)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(parents):
-        if node not in state and (found := visit(node)):
-            # read it in the direction of influence: parent → child
-            return found[::-1]
+            if step not in parents or state.get(step) == 2:
+                continue
+            if state.get(step) == 1:
+                cycle = path[path.index(step):] + [step]
+                return cycle[::-1]
+            state[step] = 1
+            path.append(step)
+            pending.append(iter(parents.get(step, ())))
     return None
