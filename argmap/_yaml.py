@@ -20,6 +20,7 @@ except AttributeError:  # pragma: no cover
 
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
+MAX_ALIAS_EXPANSIONS = 10_000  # *alias uses; a "billion laughs" document needs billions
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -54,12 +55,18 @@ def read_yaml(text: str, file: str) -> Any:
         text = text[1:]
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        raise ArgmapError.at(Location(file), f"nesting too deep for YAML to read; argmap files nest a few "
+                                             f"levels (at most {MAX_DEPTH})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
+        lines = text.splitlines()
+        if 0 < line <= len(lines) and "\t" in lines[line - 1]:
+            what += " — this line has a tab; YAML indents with spaces only"
         raise ArgmapError.at(
             Location(file, line),
             f"YAML syntax error: {what}; check indentation, colons and quotes on this line "
@@ -76,6 +83,8 @@ class _Converter:
     def __init__(self, file: str):
         self.file = file
         self.nodes = 0
+        self.seen: set[int] = set()
+        self.alias_uses = 0
         self.problems: list[Problem] = []
         self._scalars = _Loader("")
 
@@ -84,6 +93,14 @@ class _Converter:
 
     def convert(self, node: yaml.Node, depth: int) -> Any:
         self.nodes += 1
+        if isinstance(node, yaml.CollectionNode):
+            # the composer shares one node object among all uses of an *alias: count the reuses
+            if id(node) in self.seen:
+                self.alias_uses += 1
+                if self.alias_uses > MAX_ALIAS_EXPANSIONS:
+                    raise ArgmapError.at(self.loc(node), f"more than {MAX_ALIAS_EXPANSIONS:,} uses of "
+                                                         "'*alias' lists or mappings; write the data out")
+            self.seen.add(id(node))
         if self.nodes > MAX_NODES:
             raise ArgmapError.at(
                 self.loc(node),

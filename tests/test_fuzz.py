@@ -31,6 +31,12 @@ def _paths(node, prefix=()):
             yield from _paths(value, (*prefix, index))
 
 
+KEYS = st.sampled_from(["id", "text", "prior", "given", "table", "bears_on", "likelihood", "lr", "test", "for",
+                        "observe", "source", "reliability", "date", "states", "supported_by", "attacked_by",
+                        "leak", "observed", "expected", "cite", "claims", "sources", "evidence", "c0", "true",
+                        "false", "lo", "x"])
+
+
 @st.composite
 def mutated_cases(draw):
     case = copy.deepcopy(draw(cases()))
@@ -40,14 +46,19 @@ def mutated_cases(draw):
         parent = case
         for key in path[:-1]:
             parent = parent[key]
-        if draw(st.booleans()) and isinstance(parent, dict):
+        action = draw(st.sampled_from(["drop", "replace", "rename", "add"]))
+        if action == "drop" and isinstance(parent, dict):
             del parent[path[-1]]
+        elif action == "rename" and isinstance(parent, dict):
+            parent[draw(KEYS)] = parent.pop(path[-1])
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(KEYS)] = draw(ODD_VALUES)
         else:
             parent[path[-1]] = draw(ODD_VALUES)
     return case
 
 
-@settings(max_examples=300)
+@settings(max_examples=2000)
 @given(mutated_cases())
 def test_mutated_documents_give_success_or_located_errors(case):
     try:
