@@ -72,11 +72,18 @@ def check(model: str, evidence: Sequence[str]) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["argmap", "pgmpy"]), default="argmap", show_default=True,
               help="pgmpy: the same numbers from pgmpy's VariableElimination (slower; a cross-check).")
-def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, engine: str) -> None:
+@click.option("--log", is_flag=True, help="Append the hypotheses' posteriors to reports/NAME/beliefs.csv.")
+def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, engine: str, log: bool) -> None:
     """Prior and posterior of every claim of MODEL given its evidence."""
     from .infer import update as run_update
 
     beliefs = run_update(_load(model, evidence), as_of=as_of, engine=engine)
+    if log:
+        from .workflow import log_beliefs
+
+        path, appended = log_beliefs(beliefs)
+        click.echo(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged",
+                   err=True)
     if fmt == "json":
         click.echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -209,7 +216,8 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
 @click.option("--to", "to", required=True, metavar="argdown|aif|bif|xmlbif|json", help="The format to write.")
 @click.option("--output", "-o", metavar="FILE", help="Where to write it (default: standard output).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
-def export(model: str, to: str, output: str | None, as_of: str | None) -> None:
+@click.option("--force", is_flag=True, help="Overwrite FILE (and its .evidence.json) if they exist.")
+def export(model: str, to: str, output: str | None, as_of: str | None, force: bool) -> None:
     """Write MODEL with its posteriors for other tools: Argdown, AIF, BIF, XMLBIF or JSON.
 
     bif/xmlbif with -o also write FILE's evidence (the items that count, as {variable: state})
@@ -224,9 +232,14 @@ def export(model: str, to: str, output: str | None, as_of: str | None) -> None:
         if result.beside:
             click.echo("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)", err=True)
         return
+    stem = output.rsplit(".", 1)[0] if "." in os.path.basename(output) else output
+    if not force:  # refuse before writing anything, so that no half of the pair is replaced
+        for path in (output, *(stem + suffix for suffix in result.beside)):
+            if os.path.exists(path):
+                raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite it unless you add "
+                                                     "--force (or choose another -o path)")
     _write_output(output, result.data)
     click.echo(f"wrote {output}")
-    stem = output.rsplit(".", 1)[0] if "." in os.path.basename(output) else output
     for suffix, data in result.beside.items():
         _write_output(stem + suffix, data)
         click.echo(f"wrote {stem + suffix}")
@@ -374,6 +387,176 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     lines += [fmt_row(titles), fmt_row(["─" * w for w in widths]), *map(fmt_row, rows)]
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
     click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("case_or_model", metavar="MODEL")
+@click.option("--bears-on", "bears_on", metavar="CLAIM", help="The claim the item is evidence about.")
+@click.option("--text", metavar="TEXT", help="What was observed, in a sentence or two.")
+@click.option("--date", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD (leave out for an undated item).")
+@click.option("--id", "item_id", metavar="ID", help="The item's id (default: from the first words of --text).")
+@click.option("--likelihood", multiple=True, metavar="STATE=P",
+              help="P(this observation | STATE), once per state of the claim (repeatable).")
+@click.option("--lr", type=float, metavar="X", help="Likelihood ratio P(E|true)/P(E|false) (true/false claims).")
+@click.option("--test", metavar="hoop|smoking_gun|straw_in_the_wind|doubly_decisive", help="A process-tracing test.")
+@click.option("--for", "for_state", metavar="STATE", help="With --test: the state the test is for.")
+@click.option("--observe", multiple=True, metavar="CLAIM=STATE", help="Hard evidence: the claim's state is known.")
+@click.option("--absent", is_flag=True, help="Looked for and NOT found (observed: false).")
+@click.option("--expected", is_flag=True, help="Not looked for yet: a candidate for `argmap next`, never counted.")
+@click.option("--cite", multiple=True, metavar="KEY", help="A key of the model's bibliography (repeatable).")
+@click.option("--url", metavar="URL", help="A link to the source.")
+@click.option("--quote", metavar="TEXT", help="An excerpt from the source.")
+@click.option("--page", metavar="PAGE", help="The page of the quote.")
+@click.option("--source", metavar="ID", help="A shared source of the model's sources:.")
+@click.option("--reliability", metavar="R", help="The item's own reliability: 0–1, a word or an Admiralty letter A–F.")
+@click.option("--into", metavar="FOLDER", help="The evidence folder to write to (default: the model's first).")
+@click.option("--dry-run", is_flag=True, help="Check and show the item and its effect; write nothing.")
+@click.option("--no-input", is_flag=True, help="Never ask on the terminal; missing options are an error.")
+def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | None, item_id: str | None,
+        likelihood: Sequence[str], lr: float | None, test: str | None, for_state: str | None,
+        observe: Sequence[str], absent: bool, expected: bool, cite: Sequence[str], url: str | None,
+        quote: str | None, page: str | None, source: str | None, reliability: str | None, into: str | None,
+        dry_run: bool, no_input: bool) -> None:
+    """Write a new, checked evidence item for MODEL (a model file or a case NAME) into a new file
+    named from its date and id, and show how the belief in its claim moved.
+
+    Without --bears-on/--text/a strength on a terminal, it asks for each field."""
+    import attrs
+
+    from . import workflow
+
+    model_path = workflow.resolve_model(case_or_model)
+    loaded = _load(model_path)
+    fields = workflow.ItemFields(id=item_id, text=text, date=date, bears_on=bears_on, likelihood=tuple(likelihood),
+                                 lr=lr, test=test, for_state=for_state, observe=tuple(observe), absent=absent,
+                                 expected=expected, cite=tuple(cite), url=url, quote=quote, page=page, source=source,
+                                 reliability=reliability)
+    interactive = bool(fields.missing()) and not no_input and sys.stdin.isatty()
+    if interactive:
+        given = any(v not in (None, (), False) for v in attrs.astuple(fields, recurse=False))
+        try:
+            workflow.ask_fields(loaded, fields, everything=not given)
+        except click.Abort:
+            click.echo("\nnothing written", err=True)
+            sys.exit(1)
+    added = workflow.prepare_item(model_path, workflow.build_document(loaded, fields), into=into, model=loaded)
+    if interactive or dry_run:
+        click.echo(added.text.rstrip())
+    if dry_run:
+        click.echo("\n".join(workflow.movement_lines(added)))
+        click.echo(f"nothing written (--dry-run); it would go to {added.path}", err=True)
+        return
+    if interactive:
+        click.echo("\n".join(workflow.movement_lines(added)))
+        if not click.confirm(f"Write {added.path}?", default=True):
+            click.echo("nothing written", err=True)
+            return
+    workflow.write_item(added)
+    click.echo(f"wrote {added.path}")
+    if not interactive:
+        click.echo("\n".join(workflow.movement_lines(added)))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--log", "log_file", metavar="FILE", help="The belief log (default: reports/NAME/beliefs.csv).")
+@click.option("--git", "from_git", is_flag=True,
+              help="Recompute the beliefs at every commit that changed the model or its evidence instead.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="With --git: the most recent commits to read.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--plot", metavar="FILE", help="Also draw the evolution into FILE (.svg, .png or .pdf).")
+def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None) -> None:
+    """How the belief in MODEL's hypotheses evolved: the belief log written by `update --log`, or
+    (--git) every committed revision of the model and its evidence."""
+    import os
+
+    from . import workflow
+
+    if from_git:
+        from .revisions import git_history
+
+        header, records = git_history(model, limit=limit)
+        rows = [workflow.LogRow(r) for r in records]
+        label = "date"
+    else:
+        path = log_file or workflow.log_path(_load(model))
+        if not os.path.exists(path):
+            raise ArgmapError.at(Location(path), f"no belief log at {path}; write one with `argmap update {model} "
+                                                 f"--log` (each run adds a line), or read the git history with "
+                                                 f"`argmap history {model} --git`")
+        header, rows = workflow.read_log(path)
+        label = "timestamp"
+    if plot:
+        from .render import format_for_path
+
+        kind = format_for_path(plot)
+        if kind not in ("svg", "png", "pdf"):
+            raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
+        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
+        click.echo(f"wrote {plot}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps({"columns": header, "rows": [dict(r.values) for r in rows]}, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([[r.values.get(c, "") for c in header] for r in rows])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(workflow.history_table(header, rows, label=label))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--from", "old", required=True, metavar="REV|PATH",
+              help="The old side: a git revision (HEAD~1, a tag, a commit), or an evidence folder or file.")
+@click.option("--to", "new", metavar="REV|PATH", help="The new side (default: the working tree).")
+@click.option("--target", "-t", "targets", multiple=True, metavar="CLAIM",
+              help="Follow these claims (default: the hypotheses and rivals; repeatable).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE on both sides.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True)
+def diff(model: str, old: str, new: str | None, targets: Sequence[str], as_of: str | None, fmt: str) -> None:
+    """What changed in MODEL's evidence (and model file) between two revisions, and how each
+    change moved the hypotheses. A side that names an existing path is an evidence folder or
+    file read with the current model; anything else is a git revision."""
+    from .revisions import diff as run_diff
+    from .revisions import diff_text, open_side
+
+    with open_side(model, old, "--from") as before, open_side(model, new, "--to") as after:
+        result = run_diff(before, after, targets=targets, as_of=as_of)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(diff_text(result, markdown=fmt == "markdown"))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", "output_dir", metavar="DIR", help="Where outputs go (default: reports/NAME/).")
+@click.option("--serve", is_flag=True, help="Also serve the HTML report on localhost; open pages reload live.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="With --serve: the port (0: any free port).")
+def watch(model: str, output_dir: str | None, serve: bool, port: int) -> None:
+    """Keep MODEL's report and diagram current: on every change of the model, its evidence or its
+    bibliography, check again and regenerate; a broken file shows its problems and the last good
+    outputs stay. Ctrl-C stops."""
+    import os
+    import signal
+
+    from . import watch as live
+    from .load import load_model
+    from .workflow import report_dir
+
+    if not os.path.isfile(model):
+        raise ArgmapError.at(Location(model), f"no such file: {model}")
+    if output_dir is None:
+        first = load_model(model).model  # only its name and place are needed, even if it is broken
+        output_dir = report_dir(first) if first is not None else os.path.join("reports", os.path.splitext(
+            os.path.basename(model))[0])
+    click.echo(f"argmap watch: {model} → {output_dir}{os.sep}")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
+    live.run(model, output_dir, echo=click.echo, serve_port=port if serve else None)
 
 
 @main.command()

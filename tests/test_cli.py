@@ -163,3 +163,15 @@ def test_next_ranks_candidates(case_dir):
     assert data["candidates"][1]["outcomes"]["found"] + data["candidates"][1]["outcomes"]["not found"] == pytest.approx(1)
     code, out, _ = run("next", path, "--target", "c")
     assert code == 0 and "maybe" in out
+
+
+def test_export_refuses_to_overwrite_without_force(case_dir):
+    path = case(case_dir, MINIMAL, EVIDENCE)
+    target = os.path.join(case_dir, "out.json")
+    with open(target, "w") as out:
+        out.write("precious")
+    code, _, err = run("export", path, "--to", "json", "-o", target)
+    assert code == 2 and "exists" in err and "--force" in err
+    assert open(target).read() == "precious"
+    assert run("export", path, "--to", "json", "-o", target, "--force")[0] == 0
+    assert json.loads(open(target).read())
