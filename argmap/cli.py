@@ -472,7 +472,11 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     import os
 
     from . import workflow
+    from .render import format_for_path
 
+    kind = format_for_path(plot) if plot else None
+    if plot and kind not in ("svg", "png", "pdf"):
+        raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
     if from_git:
         from .revisions import git_history
 
@@ -487,12 +491,7 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
                                                  f"`argmap history {model} --git`")
         header, rows = workflow.read_log(path)
         label = "timestamp"
-    if plot:
-        from .render import format_for_path
-
-        kind = format_for_path(plot)
-        if kind not in ("svg", "png", "pdf"):
-            raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
+    if plot and kind:
         _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
         click.echo(f"wrote {plot}", err=True)
     if fmt == "json":

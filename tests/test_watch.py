@@ -1,0 +1,258 @@
+"""`argmap watch`, run as a user runs it: a real process watching real files. It regenerates the
+outputs after a change (timed on the shipped case), shows a broken file's problems while keeping
+the last good outputs, and with --serve serves pages that reload through Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+ARGMAP = [sys.executable, "-m", "argmap"]
+DIAGRAM = "diagram.svg"
+
+
+class Watch:
+    """`argmap watch` in a subprocess; its output lines arrive in a queue as they are printed."""
+
+    def __init__(self, args: list[str], cwd: str):
+        self.process = subprocess.Popen([*ARGMAP, "watch", *args], cwd=cwd, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line matching {pattern!r} within {timeout} s; output:\n" + "\n".join(self.seen))
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+
+    def since(self, count: int) -> list[str]:
+        return self.seen[count:]
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "\n".join(self.seen)
+
+
+@pytest.fixture
+def shipped(tmp_path):
+    """A copy of the shipped case (model, evidence, bibliography) to edit."""
+    shutil.copytree(os.path.join(ROOT, "models"), tmp_path / "models")
+    shutil.copytree(os.path.join(ROOT, "evidence"), tmp_path / "evidence")
+    return tmp_path
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _wait_for_change(path: str, old: bytes, timeout: float = 10) -> float:
+    """Seconds until ``path`` holds something other than ``old``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if os.path.exists(path) and _read(path) != old:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    raise AssertionError(f"{path} did not change within {timeout} s")
+
+
+def _edit(path: str, old: str, new: str) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert old in text
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(text.replace(old, new, 1))
+
+
+S400 = "likelihood: {true: 0.6, false: 0.1}"  # evidence/russia_china/arms_transfers.yaml, s400_contract
+
+
+def test_watch_regenerates_within_a_second_and_keeps_the_last_good_outputs(shipped):
+    out = str(shipped / "out")
+    arms = str(shipped / "evidence" / "russia_china" / "arms_transfers.yaml")
+    watch = Watch(["models/russia_china.yaml", "-o", out], cwd=str(shipped))
+    try:
+        watch.expect(r"ok — 11 claims, \d+ items counted; wrote .*diagram\.svg")
+        watch.expect(r"^watching .*models/russia_china\.yaml.*evidence/russia_china/")
+        diagram = os.path.join(out, DIAGRAM)
+        first = _read(diagram)
+        latencies = []
+        for new in ("{true: 0.9, false: 0.05}", "{true: 0.3, false: 0.2}", "{true: 0.6, false: 0.1}"):
+            before = _read(diagram)
+            with open(arms, encoding="utf-8") as handle:
+                current = re.search(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Before 2014)",
+                                    handle.read()).group(0)
+            _edit(arms, current, f"likelihood: {new}")
+            latencies.append(_wait_for_change(diagram, before))
+            watch.expect(r"ok — ")
+        print(f"watch latency on the shipped case: {', '.join(f'{t:.2f}' for t in latencies)} s")
+        assert min(latencies) < 1.0, latencies  # the issue's promise, on a quiet machine
+        assert _read(diagram) == first  # back where it started: the same bytes
+
+        # A broken file: its problem is shown with file:line, the outputs stay as they were.
+        good = _read(diagram)
+        mark = len(watch.seen)
+        _edit(arms, "date: 2014-11\n", "date: 2014-13\n")
+        line = watch.expect(r"arms_transfers\.yaml:\d+: bad date '2014-13'")
+        watch.expect(r"1 problem; kept the last good outputs \(from \d\d:\d\d:\d\d\)")
+        assert "evidence/russia_china/arms_transfers.yaml" in line.string
+        time.sleep(0.3)
+        assert _read(diagram) == good
+        # A YAML syntax error in the model file itself, then the fix.
+        model = str(shipped / "models" / "russia_china.yaml")
+        _edit(arms, "date: 2014-13\n", "date: 2014-11\n")
+        watch.expect(r"ok — ")
+        _edit(model, "argmap: 1\n", "argmap: 1\nclaims: [\n")
+        watch.expect(r"models/russia_china\.yaml:\d+: ")
+        watch.expect(r"kept the last good outputs")
+        _edit(model, "argmap: 1\nclaims: [\n", "argmap: 1\n")
+        watch.expect(r"ok — ")
+        assert not any("Traceback" in line for line in watch.since(mark))
+    finally:
+        output = watch.stop()
+    assert output.rstrip().endswith("stopped")
+
+
+def test_watch_follows_new_files_and_folders_of_the_model(shipped):
+    out = str(shipped / "out")
+    watch = Watch(["models/russia_china.yaml", "-o", out], cwd=str(shipped))
+    try:
+        watch.expect(r"^watching ")
+        # a new file in a watched folder counts; other files there (notes, editor backups) do not
+        new_item = shipped / "evidence" / "russia_china" / "sub" / "new.yaml"
+        new_item.parent.mkdir()
+        (shipped / "evidence" / "russia_china" / "notes.txt").write_text("not evidence\n")
+        new_item.write_text("- id: brand_new\n  text: x\n  bears_on: cooperation\n  lr: 2\n")
+        watch.expect(r"changed: .*sub(/new\.yaml)?$")
+        watch.expect(r"ok — 11 claims, 34 items counted")
+        # a folder added to the model's evidence: list is watched from then on
+        extra = shipped / "more"
+        extra.mkdir()
+        _edit(str(shipped / "models" / "russia_china.yaml"), "evidence: [../evidence/russia_china/]",
+              "evidence: [../evidence/russia_china/, ../more/]")
+        watch.expect(r"ok — ")
+        watch.expect(r"^watching .*more/")
+        (extra / "late.yaml").write_text("- id: late_item\n  text: y\n  bears_on: cooperation\n  lr: 3\n")
+        watch.expect(r"changed: .*more/late\.yaml$")
+        watch.expect(r"ok — 11 claims, 35 items counted")
+        assert not any("notes.txt" in line for line in watch.seen)
+    finally:
+        watch.stop()
+
+
+def _get(url: str) -> tuple[str, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.headers.get("Content-Type", ""), response.read().decode("utf-8")
+
+
+def _events(url: str, into: queue.Queue, stop: threading.Event) -> None:
+    """Read Server-Sent Events from ``url`` into a queue: (event, data) pairs."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        event, data = "", ""
+        for raw in response:
+            if stop.is_set():
+                return
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+            elif not line and event:
+                into.put((event, json.loads(data)))
+                event, data = "", ""
+
+
+def _next_state(events: queue.Queue, timeout: float = 15) -> dict:
+    name, data = events.get(timeout=timeout)
+    assert name == "state"
+    return data
+
+
+def test_serve_shows_the_report_and_reloads_it_live(shipped):
+    out = str(shipped / "out")
+    arms = str(shipped / "evidence" / "russia_china" / "arms_transfers.yaml")
+    watch = Watch(["models/russia_china.yaml", "-o", out, "--serve", "--port", "0"], cwd=str(shipped))
+    stop = threading.Event()
+    try:
+        url = watch.expect(r"serving (http://127\.0\.0\.1:\d+/)").group(1)
+        watch.expect(r"^watching ")
+        kind, page = _get(url)
+        assert kind.startswith("text/html")
+        assert "EventSource('/__argmap/events')" in page and "Russia" in page
+        kind, svg = _get(url + DIAGRAM)
+        assert kind == "image/svg+xml" and "<svg" in svg
+        events: queue.Queue = queue.Queue()
+        threading.Thread(target=_events, args=(url + "__argmap/events", events, stop), daemon=True).start()
+        state = _next_state(events)  # on connecting: the current state
+        assert state["ok"] and state["problems"] == []
+        version = state["version"]
+        assert f"var version = {version}," in _get(url)[1]
+
+        _edit(arms, S400, "likelihood: {true: 0.9, false: 0.05}")
+        state = _next_state(events)
+        assert state == {"version": version + 1, "ok": True, "problems": []}  # open pages reload
+
+        _edit(arms, "date: 2014-11\n", "date: 2014-13\n")
+        state = _next_state(events)
+        assert not state["ok"] and state["version"] == version + 1  # pages keep the last good outputs
+        assert any("bad date '2014-13'" in p for p in state["problems"])
+        assert json.loads(_get(url + "__argmap/status")[1])["ok"] is False
+
+        _edit(arms, "date: 2014-13\n", "date: 2014-11\n")
+        assert _next_state(events) == {"version": version + 2, "ok": True, "problems": []}
+    finally:
+        stop.set()
+        output = watch.stop()
+    assert output.rstrip().endswith("stopped")
+
+
+def test_watch_of_a_missing_model_or_a_busy_port_is_an_error(shipped):
+    done = subprocess.run([*ARGMAP, "watch", "models/nothing.yaml"], cwd=str(shipped), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "no such file: models/nothing.yaml" in done.stderr
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([*ARGMAP, "watch", "models/russia_china.yaml", "-o", "out", "--serve", "--port",
+                               str(port)], cwd=str(shipped), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"--port: cannot serve on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
