@@ -114,10 +114,12 @@ _STOP_WORDS = frozenset("a an the of to in on and or for by with from at is are 
                         "this these those has have had not no".split())
 
 
-def derive_id(text: str, taken: Iterable[str]) -> str:
+def derive_id(text: str, taken: Iterable[str], *, common: str = "") -> str:
     """A short id from the first meaningful words of ``text`` (``us_sanctions_crimea``), unique
-    among ``taken``."""
+    among ``taken``; words of ``common`` (the model's title: in every item) are skipped if possible."""
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS] or ["item"]
+    usual = set(_WORD.findall(common.lower()))
+    words = [w for w in words if w not in usual] or words
     base = "_".join(words[:3])[:40].strip("_")
     if not base[0].isalpha():
         base = "e_" + base
@@ -424,7 +426,7 @@ def build_document(model: Model, fields: ItemFields) -> dict[str, Any]:
     if fields.for_state and not fields.test:
         raise ArgmapError.at(Location("--for"), "--for names the state a --test is for; give --test too")
     taken = [*model.claims, *model.sources, *(i.id for i in model.evidence)]
-    document: dict[str, Any] = {"id": fields.id or derive_id(fields.text or "", taken)}
+    document: dict[str, Any] = {"id": fields.id or derive_id(fields.text or "", taken, common=model.title)}
     if fields.date:
         try:
             document["date"] = str(parse_date(fields.date, Location("--date")))
@@ -553,7 +555,8 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
                 raise _Invalid(Location("id"), f"'{text}' is taken; choose another id")
             return text
 
-        fields.id = click.prompt("Id", default=derive_id(fields.text or "", taken), value_proc=check(new_id))
+        fields.id = click.prompt("Id", default=derive_id(fields.text or "", taken, common=model.title),
+                                 value_proc=check(new_id))
     return fields
 
 
@@ -611,16 +614,18 @@ def model_hash(model: Model) -> str:
     return _digest(model_document(model))
 
 
-def git_commit(path: str) -> str:
-    """The short commit of the repository holding ``path``, + when the model or evidence has
-    uncommitted changes; empty outside git."""
-    folder = os.path.dirname(os.path.abspath(path))
+def git_commit(model: Model) -> str:
+    """The short commit of the repository holding the model, + when the model, its evidence or
+    its bibliography has uncommitted changes; empty outside git."""
+    folder = os.path.dirname(os.path.abspath(model.path))
+    paths = [os.path.abspath(p) for p in (model.path, *model.evidence_paths, model.bibliography or "") if p
+             and os.path.exists(p)]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True,
                               text=True, timeout=10)
         if head.returncode != 0:
             return ""
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder, capture_output=True,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=folder, capture_output=True,
                                text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -672,7 +677,7 @@ def log_beliefs(beliefs: Beliefs, path: str | None = None, *, now: dt.datetime |
     columns = [column_name(c, s) for c, s in belief_columns(model)]
     row = {
         "timestamp": (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": git_commit(model.path),
+        "commit": git_commit(model),
         "as_of": str(beliefs.as_of) if beliefs.as_of else "",
         "model": model_hash(model),
         "evidence": evidence_hash(model),

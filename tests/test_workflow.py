@@ -460,6 +460,13 @@ def test_history_from_git_recomputes_each_committed_revision(repo, model_path):
     assert float(rows[1]["h"]) == pytest.approx(2.5 / 3.5, abs=1e-4)
     code, out, _ = run("history", model_path, "--git")
     assert "date" in out.splitlines()[0] and "0.857" in out
+    # the belief log names the commit, with + while the model or its evidence has uncommitted changes
+    head = git(repo, "rev-parse", "--short", "HEAD").strip()
+    run("update", model_path, "--log")
+    run("add", model_path, "--bears-on", "h", "--text", "Uncommitted.", "--lr", "2", "--id", "uncommitted")
+    run("update", model_path, "--log")
+    with open(os.path.join(repo, "reports", "m", "beliefs.csv"), encoding="utf-8") as handle:
+        assert [r["commit"] for r in csv.DictReader(handle)] == [head, head + "+"]
 
 
 def test_shipped_case_add_and_diff_run_on_a_copy(tmp_path):
