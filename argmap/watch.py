@@ -61,15 +61,23 @@ class WatchedPaths:
         # would otherwise be missed
         if not name.endswith(EVIDENCE_SUFFIXES) and not os.path.isdir(real):
             return False
-        return any(real.startswith(folder + os.sep) for folder in self.folders)
+        return any(real == folder or real.startswith(folder + os.sep) for folder in self.folders)
 
     def roots(self) -> tuple[list[str], list[str]]:
         """(folders to watch with their subfolders, folders to watch alone): a file is watched
         through its folder, since editors often save by writing a new file and renaming it."""
         deep = sorted(f for f in self.folders if os.path.isdir(f))
-        flat = sorted({os.path.dirname(f) for f in self.files} - set(deep))
+        # a folder not made yet (a new case's evidence/NAME/) is seen appearing from its parent
+        waiting = {_existing_parent(f) for f in self.folders if not os.path.isdir(f)}
+        flat = sorted(({os.path.dirname(f) for f in self.files} | waiting) - set(deep))
         flat = [f for f in flat if os.path.isdir(f) and not any(f.startswith(d + os.sep) for d in deep)]
         return deep, flat
+
+
+def _existing_parent(path: str) -> str:
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
 
 
 def watched_paths(model_path: str, model: Model | None) -> WatchedPaths:

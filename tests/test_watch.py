@@ -176,6 +176,23 @@ def test_watch_follows_new_files_and_folders_of_the_model(shipped):
         watch.stop()
 
 
+def test_watch_sees_the_evidence_folder_of_a_new_case_appear(tmp_path):
+    done = subprocess.run([*ARGMAP, "new", "fresh"], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shutil.move(str(tmp_path / "evidence" / "fresh"), str(tmp_path / "elsewhere"))  # no evidence folder yet
+    watch = Watch(["models/fresh.yaml"], cwd=str(tmp_path))
+    try:
+        watch.expect(r"evidence path not found: .*evidence/fresh")
+        watch.expect(r"problems; no outputs written yet")
+        watch.expect(r"^watching ")
+        shutil.move(str(tmp_path / "elsewhere"), str(tmp_path / "evidence" / "fresh"))
+        watch.expect(r"ok — \d+ claims, [1-9]\d* items counted")
+        watch.expect(r"^watching .*evidence/fresh/")
+        assert (tmp_path / "reports" / "fresh" / DIAGRAM).exists()  # reports/NAME/ beside models/
+    finally:
+        watch.stop()
+
+
 def _get(url: str) -> tuple[str, str]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.headers.get("Content-Type", ""), response.read().decode("utf-8")
