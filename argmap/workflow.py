@@ -145,20 +145,37 @@ class _Flow(dict):
     pass
 
 
+_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    # Unicode line separators and control characters only survive in double quotes (escaped);
+    # elsewhere YAML folds them into spaces or refuses them.
+    style = '"' if _SPECIAL.search(text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ItemDumper.add_representer(str, _represent_text)
+
+
 _ItemDumper.add_representer(
     _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True))
 
 
+def _state(value: Any) -> Any:
+    """A state name: 'true'/'false' as YAML booleans (the loader reads them back as those strings)."""
+    return value == "true" if value in ("true", "false") else value
+
+
 def _yaml_value(value: Any, key: str = "") -> Any:
-    """Plain data → what reads back the same: 'true'/'false' as YAML booleans (the loader reads
-    them as those strings), a full date unquoted, one-line mappings for likelihoods."""
-    if isinstance(value, Mapping):
-        converted = {_yaml_value(k): _yaml_value(v) for k, v in value.items()}
-        return _Flow(converted) if key in ("likelihood", "observe") else converted
-    if isinstance(value, list):
-        return [_yaml_value(v) for v in value]
-    if value in ("true", "false") and isinstance(value, str):
-        return value == "true"
+    """Plain data → what reads back the same: state names true/false as YAML booleans, a full
+    date unquoted, one-line mappings for likelihoods; every other text stays text."""
+    if key in ("likelihood", "observe") and isinstance(value, Mapping):
+        return _Flow({_state(k): _state(v) if key == "observe" else v for k, v in value.items()})
+    if key == "table" and isinstance(value, Mapping):
+        return {k: ({_state(s): p for s, p in v.items()} if isinstance(v, Mapping) else v) for k, v in value.items()}
+    if key == "for":
+        return _state(value)
     if key == "date" and isinstance(value, str):
         parts = value.split("-")
         if len(parts) == 3:

@@ -482,3 +482,33 @@ def test_shipped_case_add_and_diff_run_on_a_copy(tmp_path):
     code, out, err = run("diff", model, "--from", old)
     assert code == 0, err
     assert re.search(r"\nadded +mutual_defence_treaty\S* +2025-06 .* \+\d+\.\d\n", out)
+
+
+# ----------------------------------------------------------------------------- any text survives
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from argmap.workflow import ItemFields, build_document, prepare_item  # noqa: E402
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80).filter(lambda t: t.strip())
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=_TEXT, quote=_TEXT, url=_TEXT, page=_TEXT)
+def test_any_text_is_written_so_that_the_loader_reads_it_back(text, quote, url, page):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as root:
+        path = case(root, MODEL, EVIDENCE, BIB)
+        model = argmap.load(path)
+        fields = ItemFields(id="item", text=text, quote=quote, url=url, page=page, bears_on="h", test="hoop")
+        try:
+            added = prepare_item(path, build_document(model, fields), model=model)
+        except argmap.ArgmapError as exc:  # only a text YAML cannot hold at all may be refused, and clearly
+            assert all("control character" in p.message or "not UTF-8" in p.message for p in exc.problems), exc
+            return
+        item = added.item
+        assert item.text == " ".join(text.split())
+        assert (item.quote, item.url, item.page) == (quote.strip(), url.strip(), page.strip())
