@@ -783,11 +783,12 @@ def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "s
                 markersize=3, color=str(0.15 + 0.5 * (k % 3) / 2), linewidth=1, label=c)
     ax.set_ylim(0, 1)
     ax.set_ylabel("posterior")
-    ticks = [f"{r.values.get(label, '')[:10]}\n{r.values.get('commit', '')}" for r in rows]
+    ticks = [f"{r.values.get(label, '')[:10]}\n{r.values.get('commit', '')}"
+             + (f"\nas of {r.values['as_of']}" if r.values.get("as_of") else "") for r in rows]
     step = max(1, len(ticks) // 12)
     ax.set_xticks(xs[::step], ticks[::step], fontsize=6)
     ax.set_title(title or "How the belief evolved", fontsize=8.5, loc="left")
-    ax.legend(fontsize=6.5, frameon=False, loc="best")
+    fig.legend(fontsize=6.5, frameon=False, loc="outside lower center", ncol=min(len(columns), 3) or 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     buffer = io.BytesIO()
