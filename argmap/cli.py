@@ -536,7 +536,9 @@ def diff(model: str, old: str, new: str | None, targets: Sequence[str], as_of: s
 @click.option("--serve", is_flag=True, help="Also serve the HTML report on localhost; open pages reload live.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="With --serve: the port (0: any free port).")
-def watch(model: str, output_dir: str | None, serve: bool, port: int) -> None:
+@click.option("--format", "formats", default="html", show_default=True, metavar="html,md,tex",
+              help="The report formats to keep current, separated by commas (the diagram always).")
+def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: str) -> None:
     """Keep MODEL's report and diagram current: on every change of the model, its evidence or its
     bibliography, check again and regenerate; a broken file shows its problems and the last good
     outputs stay. Ctrl-C stops."""
@@ -544,18 +546,20 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int) -> None:
     import signal
 
     from . import watch as live
-    from .load import load_model
     from .workflow import report_dir
 
     if not os.path.isfile(model):
         raise ArgmapError.at(Location(model), f"no such file: {model}")
-    if output_dir is None:
-        first = load_model(model).model  # only its name and place are needed, even if it is broken
-        output_dir = report_dir(first) if first is not None else os.path.join("reports", os.path.splitext(
-            os.path.basename(model))[0])
+    chosen = tuple(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
+    known = ("html", "md", "tex")
+    for fmt in chosen:
+        if fmt not in known:
+            raise ArgmapError.at(Location("--format"), f"unknown report format '{fmt}'; write some of "
+                                                       f"{', '.join(known)}, separated by commas")
+    output_dir = output_dir or report_dir(model)
     click.echo(f"argmap watch: {model} → {output_dir}{os.sep}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
-    live.run(model, output_dir, echo=click.echo, serve_port=port if serve else None)
+    live.run(model, output_dir, echo=click.echo, formats=chosen, serve_port=port if serve else None)
 
 
 @main.command()

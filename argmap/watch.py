@@ -14,12 +14,15 @@ change, or shows the problems in a banner while a file is broken.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import html
 import http.server
 import json
 import os
 import queue
+import re
 import threading
 import time
 import traceback
@@ -133,14 +136,13 @@ class LiveState:
 # ----------------------------------------------------------------------------- regeneration
 
 
-def _report_writer() -> Callable[[Model, str], list[str]] | None:
-    """The report stage's writer, when the installed argmap has one: (model, folder) → paths."""
+def _report_writer() -> Callable[..., list[str]] | None:
+    """The report stage's writer (``argmap.report.make_report``), when this argmap has one."""
     try:
-        from . import report
+        from .report import make_report
     except ImportError:
         return None
-    write = getattr(report, "write_report", None)
-    return write if callable(write) else None
+    return make_report
 
 
 @attrs.define
@@ -150,6 +152,7 @@ class Watcher:
     model_path: str
     output_dir: str
     echo: Callable[[str], None]
+    formats: tuple[str, ...] = ("html",)  # of the report; what a browser beside the editor shows
     state: LiveState = attrs.field(factory=LiveState)
     paths: WatchedPaths | None = None
     last_good: str = ""  # the time of the last good outputs
@@ -202,11 +205,11 @@ class Watcher:
 
         written = []
         report = _report_writer()
-        if report is not None:
-            written += report(model, self.output_dir)
+        if report is not None and self.formats:
+            written += report(model, self.output_dir, self.formats)
         diagram_path = os.path.join(self.output_dir, DIAGRAM_NAME)
-        if diagram_path not in written:
-            write_atomic_bytes(diagram_path, diagram(model, format="svg", style="screen", beliefs=beliefs))
+        if diagram_path not in written:  # the report's own figure style, so both agree
+            write_atomic_bytes(diagram_path, diagram(model, format="svg", style="paper", beliefs=beliefs))
             written.append(diagram_path)
         return written
 
@@ -288,11 +291,12 @@ class _Watches:
         self.threads = []
 
 
-def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], serve_port: int | None = None,
-        host: str = "127.0.0.1", settle: float = 0.05, stop: threading.Event | None = None) -> None:
+def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], formats: Sequence[str] = ("html",),
+        serve_port: int | None = None, host: str = "127.0.0.1", settle: float = 0.05,
+        stop: threading.Event | None = None) -> None:
     """Regenerate once, then on every change until Ctrl-C (or ``stop``); with ``serve_port``,
     also serve the outputs with live reload."""
-    watcher = Watcher(model_path, output_dir, echo)
+    watcher = Watcher(model_path, output_dir, echo, tuple(formats))
     changes: queue.Queue[str] = queue.Queue()
     watches = _Watches(changes)
     server = None
@@ -375,8 +379,37 @@ def live_script(version: int) -> str:
     return _LIVE_SCRIPT % {"version": version, "events": EVENTS_PATH}
 
 
+_CSP = re.compile(r"""(<meta\s+http-equiv=["']content-security-policy["']\s+content=)(["'])(.*?)\2""",
+                  re.IGNORECASE | re.DOTALL)
+
+
+def _allow_live_script(page: str, script: str) -> str:
+    """A page's Content-Security-Policy, widened just enough for the live-reload script: its
+    hash may run, and it may connect to this server (the file on disk keeps the strict policy)."""
+    body = script[len("<script>"):-len("</script>")]
+    digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+
+    def widen(match: re.Match[str]) -> str:
+        directives = [d.strip() for d in html.unescape(match.group(3)).split(";") if d.strip()]
+        names = [d.split()[0].lower() for d in directives]
+        source = "script-src" if "script-src" in names else "default-src" if "default-src" in names else None
+        if source:
+            i = names.index(source)
+            directives[i] = directives[i].replace("'none'", "") + f" 'sha256-{digest}'"
+        if "connect-src" in names:
+            i = names.index("connect-src")
+            directives[i] = directives[i].replace("'none'", "") + " 'self'"
+        elif "default-src" in names:
+            directives.append("connect-src 'self'")
+        policy = html.escape("; ".join(" ".join(d.split()) for d in directives), quote=True)
+        return f"{match.group(1)}{match.group(2)}{policy}{match.group(2)}"
+
+    return _CSP.sub(widen, page)
+
+
 def _with_script(page: str, version: int) -> str:
     script = live_script(version)
+    page = _allow_live_script(page, script)
     at = page.lower().rfind("</body>")
     return page[:at] + script + page[at:] if at >= 0 else page + script
 

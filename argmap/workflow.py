@@ -75,15 +75,21 @@ def resolve_model(case_or_model: str) -> str:
                                                   "model file's path, or a case NAME from the folder that holds models/")
 
 
-def report_dir(model: Model) -> str:
-    """Where a model's report and belief log live by default: ``reports/NAME/`` beside ``models/``
-    (the folder above the model file's folder), as ``evidence/NAME/`` is by default."""
-    models_folder = os.path.dirname(os.path.abspath(model.path))
-    return _display_path(os.path.normpath(os.path.join(models_folder, "..", "reports", model.name)))
+def report_dir(model_path: str) -> str:
+    """Where a model's report and belief log live by default: the report stage's folder,
+    ``reports/NAME/`` beside the ``models/`` folder (else under the current folder)."""
+    try:
+        from .report import default_folder
+    except ImportError:  # an argmap without the report stage: the same rule
+        name = os.path.splitext(os.path.basename(model_path))[0]
+        folder = os.path.dirname(os.path.abspath(model_path))
+        root = os.path.dirname(folder) if os.path.basename(folder) == "models" else os.getcwd()
+        return _display_path(os.path.join(root, "reports", name))
+    return _display_path(default_folder(model_path))
 
 
 def log_path(model: Model, output_dir: str | None = None) -> str:
-    return os.path.join(output_dir or report_dir(model), LOG_NAME)
+    return os.path.join(output_dir or report_dir(model.path), LOG_NAME)
 
 
 def evidence_folder(model: Model, into: str | None = None) -> str:

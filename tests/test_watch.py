@@ -273,3 +273,22 @@ def test_watch_of_a_missing_model_or_a_busy_port_is_an_error(shipped):
                                str(port)], cwd=str(shipped), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and f"--port: cannot serve on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_live_script_is_allowed_by_a_strict_content_security_policy():
+    import base64
+    import hashlib
+
+    from argmap.watch import _with_script
+
+    page = ("<html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "script-src 'sha256-AAAA'; style-src 'unsafe-inline'; img-src data:\"></head><body>x</body></html>")
+    served = _with_script(page, 7)
+    script = re.search(r"<script>(.*?)</script>", served, re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    policy = re.search(r'content="([^"]*)"', served).group(1).replace("&#x27;", "'")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+    assert directives["script-src"] == ["'sha256-AAAA'", f"'sha256-{digest}'"]  # the page's own script still runs
+    assert directives["connect-src"] == ["'self'"] and directives["default-src"] == ["'none'"]
+    assert served.index("var version = 7,") < served.index("</body>")
+    assert _with_script("<p>no body</p>", 1).endswith("</script>")
