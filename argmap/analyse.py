@@ -109,21 +109,29 @@ def van_evera_label(p_if: float, p_if_not: float) -> str:
     return "straw in the wind"
 
 
+_LOO_CHUNK = 256  # scenarios per batched calibration: all the evidence, then all but one item each
+
+
 def leave_one_out(model: Model, claim: str, state: str = "true", as_of=None) -> dict[str, float]:
-    """For each counted item: logit P(claim = state | all) − logit P(claim = state | all but it)."""
-    from .infer import as_of_date
+    """For each counted item: logit P(claim = state | all) − logit P(claim = state | all but it).
+
+    Raises ImpossibleEvidence when some of these evidence sets has probability 0."""
+    from .infer import as_of_date, calibrate
 
     cutoff = as_of_date(as_of)
     network = compile_model(model)
     counted = [i for i in model.evidence if i.counts_at(cutoff)]
     index = network.variables[claim].states.index(state)
-
-    def logit_given(items: list[EvidenceItem]) -> float:
-        post, _ = marginals(network, evidence_assignment(model, network, items), [claim])
-        return _logit(float(post[claim][index]))
-
-    everything = logit_given(counted)
-    return {item.id: everything - logit_given([i for i in counted if i is not item]) for item in counted}
+    scenarios = [evidence_assignment(model, network, counted)]
+    scenarios += [evidence_assignment(model, network, [i for i in counted if i is not item]) for item in counted]
+    logits: list[float] = []
+    for start in range(0, len(scenarios), _LOO_CHUNK):  # one junction-tree pass per chunk, not per item
+        calibration = calibrate(network, scenarios[start:start + _LOO_CHUNK])
+        if not calibration.possible.all():
+            raise ImpossibleEvidence
+        logits += [_logit(float(p)) for p in calibration.marginal(claim)[:, index]]
+    everything = logits[0]
+    return {item.id: everything - without for item, without in zip(counted, logits[1:])}
 
 
 def _logit(p: float) -> float:
