@@ -66,14 +66,17 @@ def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str 
                        network: Network | None = None) -> ItemWeight:
     """The weight of one item on ``claim = state`` against the other states, in the network with
     no other evidence; the other states are weighed by their prior."""
+    from .infer import calibrate
+
     network = network or compile_model(model)
     observation = evidence_assignment(model, network, [item])
     states = network.variables[claim].states
     index = states.index(state)
-    prior, _ = marginals(network, {}, [claim])
-    p_state = float(prior[claim][index])
-    p_obs = _probability(network, observation)
-    p_if = _probability(network, {**observation, claim: index}) / p_state if p_state > 0 else 0.0
+    # the prior, P(observation) and P(observation, claim = state) in one batched pass
+    both = calibrate(network, [{}, observation, {**observation, claim: index}])
+    p_state = float(both.marginal(claim)[0][index])
+    p_obs, p_joint = (math.exp(float(x)) for x in both.log_evidence[1:])  # exp(−inf) = 0: impossible
+    p_if = p_joint / p_state if p_state > 0 else 0.0
     p_if_not = (p_obs - p_if * p_state) / (1 - p_state) if p_state < 1 else 0.0
     return ItemWeight(item.id, claim, state, min(p_if, 1.0), min(max(p_if_not, 0.0), 1.0), item.observed)
 
@@ -84,14 +87,6 @@ def weights(model: Model, claim: str, state: str = "true", items: Iterable[Evide
     chosen = model.evidence if items is None else items
     return [weight_of_evidence(model, i, claim, state, network) for i in chosen
             if not isinstance(i.bearing, Observation) and claim not in evidence_assignment(model, network, [i])]
-
-
-def _probability(network: Network, assignment: dict[str, int]) -> float:
-    try:
-        _, log_p = marginals(network, assignment, [])
-    except ImpossibleEvidence:
-        return 0.0
-    return math.exp(log_p)
 
 
 def van_evera_label(p_if: float, p_if_not: float) -> str:
