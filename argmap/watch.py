@@ -203,13 +203,19 @@ class Watcher:
     def _write(self, model: Model, beliefs: Any) -> list[str]:
         from .render import diagram
 
+        from concurrent.futures import ThreadPoolExecutor
+
         written = []
         report = _report_writer()
-        if report is not None and self.formats:
-            written += report(model, self.output_dir, self.formats)
         diagram_path = os.path.join(self.output_dir, DIAGRAM_NAME)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Graphviz lays the map out in its own process while the report is computed here.
+            drawing = pool.submit(diagram, model, format="svg", style="paper", beliefs=beliefs)
+            if report is not None and self.formats:
+                written += report(model, self.output_dir, self.formats)
+            data = drawing.result()
         if diagram_path not in written:  # the report's own figure style, so both agree
-            write_atomic_bytes(diagram_path, diagram(model, format="svg", style="paper", beliefs=beliefs))
+            write_atomic_bytes(diagram_path, data)
             written.append(diagram_path)
         return written
 
@@ -401,8 +407,10 @@ def _allow_live_script(page: str, script: str) -> str:
             directives[i] = directives[i].replace("'none'", "") + " 'self'"
         elif "default-src" in names:
             directives.append("connect-src 'self'")
-        policy = html.escape("; ".join(" ".join(d.split()) for d in directives), quote=True)
-        return f"{match.group(1)}{match.group(2)}{policy}{match.group(2)}"
+        quote = match.group(2)
+        policy = "; ".join(" ".join(d.split()) for d in directives).replace("&", "&amp;").replace("<", "&lt;")
+        policy = policy.replace(quote, "&quot;" if quote == '"' else "&#x27;")
+        return f"{match.group(1)}{quote}{policy}{quote}"
 
     return _CSP.sub(widen, page)
 
