@@ -306,3 +306,44 @@ def test_the_live_script_is_allowed_by_a_strict_content_security_policy():
     assert directives["connect-src"] == ["'self'"] and directives["default-src"] == ["'none'"]
     assert served.index("var version = 7,") < served.index("</body>")
     assert _with_script("<p>no body</p>", 1).endswith("</script>")
+
+
+def _until(check, timeout: float = 20, what: str = "") -> None:
+    """Poll ``check`` (a page may be between two documents: try again) until it is true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except RuntimeError:  # the page was reloading while asked
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def test_a_browser_page_reloads_live_and_shows_the_problems(shipped):
+    browser = pytest.importorskip("browser")  # the headless Chromium of the report tests
+    arms = str(shipped / "evidence" / "russia_china" / "arms_transfers.yaml")
+    watch = Watch(["models/russia_china.yaml", "-o", str(shipped / "out"), "--serve", "--port", "0"],
+                  cwd=str(shipped))
+    try:
+        url = watch.expect(r"serving (http://127\.0\.0\.1:\d+/)").group(1)
+        watch.expect(r"^watching ")
+        with browser.Browser() as chromium:
+            page = chromium.page(url)
+            banner = "(document.getElementById('argmap-problems') || {}).textContent || ''"
+            page.evaluate("window.argmapMarker = 1")  # gone once the page has reloaded
+            _edit(arms, S400, "likelihood: {true: 0.9, false: 0.05}")
+            _until(lambda: page.evaluate("window.argmapMarker === undefined && document.readyState === 'complete'"),
+                   what="the page reloads after a change")
+            page.evaluate("window.argmapMarker = 2")
+            _edit(arms, "date: 2014-11\n", "date: 2014-13\n")
+            _until(lambda: "bad date '2014-13'" in page.evaluate(banner), what="the banner shows the problem")
+            assert page.evaluate("window.argmapMarker") == 2  # the last good report stays on screen
+            _edit(arms, "date: 2014-13\n", "date: 2014-11\n")
+            _until(lambda: page.evaluate("window.argmapMarker === undefined && document.readyState === 'complete'"),
+                   what="the page reloads once the file is fixed")
+            assert page.evaluate(banner) == ""
+            assert page.problems() == []  # no script error, no blocked request, no policy violation
+    finally:
+        watch.stop()
