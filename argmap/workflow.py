@@ -527,10 +527,16 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
     if not fields.ways():
         target = model.claims[fields.bears_on] if fields.bears_on else None
         ways = ["test", "likelihood"] + (["lr"] if target and target.is_binary and not fields.absent else [])
+        ways += ["observe"] if target and not fields.absent and not fields.source and not fields.reliability else []
         click.echo("How strongly does it bear on the claim?  test: a process-tracing test (hoop, smoking gun, ...); "
-                   "likelihood: P(observation | each state)" + ("; lr: a likelihood ratio" if "lr" in ways else ""))
+                   "likelihood: P(observation | each state)" + ("; lr: a likelihood ratio" if "lr" in ways else "")
+                   + ("; observe: the claim's state is simply known (hard evidence)" if "observe" in ways else ""))
         way = click.prompt("Way", type=click.Choice(ways), default="test")
-        if way == "test":
+        if way == "observe" and target:
+            known = click.prompt(f"Which state of {target.id} is known", type=click.Choice(list(target.states)),
+                                 default=target.states[0])
+            fields.observe, fields.bears_on = (f"{target.id}={known}",), None
+        elif way == "test":
             for name, (if_h, if_not) in TESTS.items():
                 click.echo(f"  {name:<18} P(E | H) {if_h}, P(E | not H) {if_not}")
             fields.test = click.prompt("Test", type=click.Choice(list(TESTS)), default="straw_in_the_wind",
@@ -547,7 +553,7 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
                                        value_proc=check(lambda t: _prob(_number_or_text(t), Location("likelihood"),
                                                                         scale, "likelihood") and t))
                 for s in states)
-    if everything:
+    if everything and not fields.observe:  # hard evidence has no reliability: it is known
         if model.sources and not fields.source and not fields.reliability:
             choice = click.prompt("Shared source", type=click.Choice(["none", *model.sources]), default="none")
             fields.source = None if choice == "none" else choice
@@ -556,6 +562,7 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
                 "Reliability (A–F or 0–1; empty: fully reliable)", default="", show_default=False,
                 value_proc=check(lambda t: reliability(_number_or_text(t), Location("reliability"), scale) and t
                                  if t else "")) or None
+    if everything:
         if not fields.cite and model.bib_keys:
             keys = click.prompt("BibTeX key(s), separated by spaces (empty: none)", default="", show_default=False,
                                 value_proc=check(lambda t: [_choose(k, sorted(model.bib_keys or ()), "BibTeX key")

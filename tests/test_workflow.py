@@ -299,13 +299,26 @@ def test_add_on_a_terminal_asks_only_for_what_the_options_left_out(model_path, c
     term = Terminal([*ARGMAP, "add", model_path, "--text", "A leak from the ministry.", "--date", "2019"],
                     cwd=case_dir)
     term.answer(r"Which claim does it bear on.*: $", "h")
-    term.answer(r"Way.*\(test, likelihood, lr\).*: $", "test")
+    term.answer(r"Way \(test, likelihood, lr, observe\) \[test\]: $", "test")
     term.answer(r"Test.*\[straw_in_the_wind\]: $", "smoking_gun")
     term.answer(r"Id \[leak_ministry\]: $", "")
     term.answer(r"Write .*2019_leak_ministry\.yaml\? \[Y/n\]: $", "n")  # declined: nothing written
     code, rest = term.finish()
     assert code == 0 and "nothing written" in rest
     assert not os.path.exists(os.path.join(case_dir, "evidence", "m", "2019_leak_ministry.yaml"))
+
+
+def test_add_on_a_terminal_takes_hard_evidence(model_path, case_dir):
+    term = Terminal([*ARGMAP, "add", model_path, "--text", "The factor is on record.", "--id", "on_record"],
+                    cwd=case_dir)
+    term.answer(r"Which claim does it bear on.*: $", "f")
+    term.answer(r"Way \(test, likelihood, lr, observe\) \[test\]: $", "observe")
+    term.answer(r"Which state of f is known \(true, false\) \[true\]: $", "false")
+    shown = term.answer(r"Write .*on_record\.yaml\? \[Y/n\]: $", "")
+    assert "observe: {f: false}" in shown and "bears_on" not in shown
+    code, rest = term.finish()
+    assert code == 0, rest
+    assert argmap.load(model_path).update()["f"].observed == "false"
 
 
 # ----------------------------------------------------------------------------- the belief log
