@@ -90,10 +90,10 @@ def open_side(model_path: str, spec: str | None, option: str) -> Iterator[Side]:
         root = repository_root(model_path, option)
         commit = _commit_of(root, spec, option)
         with tempfile.TemporaryDirectory(prefix="argmap-rev-") as folder:
-            yield Side(spec, load_at(model_path, root, commit, folder, label=spec))
+            yield Side(spec, load_at(model_path, root, commit, folder, label=spec, option=option))
 
 
-def load_at(model_path: str, root: str, commit: str, folder: str, *, label: str) -> Model:
+def load_at(model_path: str, root: str, commit: str, folder: str, *, label: str, option: str = "--git") -> Model:
     """The model as it was at ``commit``, read from a copy in ``folder``; problems name
     ``label:path`` (``HEAD~2:evidence/x/a.yaml:4``)."""
     from .load import load_model
@@ -105,8 +105,8 @@ def load_at(model_path: str, root: str, commit: str, folder: str, *, label: str)
     _extract(root, commit, [relative], folder, label)
     copy = os.path.join(folder, relative)
     if not os.path.exists(copy):
-        raise ArgmapError.at(Location(f"{label}:{relative}"), f"{relative} does not exist at {label}; choose a "
-                                                              "revision where the model was committed")
+        raise ArgmapError.at(Location(option), f"{relative} does not exist at {label}; choose a revision where "
+                                               "the model was committed (git log --oneline -- " + relative + ")")
     first = load_model(copy)  # only to learn where the evidence and bibliography were then
     wanted = []
     if first.model is not None:
