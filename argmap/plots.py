@@ -1,4 +1,5 @@
-"""render: analysis results → figures for papers (matplotlib): the sensitivity tornado.
+"""render: analysis results → figures for papers (matplotlib): the sensitivity tornado and the
+belief trajectory.
 
 Figures are greyscale-safe, serif, sized for a one-column figure, and deterministic (same input
 → same bytes) so that they can be committed beside a paper.
@@ -9,9 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from .infer import Step
 from .sensitivity import Sensitivity, Target
 
-__all__ = ["tornado"]
+__all__ = ["trajectory", "tornado"]
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -28,6 +30,7 @@ def _pyplot():
         "svg.hashsalt": "argmap",  # stable element ids in SVG
         "svg.fonttype": "none",  # text stays text (searchable, selectable)
         "pdf.fonttype": 42,
+        "text.parse_math": False,  # a '$' in a user's label is text, not mathtext
     })
     return plt
 
@@ -78,3 +81,55 @@ def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt:
 
 def _short(label: str, width: int = 64) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
+
+
+# Series are told apart by line style and marker, never by colour alone (greyscale-safe).
+_LINES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_GREYS = ("0.0", "0.45", "0.25")  # three greys against four line styles: no two series alike
+
+
+def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *, fmt: str = "svg",
+               title: str = "") -> bytes:
+    """Each series' posterior (``(claim, state, label)``: P(claim = state)) before any evidence and
+    after each item, items in the order of ``steps`` (date order); every step is labelled on the
+    x axis by the item that caused it and its date."""
+    import warnings
+
+    plt = _pyplot()
+    count = len(steps)
+    width = min(max(6.3, 1.6 + 0.19 * count), 12.0)  # the text width of a paper; wider for many items
+    fig, ax = plt.subplots(figsize=(width, 4.4), layout="constrained")
+    x = list(range(count))
+    for k, (claim, state, label) in enumerate(series):
+        y = [step.posteriors[claim][state] for step in steps]
+        ax.plot(x, y, linestyle=_LINES[k % len(_LINES)], marker=_MARKERS[k % len(_MARKERS)],
+                color=_GREYS[k % len(_GREYS)], markersize=3.2, linewidth=1.0, label=_short(label, 48),
+                markerfacecolor="white" if k % 2 else _GREYS[k % len(_GREYS)], markeredgewidth=0.7)
+    ax.axhline(0.5, color="black", linestyle=":", linewidth=0.5)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(-0.5, max(count - 0.5, 0.5))
+    ax.set_ylabel("posterior probability")
+    ax.set_xticks(x, [_step_label(step) for step in steps], rotation=90, fontsize=5.5)
+    ax.tick_params(axis="x", length=2, pad=2)
+    ax.grid(axis="y", color="0.85", linewidth=0.4)
+    ax.set_axisbelow(True)
+    ax.set_title(title or "Belief trajectory", fontsize=8.5, loc="left")
+    if series:
+        fig.legend(fontsize=6.5, loc="outside lower center", ncol=min(len(series), 3), frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    buffer = io.BytesIO()
+    metadata = {"CreationDate": None, "ModDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg" else {"Software": None}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # non-Latin labels
+        fig.savefig(buffer, format=fmt, metadata=metadata, dpi=200, bbox_inches="tight", pad_inches=0.05)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _step_label(step: Step) -> str:
+    if step.item is None:
+        return "prior (no evidence)"
+    when = str(step.item.date) if step.item.date else "undated"
+    return f"{when}  {_short(step.item.id, 32)}"
