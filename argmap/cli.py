@@ -48,10 +48,24 @@ def _load(model: str, evidence: Sequence[str] | None = None):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--evidence", "-e", multiple=True, metavar="PATH",
               help="Evidence files or folders to use instead of the model's own (repeatable).")
-def check(model: str, evidence: Sequence[str]) -> None:
-    """Load and validate MODEL and its evidence; list every problem as file:line: message."""
+@click.option("--deep", is_flag=True, help="Also check coherence properties of the model (docs/coherence.md); "
+                                           "exit 3 if one fails.")
+@click.option("--seed", type=int, help="With --deep: seed of the random search (default 0; same seed, same run).")
+@click.option("--examples", type=click.IntRange(1, 1_000_000), metavar="N",
+              help="With --deep: random evidence subsets tried per property (default 100); more searches harder.")
+@click.option("--strict", is_flag=True, help="With --deep: warnings (double counting, rivals) fail too (exit 3).")
+def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | None = None,
+          examples: int | None = None, strict: bool = False) -> None:
+    """Load and validate MODEL and its evidence; list every problem as file:line: message.
+
+    With --deep, also check that the model is coherent: signs, order independence, expected
+    evidence, no false certainty, engine agreement, export round trips (exit 3 on a failure),
+    and warn of double counting and rivals that are not exclusive."""
     from .infer import update
 
+    for name, value in (("--seed", seed), ("--examples", examples), ("--strict", strict or None)):
+        if value is not None and not deep:
+            raise ArgmapError.at(Location(name), f"{name} goes with --deep; add --deep (argmap check --deep MODEL)")
     loaded = _load(model, evidence)
     update(loaded)  # evidence that cannot all hold is a problem too
     items = loaded.evidence
@@ -62,6 +76,13 @@ def check(model: str, evidence: Sequence[str]) -> None:
         f"in {files} file{'s' if files != 1 else ''}"
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
     )
+    if deep:
+        from .coherence import check_deep
+
+        report = check_deep(loaded, seed=0 if seed is None else seed, examples=examples or 100)
+        click.echo("\n" + report.text())
+        if report.exit_code(strict=strict):
+            sys.exit(report.exit_code(strict=strict))
 
 
 @main.command()
@@ -560,6 +581,26 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
     click.echo(f"argmap watch: {model} → {output_dir}{os.sep}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
     live.run(model, output_dir, echo=click.echo, formats=chosen, serve_port=port if serve else None)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", metavar="DIR", help="The report's folder (default: reports/NAME/ of the project).")
+@click.option("--format", "formats", default="html,md,tex", show_default=True, metavar="html,md,tex",
+              help="Which reports to write, separated by commas.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
+@click.option("--templates", metavar="DIR", type=click.Path(file_okay=False),
+              help="A folder of your own templates, used before argmap's (report.html.j2, report.md.j2, report.tex.j2 …).")
+def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None) -> None:
+    """Write the full report of MODEL: HTML, Markdown and LaTeX with the diagram, beliefs, the belief
+    trajectory, the evidence table, the ACH view, references and how to reproduce it."""
+    from .report import make_report, regenerate_command
+
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    loaded = _load(model)
+    command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
+    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command):
+        click.echo(f"wrote {path}")
 
 
 @main.command()
