@@ -169,7 +169,7 @@ class Series:
 
 
 @attrs.frozen
-class Step:
+class TrajectoryStep:
     item: str | None  # None: before any evidence
     date: str | None
     values: tuple[float, ...]  # one per series
@@ -252,7 +252,7 @@ class Report:
     expected: tuple[str, ...]  # items not yet looked for
     claims: tuple[ClaimRow, ...]
     series: tuple[Series, ...]
-    trajectory: tuple[Step, ...]
+    trajectory: tuple[TrajectoryStep, ...]
     evidence: tuple[EvidenceRow, ...]
     sources: tuple[SourceRow, ...]
     ach: tuple[AchTable, ...]
@@ -319,7 +319,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
     series = tuple(Series(c.id, s.state, c.name if c.binary else f"{c.name}: {_words(s.state)}")
                    for c in followed for s in (c.states[:1] if c.binary else c.states))
     steps = trajectory(model, cutoff, claims=sorted({s.claim for s in series}, key=list(model.claims).index))
-    path = tuple(Step(step.item.id if step.item else None, _date(step.item) if step.item else None,
+    path = tuple(TrajectoryStep(step.item.id if step.item else None, _date(step.item) if step.item else None,
                       tuple(step.posteriors[s.claim][s.state] for s in series)) for step in steps)
 
     references = _references(model, _cited_keys(model))
