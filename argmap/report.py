@@ -1058,6 +1058,8 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
     leaves the previous file); returns the paths written."""
     from ._io import write_atomic_bytes
 
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ArgmapError.at(Location(folder), f"{folder} is a file; -o names the folder the report is written to")
     written = []
     for name, data in files.items():
         path = os.path.join(folder, name)

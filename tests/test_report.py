@@ -519,6 +519,9 @@ def test_cli_rejects_bad_formats_and_template_folders(case_dir):
     assert not os.path.exists(os.path.join(case_dir, "out"))
     done = runner.invoke(main, ["report", path, "--templates", os.path.join(case_dir, "nowhere")])
     assert done.exit_code == 2
+    open(os.path.join(case_dir, "a_file"), "w").close()
+    done = runner.invoke(main, ["report", path, "-o", os.path.join(case_dir, "a_file"), "--format", "md"])
+    assert done.exit_code == 2 and "a_file is a file; -o names the folder" in done.output
 
 
 def test_user_templates_override_and_extend_the_shipped_ones(case_dir):
