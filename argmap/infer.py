@@ -29,6 +29,7 @@ __all__ = [
     "ClaimBelief",
     "ImpossibleEvidence",
     "Step",
+    "date_order",
     "evidence_assignment",
     "marginals",
     "trajectory",
@@ -105,7 +106,7 @@ class Beliefs:
                 }
                 for cid, b in self.claims.items()
             },
-            "evidence": [_item_dict(item, item.id in counted) for item in _date_order(self.model.evidence)],
+            "evidence": [_item_dict(item, item.id in counted) for item in date_order(self.model.evidence)],
         }
 
 
@@ -126,7 +127,7 @@ def _item_dict(item: EvidenceItem, counted: bool) -> dict:
     }
 
 
-def _date_order(items: Iterable[EvidenceItem]) -> list[EvidenceItem]:
+def date_order(items: Iterable[EvidenceItem]) -> list[EvidenceItem]:
     """Dated items by date (file order among equals); undated items first, as background."""
     return sorted(items, key=lambda i: (i.date is not None, i.date.first_day if i.date else dt.date.min))
 
@@ -166,7 +167,7 @@ def trajectory(model: Model, as_of: str | dt.date | EvidenceDate | None = None,
     date order (undated ones first, as background); all prefixes in batched calibrations."""
     cutoff = as_of_date(as_of)
     network = compile_model(model)
-    items = [i for i in _date_order(model.evidence) if i.counts_at(cutoff)]
+    items = [i for i in date_order(model.evidence) if i.counts_at(cutoff)]
     claims = list(claims or model.claims)
     prefixes: list[dict[str, int]] = [{}]
     for item in items:
@@ -198,7 +199,7 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, e
         raise ArgmapError.at(Location("--engine"), f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
     cutoff = as_of_date(as_of)
     network = compile_model(model)
-    items = [i for i in _date_order(model.evidence) if i.counts_at(cutoff)]
+    items = [i for i in date_order(model.evidence) if i.counts_at(cutoff)]
     claim_ids = list(model.claims)
     assignment = evidence_assignment(model, network, items)
     both = calibrate(network, [{}, assignment])  # prior and posterior in one pass

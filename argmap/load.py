@@ -121,9 +121,11 @@ def load_model(path: str, evidence: Sequence[str] | None = None) -> LoadResult:
     else:
         paths = [(os.path.abspath(p), Location(p)) for p in evidence]
     items: list[EvidenceItem] = []
-    for file in _evidence_files(paths, explicit=evidence is not None or reader.evidence_written, problems=problems):
+    files = _evidence_files(paths, explicit=evidence is not None or reader.evidence_written, problems=problems)
+    for file in files:
         items.extend(_read_evidence_file(file, model, problems, unreadable))
-    model = attrs.evolve(model, evidence=tuple(items), evidence_paths=tuple(p for p, _ in paths))
+    model = attrs.evolve(model, evidence=tuple(items), evidence_paths=tuple(p for p, _ in paths),
+                         evidence_files=tuple(files))
     return LoadResult(model, problems, unreadable)
 
 

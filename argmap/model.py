@@ -253,6 +253,7 @@ class Model:
     scale: str = "icd203"
     bibliography: str | None = None
     evidence_paths: tuple[str, ...] = ()
+    evidence_files: tuple[str, ...] = ()  # every file the evidence was read from, in reading order
     location: Location = attrs.field(eq=False, default=Location(""))
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)

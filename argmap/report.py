@@ -305,7 +305,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
     """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
     from .analyse import leave_one_out, weight_of_evidence
     from .compile import compile_model
-    from .infer import _date_order, trajectory
+    from .infer import date_order, trajectory
 
     beliefs = model.update(as_of=as_of)
     cutoff = beliefs.as_of
@@ -365,7 +365,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         scale_words=tuple(scale.terms), scale_citation=scale.citation,
         as_of=str(cutoff) if cutoff else None, latest=str(max(dated, key=lambda d: (d.first_day, d.last_day))) if dated else None,
         counted=len(counted), total=len(model.evidence),
-        later=tuple(i.id for i in _date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
+        later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
         robustness=robust,
@@ -575,11 +575,8 @@ def versions() -> dict[str, str]:
 
 
 def _input_files(model: Model) -> list[InputFile]:
-    from .load import _evidence_files
-
     files = [InputFile(_shown(model.path), "model", _sha256(model.path))]
-    evidence = _evidence_files([(p, Location(p)) for p in model.evidence_paths], explicit=False, problems=[])
-    files += [InputFile(_shown(p), "evidence", _sha256(p)) for p in evidence]
+    files += [InputFile(_shown(p), "evidence", _sha256(p)) for p in model.evidence_files]
     if model.bibliography:
         files.append(InputFile(_shown(model.bibliography), "bibliography", _sha256(model.bibliography)))
     return files

@@ -7,22 +7,22 @@ import math
 import os
 import tempfile
 
+import attrs
 import numpy as np
 import pytest
 import yaml
 from conftest import enumerate_posteriors
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import cases, write_case
 
 import argmap
 from argmap.compile import compile_model
 from argmap.infer import evidence_assignment, marginals
+from argmap.testing import CaseDocuments, case_documents, evidence_sets, models
 
 
-def load_case(case: dict, files: int = 1) -> argmap.Model:
-    root = tempfile.mkdtemp()
-    return argmap.load(write_case(case, root, files=files))
+def load_case(case: CaseDocuments, files: int = 1) -> argmap.Model:
+    return argmap.load(case.write(tempfile.mkdtemp(), files=files))
 
 
 def counted_assignment(model: argmap.Model) -> dict[str, int]:
@@ -30,9 +30,8 @@ def counted_assignment(model: argmap.Model) -> dict[str, int]:
     return evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(None)])
 
 
-@given(cases())
-def test_posteriors_equal_brute_force_enumeration(case):
-    model = load_case(case)
+@given(models(max_claims=5, max_parents=2))
+def test_posteriors_equal_brute_force_enumeration(model):
     beliefs = model.update()
     expected = enumerate_posteriors(compile_model(model), counted_assignment(model))
     for cid, belief in beliefs.claims.items():
@@ -40,11 +39,10 @@ def test_posteriors_equal_brute_force_enumeration(case):
 
 
 @settings(max_examples=30)
-@given(cases(max_claims=4, max_items=4))
-def test_posteriors_equal_pgmpy_variable_elimination(case):
+@given(models(max_claims=4, max_items=4))
+def test_posteriors_equal_pgmpy_variable_elimination(model):
     from pgmpy.inference import VariableElimination
 
-    model = load_case(case)
     network = model.to_pgmpy()
     assert network.check_model()
     beliefs = model.update()
@@ -61,47 +59,46 @@ def test_posteriors_equal_pgmpy_variable_elimination(case):
             assert belief.posterior[state] == pytest.approx(pg[state], abs=1e-9)
 
 
-@given(cases())
-def test_every_prior_and_posterior_sums_to_one(case):
-    beliefs = load_case(case).update()
+@given(models())
+def test_every_prior_and_posterior_sums_to_one(model):
+    beliefs = model.update()
     for belief in beliefs.claims.values():
         assert math.fsum(belief.posterior.values()) == pytest.approx(1, abs=1e-12)
         assert math.fsum(belief.prior.values()) == pytest.approx(1, abs=1e-12)
         assert all(0 <= p <= 1 for p in belief.posterior.values())
 
 
-@given(cases(), st.randoms(use_true_random=False))
+@given(case_documents(max_claims=5, max_parents=2), st.randoms(use_true_random=False))
 def test_evidence_order_and_file_split_do_not_matter(case, rng):
     before = load_case(case).update()
-    shuffled = dict(case, evidence=list(case["evidence"]))
-    rng.shuffle(shuffled["evidence"])
+    shuffled = CaseDocuments(case.model, list(case.evidence), case.bibliography)
+    rng.shuffle(shuffled.evidence)
     after = load_case(shuffled, files=3).update()
     for cid in before.claims:
         for state, p in before[cid].posterior.items():
             assert after[cid].posterior[state] == pytest.approx(p, abs=1e-12)
 
 
-@given(cases(max_items=3), st.booleans())
+@given(case_documents(max_claims=5, max_parents=2, max_items=3), st.booleans())
 def test_an_item_with_likelihood_ratio_one_changes_nothing(case, observed):
     before = load_case(case).update()
-    target = next(iter(case["model"]["claims"]))
-    states = case["model"]["claims"][target].get("states", ["true", "false"])
+    target = next(iter(case.model["claims"]))
+    states = case.model["claims"][target].get("states", ["true", "false"])
     neutral = {"id": "neutral", "text": "n", "bears_on": target, "likelihood": {s: 0.37 for s in states},
                "observed": observed}
-    after = load_case(dict(case, evidence=[*case["evidence"], neutral])).update()
+    after = load_case(CaseDocuments(case.model, [*case.evidence, neutral], case.bibliography)).update()
     for cid in before.claims:
         for state, p in before[cid].posterior.items():
             assert after[cid].posterior[state] == pytest.approx(p, abs=1e-12)
 
 
-@given(cases(max_items=4))
+@given(case_documents(max_claims=5, max_parents=2, max_items=4))
 def test_conservation_of_expected_evidence(case):
     """P(h | e₀) = P(x | e₀)·P(h | e₀, x) + P(¬x | e₀)·P(h | e₀, ¬x) for an item x not yet used."""
-    case = dict(case, evidence=list(case["evidence"]))
-    claims = case["model"]["claims"]
+    claims = case.model["claims"]
     target = sorted(claims)[-1]
     states = claims[target].get("states", ["true", "false"])
-    case["evidence"].append({"id": "probe", "text": "p", "bears_on": target, "expected": True,
+    case.evidence.append({"id": "probe", "text": "p", "bears_on": target, "expected": True,
                              "likelihood": {s: round(0.1 + 0.8 * i / len(states), 3) for i, s in enumerate(states)}})
     model = load_case(case)
     network = compile_model(model)
@@ -113,6 +110,21 @@ def test_conservation_of_expected_evidence(case):
     p_found = now["probe"][0]
     for cid in claims_ids:
         np.testing.assert_allclose(now[cid], p_found * found[cid] + (1 - p_found) * absent[cid], atol=1e-12)
+
+
+@settings(max_examples=50)
+@given(models(max_claims=5, max_parents=2, max_items=3), st.data())
+def test_any_evidence_set_in_any_order_gives_the_posteriors_of_brute_force(model, data):
+    """Evidence sets of the model's own items and new ones of every kind, in any order."""
+    items = data.draw(evidence_sets(model, max_size=5))
+    reordered = data.draw(st.permutations(items))
+    first = attrs.evolve(model, evidence=tuple(items)).update()
+    second = attrs.evolve(model, evidence=tuple(reordered))
+    network = compile_model(second)
+    truth = enumerate_posteriors(network, counted_assignment(second))
+    for cid, belief in second.update().claims.items():
+        np.testing.assert_allclose(list(belief.posterior.values()), truth[cid], atol=1e-9)
+        assert first[cid].posterior == pytest.approx(belief.posterior, abs=1e-12)
 
 
 # ----------------------------------------------------------------------------- textbook numbers
@@ -221,9 +233,8 @@ def test_long_runs_of_strong_evidence_stay_finite(case_dir):
     assert beliefs.log_evidence == pytest.approx(math.log(0.5) + 600 * math.log(1e-3), rel=1e-12)
 
 
-@given(cases(max_items=5))
-def test_log_probability_of_the_evidence_equals_enumeration(case):
-    model = load_case(case)
+@given(models(max_claims=5, max_parents=2, max_items=5))
+def test_log_probability_of_the_evidence_equals_enumeration(model):
     beliefs = model.update()
     network = compile_model(model)
     assignment = counted_assignment(model)
@@ -235,13 +246,12 @@ def test_log_probability_of_the_evidence_equals_enumeration(case):
     assert beliefs.log_evidence == pytest.approx(expected, abs=1e-9)
 
 
-@given(cases(max_items=5))
-def test_trajectory_steps_equal_updates_on_each_prefix(case):
-    from argmap.infer import _date_order, trajectory
+@given(models(max_claims=5, max_parents=2, max_items=5))
+def test_trajectory_steps_equal_updates_on_each_prefix(model):
+    from argmap.infer import date_order, trajectory
 
-    model = load_case(case)
     steps = trajectory(model)
-    counted = [i for i in _date_order(model.evidence) if i.counts_at(None)]
+    counted = [i for i in date_order(model.evidence) if i.counts_at(None)]
     assert [s.item.id if s.item else None for s in steps] == [None, *(i.id for i in counted)]
     network = compile_model(model)
     for k, step in enumerate(steps):
