@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 from hypothesis import given
-from strategies import cases, write_case
+from argmap.testing import models
 from test_infer import write
 
 import argmap
@@ -48,10 +48,9 @@ def test_van_evera_labels_of_the_conventional_tests(p_if, p_if_not, label):
     assert van_evera_label(p_if, p_if_not) == label
 
 
-@given(cases(max_items=4))
-def test_an_items_weight_on_its_target_is_the_odds_change_it_causes_alone(case):
+@given(models(max_items=4))
+def test_an_items_weight_on_its_target_is_the_odds_change_it_causes_alone(model):
     """With no other evidence, posterior odds = prior odds × LR for the item's own weight."""
-    model = argmap.load(write_case(case, tempfile.mkdtemp()))
     network = compile_model(model)
     for item in model.evidence:
         if item.is_observation or item.expected:

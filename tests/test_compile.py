@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import cases, write_case
 
 import argmap
 from argmap.compile import compile_model, noisy_or
+from argmap.testing import models
 
 
-@given(cases())
-def test_every_conditional_distribution_sums_to_one(case):
-    network = compile_model(argmap.load(write_case(case, tempfile.mkdtemp())))
+@given(models())
+def test_every_conditional_distribution_sums_to_one(model):
+    network = compile_model(model)
     for var in network.variables.values():
         assert var.cpt.shape == tuple(len(network.variables[p].states) for p in var.parents) + (len(var.states),)
         np.testing.assert_allclose(var.cpt.sum(axis=-1), 1.0, atol=1e-12)
@@ -24,9 +23,8 @@ def test_every_conditional_distribution_sums_to_one(case):
 
 
 @settings(max_examples=25)
-@given(cases())
-def test_pgmpy_network_passes_check_model_with_the_same_tables(case):
-    model = argmap.load(write_case(case, tempfile.mkdtemp()))
+@given(models())
+def test_pgmpy_network_passes_check_model_with_the_same_tables(model):
     network = compile_model(model)
     bn = model.to_pgmpy()
     assert bn.check_model()
@@ -45,10 +43,9 @@ def test_noisy_or_formula():
     assert noisy_or(0.0, [0.6, 0.3], [], (True, True)) == pytest.approx(1 - 0.4 * 0.7)
 
 
-@given(cases())
-def test_supporters_raise_and_attackers_lower_their_claim(case):
+@given(models())
+def test_supporters_raise_and_attackers_lower_their_claim(model):
     """The numbers can never contradict the arrows (DESIGN §3)."""
-    model = argmap.load(write_case(case, tempfile.mkdtemp()))
     network = compile_model(model)
     for claim in model.claims.values():
         d = claim.distribution

@@ -14,13 +14,13 @@ from clients import argdown_json, pyagrum
 from conftest import SHIPPED_MODEL
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import cases, write_case
 
 import argmap
 from argmap.cli import main
 from argmap.errors import ArgmapError
 from argmap.export import argdown_text, argdown_titles, export, to_aif
 from argmap.relations import INFLUENCE, SUPPORT, claim_relations
+from argmap.testing import CaseDocuments, models
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +102,8 @@ def hostile_model(root: str) -> argmap.Model:
                    "supported_by": {f"c{i}": 0.3 for i in range(len(HOSTILE_TEXT))}}
     items = [{"id": "e0", "text": HOSTILE_TEXT[0] + " {x: 1}", "bears_on": "h", "lr": 3,
               "url": "https://example.org/a}b"}]
-    return argmap.load(write_case({"model": {"argmap": 1, "title": 'T "q" <x>', "claims": claims,
-                                             "evidence": ["../evidence/case/"]}, "evidence": items}, root))
+    return argmap.load(CaseDocuments({"argmap": 1, "title": 'T "q" <x>', "claims": claims,
+                                      "evidence": ["../evidence/case/"]}, items).write(root))
 
 
 def test_hostile_text_survives_the_argdown_parser(tmp_path):
@@ -130,15 +130,14 @@ def test_argdown_text_escapes_only_what_it_must():
 
 
 @settings(max_examples=3, deadline=None)
-@given(st.lists(cases(max_claims=4, max_items=4), min_size=8, max_size=8))
+@given(st.lists(models(max_claims=4, max_items=4), min_size=8, max_size=8))
 def test_random_cases_parse_in_argdown_with_the_same_map(batch):
     with tempfile.TemporaryDirectory() as root:
-        models = [argmap.load(write_case(case, os.path.join(root, f"case{i}"))) for i, case in enumerate(batch)]
         folder = os.path.join(root, "ad")
         os.makedirs(folder)
-        paths = write_argdown(models, folder)
+        paths = write_argdown(batch, folder)
         parsed = argdown_json(paths, os.path.join(root, "json"))
-        for model, path in zip(models, paths):
+        for model, path in zip(batch, paths):
             assert_same_map(model, parsed[path])
 
 
@@ -220,10 +219,9 @@ def test_shipped_bif_reads_back_exactly_in_pgmpy(shipped):
 
 
 @settings(max_examples=20, deadline=None)
-@given(cases())
-def test_random_cases_bif_posteriors_in_pyagrum_equal_argmaps(case):
+@given(models())
+def test_random_cases_bif_posteriors_in_pyagrum_equal_argmaps(model):
     with tempfile.TemporaryDirectory() as root:
-        model = argmap.load(write_case(case, root))
         check_bif_against_pyagrum(model, root)
 
 

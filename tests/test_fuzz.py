@@ -9,9 +9,9 @@ import tempfile
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import cases, write_case
 
 import argmap
+from argmap.testing import CaseDocuments, case_documents
 
 ODD_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
@@ -39,7 +39,7 @@ KEYS = st.sampled_from(["id", "text", "prior", "given", "table", "bears_on", "li
 
 @st.composite
 def mutated_cases(draw):
-    case = copy.deepcopy(draw(cases()))
+    case = copy.deepcopy(draw(case_documents(max_claims=5, max_parents=2)).as_dict())
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(case) if len(p) >= 2]
         path = draw(st.sampled_from(paths))
@@ -62,7 +62,7 @@ def mutated_cases(draw):
 @given(mutated_cases())
 def test_mutated_documents_give_success_or_located_errors(case):
     try:
-        path = write_case(case, tempfile.mkdtemp())
+        path = CaseDocuments.from_dict(case).write(tempfile.mkdtemp())
     except Exception:  # the mutation made something YAML cannot even write (e.g. a dict key)
         return
     try:

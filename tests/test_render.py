@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SHIPPED_MODEL
 from hypothesis import given, settings
-from strategies import cases, write_case
 
 import argmap
 from argmap import render
 from argmap.cli import main
 from argmap.errors import ArgmapError
+from argmap.testing import CaseDocuments, models
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -128,8 +128,8 @@ def hostile_case(root: str) -> str:
     claims["h"] = {"text": 'The "hypothesis" <b>bold</b> & \\ {{ }}', "role": "hypothesis",
                    "supported_by": {f"c_{key}": 0.3 for key in HOSTILE}}
     items = [{"id": "e1", "text": 'Item with "quotes" <i> & \\n\nnew line', "bears_on": "h", "lr": 3}]
-    return write_case({"model": {"argmap": 1, "title": 'Title "with" <tags> & Россия', "claims": claims,
-                                 "evidence": ["../evidence/case/"]}, "evidence": items}, root)
+    return CaseDocuments({"argmap": 1, "title": 'Title "with" <tags> & Россия', "claims": claims,
+                          "evidence": ["../evidence/case/"]}, items).write(root)
 
 
 @pytest.mark.parametrize("evidence", ["summary", "all"])
@@ -191,13 +191,9 @@ def test_jupyter_shows_model_and_beliefs(shipped):
 
 
 @settings(max_examples=25)
-@given(cases())
-def test_any_case_draws_to_well_formed_svg(case):
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as root:
-        model = argmap.load(write_case(case, root))
-        for evidence in ("summary", "all"):
-            svg = render.diagram(model, format="svg", evidence=evidence)
-            titles = node_titles(svg)
-            assert set(model.claims) <= titles
+@given(models())
+def test_any_case_draws_to_well_formed_svg(model):
+    for evidence in ("summary", "all"):
+        svg = render.diagram(model, format="svg", evidence=evidence)
+        titles = node_titles(svg)
+        assert set(model.claims) <= titles

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import cases, write_case
 
 import argmap
 from argmap.compile import compile_model, variable_cpt
 from argmap.infer import calibrate, evidence_assignment
 from argmap.sensitivity import inputs, monte_carlo, sensitivity
+from argmap.testing import models
 
 ASIA = os.path.join(os.path.dirname(__file__), "data", "asia.yaml")
 
@@ -46,9 +46,8 @@ def _posterior_at(model, network, evidence, claim, index, inp, t):
 
 
 @settings(max_examples=40)
-@given(cases(max_claims=4, max_items=4), st.data())
-def test_sensitivity_functions_equal_recomputation_at_many_values(case, data):
-    model = argmap.load(write_case(case, tempfile.mkdtemp()))
+@given(models(max_claims=4, max_items=4), st.data())
+def test_sensitivity_functions_equal_recomputation_at_many_values(model, data):
     network = compile_model(model)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(None)])
     claim = data.draw(st.sampled_from(sorted(model.claims)))
@@ -62,9 +61,8 @@ def test_sensitivity_functions_equal_recomputation_at_many_values(case, data):
 
 
 @settings(max_examples=40)
-@given(cases(max_claims=4, max_items=4), st.data())
-def test_conclusion_holds_exactly_on_the_reported_interval(case, data):
-    model = argmap.load(write_case(case, tempfile.mkdtemp()))
+@given(models(max_claims=4, max_items=4), st.data())
+def test_conclusion_holds_exactly_on_the_reported_interval(model, data):
     network = compile_model(model)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(None)])
     claim = data.draw(st.sampled_from(sorted(model.claims)))
