@@ -33,19 +33,17 @@ class Calibration:
         self._tree = tree
         self._beliefs = beliefs  # per clique, (B, *cards), unnormalised
         self.log_evidence = log_evidence  # (B,), -inf where the evidence is impossible
-
-    @property
-    def possible(self) -> np.ndarray:
-        return np.isfinite(self.log_evidence)
+        self.possible = np.isfinite(log_evidence)
+        self._all_possible = bool(self.possible.all())
 
     def marginal(self, name: str) -> np.ndarray:
         """(B, states) for a claim or source; NaN rows where the evidence is impossible."""
-        clique = self._tree.home[name]
-        variables = self._tree.cliques[clique]
-        axis = 1 + variables.index(name)
+        clique, axes = self._tree.home_axes[name]
         table = self._beliefs[clique]
-        table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a != axis))
+        table = table.sum(axis=axes) if axes else table
         totals = table.sum(axis=1, keepdims=True)
+        if self._all_possible:
+            return table / totals
         with np.errstate(invalid="ignore", divide="ignore"):
             marginal = table / totals
         # evidence impossible in another part of a disconnected network still makes it impossible
@@ -88,6 +86,7 @@ class JunctionTree:
                 self._holders[v].append(c)
         self._static: list[np.ndarray] | None = None
         self.home = {n: self.clique_holding((n,)) for n in tree_vars}
+        self.home_axes = {n: (c, self._axes_outside(c, (n,))) for n, c in self.home.items()}
         self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
         self.children: list[list[int]] = [[] for _ in self.cliques]
         for c in self.topdown:
@@ -97,6 +96,20 @@ class JunctionTree:
             tuple(v for v in self.cliques[c] if v in self.cliques[self.parent[c]]) if self.parent[c] >= 0 else ()
             for c in range(len(self.cliques))
         ]
+        # message plumbing, worked out once: which axes a clique sums out to reach its separator,
+        # and the shapes that lay a separator's message over the clique and over its parent
+        self._sum_axes = [self._axes_outside(c, self.separator[c]) for c in range(len(self.cliques))]
+        self._in_self = [self._layout(self.separator[c], c) for c in range(len(self.cliques))]
+        self._in_parent = [self._layout(self.separator[c], self.parent[c]) if self.parent[c] >= 0 else ()
+                           for c in range(len(self.cliques))]
+        self._down_axes = [self._axes_outside(self.parent[c], self.separator[c]) if self.parent[c] >= 0 else ()
+                           for c in range(len(self.cliques))]
+
+    def _axes_outside(self, clique: int, scope: Sequence[str]) -> tuple[int, ...]:
+        return tuple(1 + i for i, v in enumerate(self.cliques[clique]) if v not in scope)
+
+    def _layout(self, scope: Sequence[str], clique: int) -> tuple[int, ...]:
+        return tuple(self.cards[v] if v in scope else 1 for v in self.cliques[clique])
 
     def in_order(self, names: Iterable[str]) -> tuple[str, ...]:
         """Tree variables in the global order that every factor's axes follow."""
@@ -166,40 +179,43 @@ class JunctionTree:
             psi[c] = psi[c] * self._expand(table, scope, c)
             log_scale = log_scale + shift
         batch = max([batch, *(p.shape[0] for p in psi)])
-        psi = [np.broadcast_to(p, (batch,) + p.shape[1:]) for p in psi]
+        if batch > 1:
+            psi = [p if p.shape[0] == batch else np.broadcast_to(p, (batch,) + p.shape[1:]) for p in psi]
         log_scale = np.broadcast_to(log_scale, (batch,)).copy()
 
-        up: list[np.ndarray | None] = [None] * len(self.cliques)
+        up: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
         for c in reversed(self.topdown):  # leaves first
             table = psi[c]
             for child in self.children[c]:
-                table = table * self._expand(up[child], self.separator[child], c)
+                table = table * up[child].reshape((batch,) + self._in_parent[child])
             if self.parent[c] >= 0:
-                message, shift = _rescale(self._sum_to(table, c, self.separator[c]))
+                axes = self._sum_axes[c]
+                message, shift = _rescale(table.sum(axis=axes) if axes else table)
                 up[c] = message
             else:
                 message, shift = _rescale(table.reshape(table.shape[0], -1).sum(axis=1, keepdims=True))
             log_scale = log_scale + shift
 
-        down: list[np.ndarray | None] = [None] * len(self.cliques)
+        down: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
         beliefs: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
         for c in self.topdown:  # root first
             incoming = []
             if self.parent[c] >= 0:
-                incoming.append(self._expand(down[c], self.separator[c], c))
-            incoming += [self._expand(up[k], self.separator[k], c) for k in self.children[c]]
+                incoming.append(down[c].reshape((batch,) + self._in_self[c]))
+            incoming += [up[k].reshape((batch,) + self._in_parent[k]) for k in self.children[c]]
             # products of all incoming messages but one, from prefix and suffix products
             prefix = [psi[c]]
             for m in incoming:
                 prefix.append(prefix[-1] * m)
             beliefs[c] = prefix[-1]
-            suffix = np.ones((1,) * psi[c].ndim)
+            suffix = None
             offset = 1 if self.parent[c] >= 0 else 0
             for i in range(len(incoming) - 1, offset - 1, -1):
                 child = self.children[c][i - offset]
-                without = prefix[i] * suffix
-                down[child], _ = _rescale(self._sum_to(without, c, self.separator[child]))
-                suffix = suffix * incoming[i]
+                without = prefix[i] if suffix is None else prefix[i] * suffix
+                axes = self._down_axes[child]
+                down[child], _ = _rescale(without.sum(axis=axes) if axes else without)
+                suffix = incoming[i] if suffix is None else suffix * incoming[i]
         return Calibration(self, beliefs, log_scale)
 
     def _cpt_potentials(self, cpts: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -284,11 +300,13 @@ def _build_tree(
     mask = [sum(1 << a for a in nbrs) for nbrs in near]
     log_card = [math.log(cards[v]) for v in variables]
 
+    weight = [log_card[i] + math.fsum(log_card[a] for a in near[i]) for i in range(len(variables))]
+
     def score(i: int) -> tuple[int, float, int]:
         own = mask[i]
         # each neighbour a: neighbours of i that a is not joined to (a itself is among them once)
         missing = sum((own & ~mask[a]).bit_count() - 1 for a in near[i]) // 2
-        return missing, log_card[i] + sum(log_card[a] for a in near[i]), i
+        return missing, weight[i], i
 
     scores = {i: score(i) for i in range(len(variables))}
     position = [0] * len(variables)
@@ -301,8 +319,10 @@ def _build_tree(
         cliques.append(frozenset((*nbrs, v)))
         joined = mask[v]
         for a in nbrs:
-            near[a] |= nbrs
-            near[a].discard(a)
+            gained = nbrs - near[a]
+            gained.discard(a)
+            weight[a] += sum(log_card[u] for u in gained) - log_card[v]
+            near[a] |= gained
             near[a].discard(v)
             mask[a] = (mask[a] | joined) & ~(1 << a) & ~(1 << v)
         # fill-in changes only for the clique's members and for nodes next to two of them
