@@ -454,9 +454,9 @@ class _ItemSpec:
 
 
 @st.composite
-def _item_specs(draw: st.DrawFn, scale: str) -> _ItemSpec:
+def _item_specs(draw: st.DrawFn, scale: str, kinds: tuple[str, ...] = ITEM_KINDS) -> _ItemSpec:
     # only what the kind of item uses is drawn: fewer choices make shrinking faster
-    kind = draw(_choices(ITEM_KINDS))
+    kind = draw(_choices(kinds))
     target = draw(_ints(0, 50))
     given: tuple[int, ...] = ()
     state, test_for, ratio, test = 0, False, 1.0, TEST_NAMES[0]
@@ -668,8 +668,12 @@ def read_items(model: Model, documents: Sequence[Mapping[str, Any]]) -> tuple[Ev
     return tuple(items)
 
 
-def evidence_items(model: Model, *, targets: Sequence[str] | None = None) -> SearchStrategy[EvidenceItem]:
+def evidence_items(model: Model, *, targets: Sequence[str] | None = None, kinds: Sequence[str] = ITEM_KINDS,
+                   shared_sources: bool = True) -> SearchStrategy[EvidenceItem]:
     context = _context(model)
+    if not shared_sources:
+        context = attrs.evolve(context, sources=())
+    kinds = tuple(kinds)
     taken = _model_ids(model)
     pool = list(targets or model.claims)
 
@@ -681,7 +685,7 @@ def evidence_items(model: Model, *, targets: Sequence[str] | None = None) -> Sea
             number += 1000
             iid = f"new{number}"
         # each item stands alone (evidence_sets keeps observations consistent), so none is None
-        document = _item_document(draw(_item_specs(model.scale)), iid, context, pool, {})
+        document = _item_document(draw(_item_specs(model.scale, kinds)), iid, context, pool, {})
         assert document is not None
         _note(f"argmap.testing drew this evidence item for {model.name}:\n" + _yaml([document]))
         return read_items(model, [document])[0]
@@ -818,5 +822,23 @@ def register_types(register: Callable[[type, SearchStrategy], Any]) -> None:
     register(Model, models())
     register(Claim, claims(min_states=2, max_states=3, role=None, scale="icd203"))
     register(EvidenceItem, models().flatmap(lambda m: evidence_items(m)))
+    _register_pretty()
+
+
+def model_summary(model: Model) -> str:
+    """A model in one line: its file, claims and evidence ids (what differs between variants is
+    in the notes), instead of a repr of many kilobytes."""
+    items = ", ".join(i.id for i in model.evidence)
+    return f"<argmap.Model {model.path}: claims {', '.join(model.claims)}; evidence [{items}]>"
+
+
+def _register_pretty() -> None:
+    """Falsifying examples print a model as :func:`model_summary`, not as its full repr. Uses
+    Hypothesis' printer registry (the one it uses for pandas); skipped if that ever moves."""
+    try:
+        from hypothesis.vendor.pretty import for_type_by_name
+    except ImportError:  # pragma: no cover
+        return
+    for_type_by_name("argmap.model", "Model", lambda obj, printer, cycle: printer.text(model_summary(obj)))
 
 

@@ -121,13 +121,26 @@ def models(*, min_claims: int = 1, max_claims: int = 6, max_parents: int = 3, ma
                         max_sources=max_sources, scale=scale)
 
 
-def evidence_items(model: Model, *, targets: Sequence[str] | None = None) -> SearchStrategy[EvidenceItem]:
-    """New evidence items for ``model``, of every kind (likelihood, lr, test, table, observe;
-    found or absent; with a shared source of the model or their own reliability), bearing on
-    claims among ``targets`` (default: any claim). Ids are ``newN``, never one of the model's.
+def evidence_items(model: Model, *, targets: Sequence[str] | None = None, kinds: Sequence[str] | None = None,
+                   shared_sources: bool = True) -> SearchStrategy[EvidenceItem]:
+    """New evidence items for ``model``, bearing on claims among ``targets`` (default: any claim).
+    Ids are ``newN``, never one of the model's.
 
-    Each item is read by argmap's loader and checked against ``model``."""
+    ``kinds`` are the ways an item may bear on its claims, any of ``"likelihood"``, ``"lr"``,
+    ``"test"``, ``"table"`` and ``"observe"`` (default: all; ``lr`` on a target that is not
+    true/false is written as a likelihood). Items may be absent (``observed: false``) or
+    expected, dated, cited from the model's bibliography, with a URL or a quote; they come from
+    one of the model's shared sources (unless ``shared_sources`` is False) or carry their own
+    reliability, or neither. Each item is read by argmap's loader and checked against ``model``."""
     _impl.check_model(model)
+    _impl.check_type(shared_sources, bool, "shared_sources")
+    if kinds is not None:
+        if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
+            raise InvalidArgument(f"kinds={kinds!r} must be a non-empty list, e.g. ['likelihood', 'test']")
+        for kind in kinds:
+            if kind not in _impl.ITEM_KINDS:
+                raise InvalidArgument(f"kinds: {kind!r} is not a kind of evidence item"
+                                      + (did_you_mean(str(kind), _impl.ITEM_KINDS)))
     if targets is not None:
         if isinstance(targets, str) or not isinstance(targets, Sequence) or not targets:
             raise InvalidArgument(f"targets={targets!r} must be a non-empty list of claim ids")
@@ -136,7 +149,8 @@ def evidence_items(model: Model, *, targets: Sequence[str] | None = None) -> Sea
                 raise InvalidArgument(f"targets: {cid!r} is not a claim of {model.name}"
                                       + did_you_mean(str(cid), model.claims))
         targets = list(targets)
-    return _impl.evidence_items(model, targets=targets)
+    return _impl.evidence_items(model, targets=targets, kinds=tuple(dict.fromkeys(kinds or _impl.ITEM_KINDS)),
+                                shared_sources=shared_sources)
 
 
 def evidence_sets(model: Model, *, elements: SearchStrategy[EvidenceItem] | None = None, min_size: int = 0,
