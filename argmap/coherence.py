@@ -59,6 +59,9 @@ EXCLUSIVE_JOINT = 0.05  # rivals meant to exclude each other: P(both true) above
 SOFT = 1e-6  # a written 0 or 1 is moved this far inwards to see whether it forces a certainty
 MAX_SHOWN = 8  # findings listed per property; the rest are counted
 WIDTH = 100  # findings are wrapped to this many columns
+PROBES = 16  # items whose outcomes one random evidence context checks (all of them when fewer)
+FOCUS = 8  # claims compared with pgmpy per random evidence subset (pgmpy is slow on large networks)
+CHUNK = 256  # evidence scenarios per batched calibration: bounds memory on large models
 
 #: property name → title, in the order they are run and printed
 PROPERTIES: dict[str, str] = {
@@ -251,11 +254,13 @@ def _minimal(items: list[EvidenceItem], test: Callable[[list[EvidenceItem]], Non
 
 
 class _Broken(Exception):
-    """A property broken by one example; carries what to tell the researcher."""
+    """A property broken by one example; carries what to tell the researcher (and the item or
+    claim it is about, for shrinking)."""
 
-    def __init__(self, message: str, location: Location | None = None):
+    def __init__(self, message: str, location: Location | None = None, subject: Any = None):
         super().__init__(message)
         self.finding = Finding(FAIL, message, location)
+        self.subject = subject
 
 
 def _worst(gap: np.ndarray, claim: Claim) -> int:
@@ -416,50 +421,90 @@ def _outcomes(ctx: _Context, item: EvidenceItem) -> list[tuple[str, dict[str, in
 
 
 def _conservation(ctx: _Context) -> PropertyResult:
-    model = ctx.model
-    candidates = [i for i in model.evidence if _outcomes(ctx, i)]
+    from hypothesis import strategies as st
+
+    candidates = [i for i in ctx.model.evidence if _outcomes(ctx, i)]
     if not candidates:
         return PropertyResult("conservation", PROPERTIES["conservation"], "no evidence items: nothing to check")
     seen: set[tuple[str, ...]] = set()
 
-    def test(context: list[EvidenceItem]) -> None:
+    def test(drawn: tuple[list[EvidenceItem], list[EvidenceItem]]) -> None:
+        context, probes = drawn
         seen.add(tuple(i.id for i in context))
-        base = ctx.assignment(context)
-        probes = [(i, name, change) for i in candidates if i not in context
-                  for name, change in _outcomes(ctx, i) if not set(change) & set(base)]
-        scenarios = [base] + [{**base, **change} for _, _, change in probes]
-        calibration = calibrate(ctx.network, scenarios)
-        if not calibration.possible[0]:
-            return  # impossible evidence is `argmap check`'s to report
-        log_e = calibration.log_evidence
-        marginals = {c: calibration.marginal(c) for c in ctx.claims if c not in base}
-        for item in candidates:
-            rows = [(k + 1, name) for k, (i, name, _) in enumerate(probes) if i is item]
-            if not rows:
-                continue
-            weights = np.array([math.exp(log_e[k] - log_e[0]) if np.isfinite(log_e[k]) else 0.0 for k, _ in rows])
-            if abs(weights.sum() - 1) > TOLERANCE:
-                raise _Broken(f"the outcomes of '{item.id}' have probabilities summing to {weights.sum():.12g}, "
-                              f"not 1, given {ctx.named(context)}. This is a bug in argmap; please report it.",
-                              item.location)
-            for cid, marginal in marginals.items():
-                now = marginal[0]
-                after = np.array([np.nan_to_num(marginal[k]) for k, _ in rows])
-                expected = weights @ after
-                gap = np.abs(expected - now)
-                if (gap > TOLERANCE).any():
-                    s = _worst(gap, model.claims[cid])
-                    state = model.claims[cid].states[s]
-                    parts = "; ".join(f"{name} (p = {_p(w)}) → {_p(a[s])}" for (_, name), w, a in zip(rows, weights, after))
-                    raise _Broken(f"given {ctx.named(context)}, P({_claim_state(model, cid, state)}) is "
-                                  f"{_p(now[s])}, but looking at '{item.id}' would leave it at {_p(expected[s])} "
-                                  f"on average ({parts}). This is a bug in argmap; please report it.",
-                                  item.location)
+        _conserved(ctx, context, probes)
 
-    broken = ctx.search(ctx.subsets(), test)
+    # every item once with no evidence and once with all of it; then random contexts, each with
+    # a sample of the items (all of them when there are few)
+    broken = None
+    for context in ([], ctx.items):
+        try:
+            _conserved(ctx, context, candidates)
+        except _Broken as found:
+            broken = _minimal(context, lambda trial: _conserved(ctx, trial, [found.subject]))
+            break
+    if broken is None:
+        probes = st.just(candidates) if len(candidates) <= PROBES else \
+            st.lists(st.sampled_from(candidates), unique_by=lambda i: i.id, min_size=1, max_size=PROBES)
+        broken = ctx.search(st.tuples(ctx.subsets(), probes), test)
     checked = (f"the outcomes of each of {len(candidates)} item{'s' if len(candidates) != 1 else ''} average to "
-               f"the belief before it, in {len(seen)} evidence contexts")
+               f"the belief before it, with no evidence, all of it, and {len(seen)} random evidence sets")
     return PropertyResult("conservation", PROPERTIES["conservation"], checked, (broken.finding,) if broken else ())
+
+
+def _conserved(ctx: _Context, context: Sequence[EvidenceItem], probes: Sequence[EvidenceItem]) -> None:
+    """Raise _Broken unless, given ``context``, every probe's outcomes average to the belief now."""
+    model = ctx.model
+    base = ctx.assignment(context)
+    taken = {i.id for i in context}
+    outcomes = [(i, _outcomes(ctx, i)) for i in probes if i.id not in taken]
+    outcomes = [(i, found) for i, found in outcomes if not any(set(change) & set(base) for _, change in found)]
+    now = calibrate(ctx.network, [base])
+    if not outcomes or not now.possible[0]:
+        return  # impossible evidence is `argmap check`'s to report
+    claims = [c for c in ctx.claims if c not in base]
+    before = {c: now.marginal(c)[0] for c in claims}
+    for chunk in _chunks(outcomes, lambda entry: len(entry[1])):
+        rows = [(item, name, change) for item, found in chunk for name, change in found]
+        calibration = calibrate(ctx.network, [{**base, **change} for _, _, change in rows])
+        probability = np.exp(calibration.log_evidence - now.log_evidence[0])  # P(outcome | context); 0 if impossible
+        owner = np.array([k for k, (_, found) in enumerate(chunk) for _ in found])
+        weights = np.zeros((len(chunk), len(rows)))
+        weights[owner, np.arange(len(rows))] = probability  # item × outcome row
+        totals = weights.sum(axis=1)
+        for k in np.flatnonzero(np.abs(totals - 1) > TOLERANCE):
+            item = chunk[k][0]
+            raise _Broken(f"the outcomes of '{item.id}' have probabilities summing to {totals[k]:.12g}, not 1, "
+                          f"given {ctx.named(context)}. This is a bug in argmap; please report it.",
+                          item.location, subject=item)
+        for cid in claims:
+            after = np.nan_to_num(calibration.marginal(cid))  # (rows, states); impossible rows weigh 0
+            gap = np.abs(weights @ after - before[cid])  # (items, states)
+            bad = np.argwhere(gap > TOLERANCE)
+            if len(bad):
+                k = int(bad[0][0])
+                item = chunk[k][0]
+                s = _worst(gap[k], model.claims[cid])
+                state = model.claims[cid].states[s]
+                mine = [r for r in range(len(rows)) if owner[r] == k]
+                parts = "; ".join(f"{rows[r][1]} (p = {_p(probability[r])}) → {_p(after[r][s])}" for r in mine)
+                raise _Broken(f"given {ctx.named(context)}, P({_claim_state(model, cid, state)}) is "
+                              f"{_p(before[cid][s])}, but looking at '{item.id}' would leave it at "
+                              f"{_p((weights @ after)[k][s])} on average ({parts}). This is a bug in argmap; "
+                              "please report it.", item.location, subject=item)
+
+
+def _chunks(entries: Sequence[Any], size: Callable[[Any], int]) -> Iterable[list[Any]]:
+    """Consecutive groups of ``entries`` whose sizes add up to about CHUNK scenarios each."""
+    group: list[Any] = []
+    rows = 0
+    for entry in entries:
+        if group and rows + size(entry) > CHUNK:
+            yield group
+            group, rows = [], 0
+        group.append(entry)
+        rows += size(entry)
+    if group:
+        yield group
 
 
 # ----------------------------------------------------------------------------- certainty
@@ -518,6 +563,8 @@ def _certainty(ctx: _Context) -> PropertyResult:
 
 
 def _engines(ctx: _Context) -> PropertyResult:
+    from hypothesis import strategies as st
+
     model, network = ctx.model, ctx.network
     with warnings.catch_warnings():  # pgmpy warns about its own deprecations on import
         warnings.simplefilter("ignore")
@@ -527,34 +574,50 @@ def _engines(ctx: _Context) -> PropertyResult:
 
         reference = VariableElimination(to_pgmpy(network))
     seen: set[tuple[str, ...]] = set()
+    # hypotheses and rivals first: where a random subset of claims is compared, these always are
+    focus = sorted(ctx.claims, key=lambda c: model.claims[c].role not in ("hypothesis", "rival"))[:FOCUS]
 
-    def test(items: list[EvidenceItem]) -> None:
-        seen.add(tuple(i.id for i in items))
+    def compare(items: list[EvidenceItem], claims: Sequence[str]) -> None:
         assignment = ctx.assignment(items)
         calibration = calibrate(network, [assignment])
         if not calibration.possible[0]:
             return
         named = {n: network.variables[n].states[k] for n, k in assignment.items()}
-        queries = [c for c in ctx.claims if c not in assignment]
-        if not queries:
-            return
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            factors = reference.query(queries, evidence=named, joint=False, show_progress=False)
-        for cid in queries:
+        for cid in claims:
+            if cid in assignment:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                factor = reference.query([cid], evidence=named, show_progress=False)
             ours = calibration.marginal(cid)[0]
-            theirs = np.array([factors[cid].get_value(**{cid: s}) for s in model.claims[cid].states])
+            theirs = np.array([factor.get_value(**{cid: s}) for s in model.claims[cid].states])
             gap = np.abs(ours - theirs)
             if (gap > TOLERANCE).any():
                 s = _worst(gap, model.claims[cid])
                 state = model.claims[cid].states[s]
                 raise _Broken(f"given {ctx.named(items)}, argmap's engine says P({_claim_state(model, cid, state)}) "
                               f"= {ours[s]:.12g} and pgmpy's VariableElimination {theirs[s]:.12g}. This is a bug "
-                              "in argmap (or pgmpy), not in your model; please report it.")
+                              "in argmap (or pgmpy), not in your model; please report it.", subject=cid)
 
-    broken = ctx.search(ctx.subsets(), test, examples=max(1, ctx.examples // 2)) or _explicit(ctx, test)
-    seen |= {(), tuple(i.id for i in ctx.items)}
-    checked = f"argmap's engine = pgmpy's VariableElimination (to {TOLERANCE:g}) on {len(seen)} evidence subsets"
+    def test(drawn: tuple[list[EvidenceItem], list[str]]) -> None:
+        items, claims = drawn
+        seen.add(tuple(i.id for i in items))
+        compare(items, claims)
+
+    broken = None
+    for items in ([], ctx.items):  # no evidence and all of it, on the hypotheses (and a few more)
+        try:
+            compare(items, focus)
+        except _Broken as found:
+            broken = _minimal(items, lambda trial: compare(trial, [found.subject]))
+            break
+    if broken is None:
+        claims = st.just(ctx.claims) if len(ctx.claims) <= FOCUS else \
+            st.lists(st.sampled_from(ctx.claims), unique=True, min_size=1, max_size=FOCUS)
+        broken = ctx.search(st.tuples(ctx.subsets(), claims), test, examples=max(1, ctx.examples // 4))
+    shown = "every claim" if len(ctx.claims) <= FOCUS else f"up to {FOCUS} claims at a time"
+    checked = (f"argmap's engine = pgmpy's VariableElimination (to {TOLERANCE:g}), {shown}, with no evidence, "
+               f"all of it, and {len(seen)} random evidence subsets")
     return PropertyResult("engines", PROPERTIES["engines"], checked, (broken.finding,) if broken else ())
 
 
@@ -696,11 +759,12 @@ def _ancestors(model: Model, cid: str) -> set[str]:
 def _rivals(ctx: _Context) -> PropertyResult:
     model, network = ctx.model, ctx.network
     binary = [c for c in model.claims.values() if c.is_binary and c.role in ("hypothesis", "rival")]
+    above = {c.id: _ancestors(model, c.id) for c in binary}
     pairs, nested = [], 0
     for a, b in itertools.combinations(binary, 2):
         if "rival" not in (a.role, b.role):
             continue
-        if a.id in _ancestors(model, b.id) or b.id in _ancestors(model, a.id):
+        if a.id in above[b.id] or b.id in above[a.id]:
             nested += 1  # one depends on the other: a refinement, not an alternative
             continue
         pairs.append((a.id, b.id))
@@ -708,18 +772,24 @@ def _rivals(ctx: _Context) -> PropertyResult:
         note = f"; {nested} pair{'s' if nested != 1 else ''} where one depends on the other not checked" if nested else ""
         return PropertyResult("rivals", PROPERTIES["rivals"], "no separate true/false rival claims to compare" + note)
     base = ctx.assignment(i for i in model.evidence if i.counts_at(None))
+    joints: dict[tuple[str, str], list[tuple[float, str]]] = {pair: [] for pair in pairs}
+    given = sorted({a for a, _ in pairs})
+    for label, evidence in (("prior", {}), ("with the evidence", base)):
+        first = calibrate(network, [evidence])
+        if not first.possible[0]:
+            continue
+        for chunk in _chunks(given, lambda _: 1):  # P(b | a true) for every b, one scenario per a
+            calibration = calibrate(network, [{**evidence, a: 0} for a in chunk])
+            for k, a in enumerate(chunk):
+                if a in evidence or not calibration.possible[k]:
+                    continue
+                for pair in pairs:
+                    if pair[0] == a and pair[1] not in evidence:
+                        joint = first.marginal(a)[0][0] * calibration.marginal(pair[1])[k][0]  # P(a) · P(b | a)
+                        joints[pair].append((joint, label))
     findings = []
-    for a, b in pairs:
-        worst = []
-        for label, evidence in (("prior", {}), ("with the evidence", base)):
-            if a in evidence or b in evidence:
-                continue
-            both = calibrate(network, [evidence, {**evidence, a: 0}])
-            if not both.possible.all():
-                continue
-            joint = both.marginal(a)[0][0] * both.marginal(b)[1][0]  # P(a) · P(b | a)
-            worst.append((joint, label))
-        joint, label = max(worst, default=(0.0, ""))
+    for (a, b), found in joints.items():
+        joint, label = max(found, default=(0.0, ""))
         if joint > EXCLUSIVE_JOINT:
             findings.append(Finding(WARN, f"rivals '{a}' and '{b}' are not exclusive: P(both true) = {_p(joint)} "
                                           f"({label}). If only one can hold, make them one claim with a state each "

@@ -184,9 +184,9 @@ def test_a_broken_conservation_names_the_item_and_its_outcomes(monkeypatch):
                  [{"id": "probe", "text": "p", "bears_on": "h", "likelihood": {"true": 0.8, "false": 0.2}}])
     real = coherence.calibrate
 
-    def broken(network, scenarios, cpts=None):  # the beliefs after each outcome are wrong
+    def broken(network, scenarios, cpts=None):  # the beliefs after each outcome (a batch of them) are wrong
         calibration = real(network, scenarios, cpts)
-        return _Shifted(calibration, "h", list(range(1, len(scenarios))))
+        return _Shifted(calibration, "h", list(range(len(scenarios)))) if len(scenarios) > 1 else calibration
 
     monkeypatch.setattr(coherence, "calibrate", broken)
     conservation = result(check_deep(model, properties=["conservation"]), "conservation")
