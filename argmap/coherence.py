@@ -268,6 +268,10 @@ def _worst(gap: np.ndarray, claim: Claim) -> int:
     return 0 if claim.is_binary and gap[0] > TOLERANCE else int(np.argmax(gap))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _p(value: float) -> str:
     return f"{value:.4g}" if 1e-4 <= value <= 1 - 1e-4 or value in (0.0, 1.0) else f"{value:.3g}"
 
@@ -397,7 +401,7 @@ def _order(ctx: _Context) -> PropertyResult:
 
     pairs = ctx.subsets(ordered=True).flatmap(lambda items: st.tuples(st.just(items), st.permutations(items)))
     broken = ctx.search(pairs, test)
-    checked = f"{len(seen)} evidence sets, each also in another order and item by item"
+    checked = f"{_count(len(seen), 'evidence set')}, each also in another order and item by item"
     return PropertyResult("order", PROPERTIES["order"], checked, (broken.finding,) if broken else ())
 
 
@@ -446,8 +450,8 @@ def _conservation(ctx: _Context) -> PropertyResult:
         probes = st.just(candidates) if len(candidates) <= PROBES else \
             st.lists(st.sampled_from(candidates), unique_by=lambda i: i.id, min_size=1, max_size=PROBES)
         broken = ctx.search(st.tuples(ctx.subsets(), probes), test)
-    checked = (f"the outcomes of each of {len(candidates)} item{'s' if len(candidates) != 1 else ''} average to "
-               f"the belief before it, with no evidence, all of it, and {len(seen)} random evidence sets")
+    checked = (f"the outcomes of each item ({_count(len(candidates), 'item')}) average to the belief before it, "
+               f"with no evidence, all of it, and {_count(len(seen), 'random evidence set')}")
     return PropertyResult("conservation", PROPERTIES["conservation"], checked, (broken.finding,) if broken else ())
 
 
@@ -555,7 +559,7 @@ def _certainty(ctx: _Context) -> PropertyResult:
     full = ctx.items
     written = sum(len(k) for k in softened.values()) + len(unsoftenable)
     checked = (f"no claim is exactly certain unless a 0 or 1 written in the model forces it ({written} written); "
-               f"{len(seen | {(), tuple(i.id for i in full)})} evidence subsets")
+               f"{_count(len(seen | {(), tuple(i.id for i in full)}), 'evidence subset')}")
     return PropertyResult("certainty", PROPERTIES["certainty"], checked, (broken.finding,) if broken else ())
 
 
@@ -617,7 +621,7 @@ def _engines(ctx: _Context) -> PropertyResult:
         broken = ctx.search(st.tuples(ctx.subsets(), claims), test, examples=max(1, ctx.examples // 4))
     shown = "every claim" if len(ctx.claims) <= FOCUS else f"up to {FOCUS} claims at a time"
     checked = (f"argmap's engine = pgmpy's VariableElimination (to {TOLERANCE:g}), {shown}, with no evidence, "
-               f"all of it, and {len(seen)} random evidence subsets")
+               f"all of it, and {_count(len(seen), 'random evidence subset')}")
     return PropertyResult("engines", PROPERTIES["engines"], checked, (broken.finding,) if broken else ())
 
 
@@ -738,7 +742,7 @@ def _double_counting(ctx: _Context) -> PropertyResult:
                                       "observations. If they report one observation, keep one item; if their "
                                       "reliability stands or falls together, declare the source under "
                                       "'sources:' and give each 'source: NAME'.", items[1].location))
-    checked = f"{len(ctx.items)} items compared by URL, quote and cited reference"
+    checked = f"{_count(len(ctx.items), 'item')} compared by URL, quote and cited reference"
     return PropertyResult("double_counting", PROPERTIES["double_counting"], checked, tuple(findings))
 
 
