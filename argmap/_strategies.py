@@ -822,23 +822,5 @@ def register_types(register: Callable[[type, SearchStrategy], Any]) -> None:
     register(Model, models())
     register(Claim, claims(min_states=2, max_states=3, role=None, scale="icd203"))
     register(EvidenceItem, models().flatmap(lambda m: evidence_items(m)))
-    _register_pretty()
-
-
-def model_summary(model: Model) -> str:
-    """A model in one line: its file, claims and evidence ids (what differs between variants is
-    in the notes), instead of a repr of many kilobytes."""
-    items = ", ".join(i.id for i in model.evidence)
-    return f"<argmap.Model {model.path}: claims {', '.join(model.claims)}; evidence [{items}]>"
-
-
-def _register_pretty() -> None:
-    """Falsifying examples print a model as :func:`model_summary`, not as its full repr. Uses
-    Hypothesis' printer registry (the one it uses for pandas); skipped if that ever moves."""
-    try:
-        from hypothesis.vendor.pretty import for_type_by_name
-    except ImportError:  # pragma: no cover
-        return
-    for_type_by_name("argmap.model", "Model", lambda obj, printer, cycle: printer.text(model_summary(obj)))
 
 

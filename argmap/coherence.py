@@ -23,7 +23,7 @@ model's own terms (claim and item ids, file:line), never as a traceback:
 
 The searched properties draw random evidence subsets (and orders) with Hypothesis from a fixed
 seed, so a run is reproducible; a failure is shrunk to a minimal set of items before it is
-reported. Hypothesis is needed (``pip install 'argmap[testing]'``); it is imported only here.
+reported. Hypothesis (a dependency of argmap) is imported only here, so other commands don't pay for it.
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ class EvidenceItem:
         return self.key_locations.get(key, self.location)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Model:
     """A research argument: claims, sources and the evidence that bears on them."""
 
@@ -273,6 +273,18 @@ class Model:
     @property
     def hypotheses(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.claims.values() if c.role in ("hypothesis", "rival"))
+
+    def __repr__(self) -> str:
+        # the full attrs repr of a real case runs to tens of kilobytes; name its parts instead
+        def listed(ids: list[str], what: str) -> str:
+            return ", ".join(ids) if len(ids) <= 12 else f"{len(ids)} {what}"
+
+        return (f"<argmap.Model {self.path}: claims {listed(list(self.claims), 'claims')}; "
+                f"evidence [{listed([i.id for i in self.evidence], 'items')}]>")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis and IPython print a model this way (e.g. in a falsifying example)."""
+        printer.text(repr(self))
 
     def item(self, item_id: str) -> EvidenceItem:
         return self._items_by_id[item_id]

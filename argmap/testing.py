@@ -1,7 +1,8 @@
 """Hypothesis strategies for argmap: random valid models, claims and evidence, and random variants
 of *your* model, for property-based tests of an argument's coherence.
 
-Install with ``pip install 'argmap[testing]'`` (it needs `Hypothesis <https://hypothesis.readthedocs.io>`_).
+Built on `Hypothesis <https://hypothesis.readthedocs.io>`_, which is installed with argmap
+(``pip install 'argmap[testing]'`` also works).
 Importing this module registers strategies for :class:`argmap.Model`, :class:`argmap.Claim` and
 :class:`argmap.EvidenceItem`, so that ``st.from_type(argmap.Model)`` (and ``@given(model=...)``
 with type annotations) draws valid models.
