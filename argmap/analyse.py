@@ -21,6 +21,7 @@ __all__ = [
     "ItemWeight",
     "additivity",
     "leave_one_out",
+    "odds_change_db",
     "van_evera_label",
     "weight_of_evidence",
     "weights",
@@ -130,11 +131,21 @@ def leave_one_out(model: Model, claim: str, state: str = "true", as_of=None) -> 
 
 
 def _logit(p: float) -> float:
+    if math.isnan(p):
+        return math.nan
     if p <= 0:
         return -math.inf
     if p >= 1:
         return math.inf
     return math.log(p / (1 - p))
+
+
+def odds_change_db(prior: float, posterior: float) -> float:
+    """10·log10(posterior odds / prior odds); 0 for a probability fixed at 0 or 1 that stays there."""
+    a, b = _logit(prior), _logit(posterior)
+    if math.isinf(a) and a == b:
+        return 0.0
+    return 10 / math.log(10) * (b - a)
 
 
 @attrs.frozen
@@ -172,7 +183,7 @@ def additivity(model: Model, claim: str, state: str = "true", as_of=None) -> Add
     index = network.variables[claim].states.index(state)
     prior, _ = marginals(network, {}, [claim])
     posterior, _ = marginals(network, assignment, [claim])
-    network_db = 10 / math.log(10) * (_logit(float(posterior[claim][index])) - _logit(float(prior[claim][index])))
+    network_db = odds_change_db(float(prior[claim][index]), float(posterior[claim][index]))
     naive = math.fsum(weight_of_evidence(model, i, claim, state, network).decibels for i in counted)
     sources: dict[str, list[str]] = {}
     for item in counted:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from .analyse import odds_change_db
 from .compile import Network, compile_model
 from .infer import ImpossibleEvidence, evidence_assignment, marginals
 from .model import EvidenceItem, Model, NoisyOr, Observation, Prob, Table
@@ -111,7 +112,7 @@ def evidence_effect(
         posterior, _ = marginals(network, evidence_assignment(model, network, items), [target])
     except ImpossibleEvidence:
         posterior = {target: prior[target] * math.nan}
-    decibels = {s: _decibels(float(prior[target][i]), float(posterior[target][i])) for i, s in enumerate(states)}
+    decibels = {s: odds_change_db(float(prior[target][i]), float(posterior[target][i])) for i, s in enumerate(states)}
     return EvidenceEffect(tuple(i.id for i in items), target, states, decibels)
 
 
@@ -129,20 +130,6 @@ def effects_by_target(
     return {t: (group, evidence_effect(model, group, t, network)) for t, group in groups.items()}
 
 
-def _decibels(prior: float, posterior: float) -> float:
-    def log_odds(p: float) -> float:
-        if math.isnan(p):
-            return math.nan
-        if p <= 0:
-            return -math.inf
-        if p >= 1:
-            return math.inf
-        return math.log10(p / (1 - p))
-
-    a, b = log_odds(prior), log_odds(posterior)
-    if math.isinf(a) and a == b:
-        return 0.0  # a state fixed at 0 or 1 cannot move
-    return 10 * (b - a)
 
 
 def format_decibels(db: float) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from .analyse import odds_change_db
 from .errors import ArgmapError, Location
 from .model import EvidenceItem, Model, Observation, VanEveraTest
 from .relations import format_decibels
@@ -383,19 +384,6 @@ def _claim_row(model: Model, beliefs: Any, cid: str, scale: Any) -> ClaimRow:
                     claim.role in ("hypothesis", "rival"), b.observed, b.most_probable, b.verbal, states)
 
 
-def odds_change_db(prior: float, posterior: float) -> float:
-    """10·log10(posterior odds / prior odds); 0 for a state fixed at 0 or 1 that stays there."""
-    def log_odds(p: float) -> float:
-        if p <= 0:
-            return -math.inf
-        if p >= 1:
-            return math.inf
-        return math.log10(p / (1 - p))
-
-    a, b = log_odds(prior), log_odds(posterior)
-    if math.isinf(a) and a == b:
-        return 0.0
-    return 10 * (b - a)
 
 
 def _finite_abs(x: float) -> float:

@@ -351,21 +351,17 @@ def movement_lines(added: Added) -> list[str]:
 
 
 def _movement_line(m: Movement) -> str:
+    from .analyse import odds_change_db
     from .relations import format_decibels
 
     name = m.claim if m.state == "true" else f"{m.claim}={m.state}"
     digits = 3 if f"{m.before:.3f}" != f"{m.after:.3f}" or m.before == m.after else 4
     line = (f"  P({name}) {m.before:.{digits}f} → {m.after:.{digits}f} "
-            f"({format_decibels(_log_odds_db(m.before, m.after))})")
+            f"({format_decibels(odds_change_db(m.before, m.after))})")
     if m.decibels is not None:
         line += f"; the item alone weighs {format_decibels(m.decibels)}"
     return line
 
-
-def _log_odds_db(before: float, after: float) -> float:
-    from .relations import _decibels
-
-    return _decibels(before, after)
 
 
 # ----------------------------------------------------------------------------- fields of argmap add
