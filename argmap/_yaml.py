@@ -44,11 +44,6 @@ class LocList(list):
         return self.item_locations[index] if index < len(self.item_locations) else self.location
 
 
-def where(value: Any, fallback: Location) -> Location:
-    """The location of a mapping or sequence, or ``fallback`` for a scalar."""
-    return getattr(value, "location", fallback)
-
-
 def read_yaml(text: str, file: str) -> Any:
     """Parse one YAML document; raise ArgmapError naming the line of any syntax problem."""
     if text.startswith("\ufeff"):

@@ -38,7 +38,6 @@ __all__ = [
     "Variable",
     "compile_model",
     "from_pgmpy",
-    "item_likelihood",
     "to_pgmpy",
     "variable_cpt",
 ]
@@ -204,11 +203,6 @@ def _table_cpt(table: Table, states: tuple[str, ...], model: Model, values: _Val
         row = tuple(s[i] for s, i in zip(parent_states, index))
         cpt[(slice(None),) + index] = values.distribution((*key, ", ".join(row)), table.rows[row], states)
     return cpt
-
-
-def item_likelihood(item: EvidenceItem, model: Model, overrides: Overrides | None = None) -> np.ndarray:
-    """P(item reported | target states) for a fully reliable source, shape (B, *targets)."""
-    return _likelihood(item, model, _Values(overrides or {}))
 
 
 def _likelihood(item: EvidenceItem, model: Model, values: _Values) -> np.ndarray:
