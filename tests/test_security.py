@@ -102,3 +102,46 @@ def test_two_thousand_claims_and_twenty_thousand_items_load_check_and_update(cas
     beliefs = model.update()
     assert len(beliefs.counted) == 20_000
     assert all(abs(sum(b.posterior.values()) - 1) < 1e-9 for b in beliefs.claims.values())
+
+
+def test_a_report_killed_while_it_is_written_leaves_only_complete_files(tmp_path):
+    """Kill `argmap report` at many moments: every file in the folder is always a whole file
+    (the old one or the new one), never a truncated one."""
+    import json
+    import shutil
+    import signal
+    import xml.etree.ElementTree as ET
+
+    from conftest import ROOT
+
+    for folder in ("models", "evidence"):
+        shutil.copytree(os.path.join(ROOT, folder), tmp_path / folder)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "argmap", "report", str(tmp_path / "models" / "russia_china.yaml"),
+               "-o", str(out), "--format", "html,md"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    duration = time.perf_counter() - start
+
+    def all_whole() -> None:
+        for path in out.iterdir():
+            data = path.read_bytes()
+            if path.name.startswith("."):
+                continue  # a temporary file a killed writer could not remove; never read as output
+            if path.suffix == ".html":
+                assert data.rstrip().endswith(b"</html>"), path
+            elif path.suffix == ".svg":
+                ET.fromstring(data)
+            elif path.suffix == ".json":
+                json.loads(data)
+            elif path.suffix == ".md":
+                assert data.endswith(b"\n") and len(data) > 1000, path
+
+    all_whole()
+    rng = random.Random(4)
+    for _ in range(8):  # kill late in the run, where the files are being written
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.75, 1.05) * duration)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        all_whole()
