@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import click
 
+from ._text import text_table
 from .errors import ArgmapError, Location
 
 FORMATS = ("table", "json", "csv")
@@ -152,20 +153,12 @@ def _table(beliefs) -> str:
     if not any(r[2] for r in rows):  # all claims binary: no state column
         titles = titles[:2] + titles[3:]
         rows = [r[:2] + r[3:] for r in rows]
-    widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
-    right = {titles.index("prior"), titles.index("posterior")}
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    body = [line(titles), line(["─" * w for w in widths])]
+    shown = []
     previous = None
-    for row in rows:
-        shown = list(row)
-        if row[0] == previous:
-            shown[0] = shown[1] = ""
+    for row in rows:  # a multi-state claim names itself on its first row only
+        shown.append(("", "", *row[2:]) if row[0] == previous else row)
         previous = row[0]
-        body.append(line(shown))
+    body = text_table(titles, shown, right={titles.index("prior"), titles.index("posterior")})
     note = "binary claims show P(true)" + ("; multi-state claims show each state" if "state" in titles else "")
     return "\n".join(header + [""] + body + ["", note])
 
@@ -342,9 +335,7 @@ def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -
              f"[{r.holds_from:.3g}, {r.holds_to:.3g}]" + (" ← flips in range" if r.flips_within_range else ""),
              str(r.input.location)) for r in results]
     titles = ("input", "value", "range", "P at low", "P at high", "swing", "conclusion holds while t ∈", "written at")
-    widths = [max(len(t), *(len(r[i]) for r in rows)) if rows else len(t) for i, t in enumerate(titles)]
-    fmt_row = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    lines += [fmt_row(titles), fmt_row(["─" * w for w in widths]), *map(fmt_row, rows)]
+    lines += text_table(titles, rows)
     if carlo is not None:
         low, mid, high = carlo.quantiles[wanted.claim][wanted.state]
         lines += ["", f"All ranges at once ({carlo.draws:,} Monte Carlo draws, seed {carlo.seed}): "
@@ -403,9 +394,7 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
         shown = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {c.posteriors[o][follow]:.3f}" for o in outcomes[:4])
         rows.append((c.id, c.kind, f"{c.mutual_information:.4f}", shown))
     titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
-    widths = [max(len(t), *(len(r[i]) for r in rows)) if rows else len(t) for i, t in enumerate(titles)]
-    fmt_row = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    lines += [fmt_row(titles), fmt_row(["─" * w for w in widths]), *map(fmt_row, rows)]
+    lines += text_table(titles, rows)
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
     click.echo("\n".join(lines))
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from ._text import text_table
 from .errors import ArgmapError, Location, Problem
 from .export import claim_document, item_document
 from .model import EvidenceItem, Model
@@ -345,15 +346,7 @@ def diff_text(result: Diff, *, markdown: bool = False) -> str:
         lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(titles))) + "|")
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         return "\n".join(lines)
-    widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
-    widths[3] = min(widths[3], 48)
-
-    def fmt(cells: Sequence[str]) -> str:
-        shown = [c if len(c) <= widths[i] else c[: widths[i] - 1] + "…" for i, c in enumerate(cells)]
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(shown, widths))).rstrip()
-
-    lines += [fmt(titles), fmt(["─" * w for w in widths]), *map(fmt, rows)]
+    lines += text_table(titles, rows, right=numeric, max_widths={3: 48})
     return "\n".join(lines)
 
 

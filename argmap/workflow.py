@@ -28,6 +28,7 @@ import attrs
 import yaml
 
 from ._io import write_atomic
+from ._text import text_table
 from .errors import ArgmapError, Location, Problem, _display_path
 from .export import item_document, model_document
 from .infer import Beliefs
@@ -757,13 +758,7 @@ def history_table(header: Sequence[str], rows: Sequence[LogRow], *, label: str =
             line.append("" if p is None else f"{p:.3f}{arrow or '  '}")
             previous[c] = p
         cells.append(line)
-    widths = [max(len(t), *(len(r[i]) for r in cells)) if cells else len(t) for i, t in enumerate(titles)]
-    right = set(range(4, len(titles)))
-
-    def fmt(line: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip()
-
-    lines = [fmt(titles), fmt(["─" * w for w in widths]), *map(fmt, cells)]
+    lines = text_table(titles, cells, right=set(range(4, len(titles))))
     if rows and columns:
         lines += ["", "evolution (▁ = 0 … █ = 1, one mark per line above):"]
         width = max(len(c) for c in columns)
