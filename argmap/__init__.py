@@ -1,19 +1,42 @@
-"""argmap: argument maps you can test — a plain-text model of a hypothesis, its rivals and the
-evidence, compiled into a Bayesian network that says what to believe and why.
+"""argmap: a plain-text model of a hypothesis, its rivals and the evidence → a Bayesian network
+that says what to believe and why — argument maps you can test.
 
     >>> import argmap
     >>> model = argmap.load("models/russia_china.yaml")
     >>> beliefs = model.update(as_of="2020")
     >>> beliefs.posterior("cooperation")            # P(cooperation = true | evidence to 2020)
+
+The package's folders are the pipeline's stages, in order: ``loader`` → ``engine`` →
+``analysis`` → ``output`` → ``interop`` → ``verify`` → ``workflow``, with ``cli`` on top; the
+data model (``model``, ``errors``, ``scales``) imports none of them.
 """
 
-from .errors import ArgmapError, Location, Problem
-from .infer import Beliefs, ClaimBelief
-from .model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
-from .scales import SCALES
-from .validate import load
+from typing import Any as _Any
+
+from argmap import model as _model
+from argmap.engine.infer import Beliefs, ClaimBelief
+from argmap.engine.infer import update as _update
+from argmap.errors import ArgmapError, Location, Problem
+from argmap.loader.validate import load
+from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
+from argmap.scales import SCALES
 
 __version__ = "0.1.0"
+
+
+def _to_pgmpy(model: Model) -> _Any:
+    from argmap.engine.compile import network_of, to_pgmpy
+
+    return to_pgmpy(network_of(model))
+
+
+def _beliefs_svg(beliefs: Beliefs) -> str:
+    from argmap.output.diagram import beliefs_svg  # Graphviz only when a notebook asks for it
+
+    return beliefs_svg(beliefs)
+
+
+_model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg)
 
 __all__ = [
     "SCALES",

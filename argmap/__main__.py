@@ -1,5 +1,5 @@
 """`python -m argmap` → the command line."""
 
-from .cli import main
+from argmap.cli import main
 
 main()

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import click
 
-from ._text import text_table
-from .errors import ArgmapError, Location
+from argmap._text import text_table
+from argmap.errors import ArgmapError, Location
 
 FORMATS = ("table", "json", "csv")
 
@@ -40,7 +40,7 @@ def main() -> None:
 
 
 def _load(model: str, evidence: Sequence[str] | None = None):
-    from .validate import load
+    from argmap.loader.validate import load
 
     return load(model, evidence=list(evidence) if evidence else None)
 
@@ -62,7 +62,7 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
     With --deep, also check that the model is coherent: signs, order independence, expected
     evidence, no false certainty, engine agreement, export round trips (exit 3 on a failure),
     and warn of double counting and rivals that are not exclusive."""
-    from .infer import update
+    from argmap.engine.infer import update
 
     for name, value in (("--seed", seed), ("--examples", examples), ("--strict", strict or None)):
         if value is not None and not deep:
@@ -78,7 +78,7 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
     )
     if deep:
-        from .coherence import check_deep
+        from argmap.verify.coherence import check_deep
 
         report = check_deep(loaded, seed=0 if seed is None else seed, examples=examples or 100)
         click.echo("\n" + report.text())
@@ -97,11 +97,11 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
 @click.option("--log", is_flag=True, help="Append the hypotheses' posteriors to reports/NAME/beliefs.csv.")
 def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, engine: str, log: bool) -> None:
     """Prior and posterior of every claim of MODEL given its evidence."""
-    from .infer import update as run_update
+    from argmap.engine.infer import update as run_update
 
     beliefs = run_update(_load(model, evidence), as_of=as_of, engine=engine)
     if log:
-        from .workflow import log_beliefs
+        from argmap.workflow.journal import log_beliefs
 
         path, appended = log_beliefs(beliefs)
         click.echo(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged",
@@ -116,7 +116,7 @@ def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, eng
 
 def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
     """(claim, role, state, prior, posterior, verbal): P(true) for a binary claim, every state otherwise."""
-    from .scales import SCALES
+    from argmap.scales import SCALES
 
     scale = SCALES[beliefs.model.scale]
     rows = []
@@ -175,8 +175,8 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
     """Write an output file atomically; a path that cannot be written is bad input (exit 2)."""
     import os
 
-    from ._io import write_atomic_bytes
-    from .errors import Location
+    from argmap._io import write_atomic_bytes
+    from argmap.errors import Location
 
     try:
         write_atomic_bytes(path, data, overwrite=overwrite)
@@ -204,19 +204,19 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
               help="Evidence drawn: none; one box per claim (count, net dB); or one box per item.")
 def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str) -> None:
     """Draw MODEL's argument map with prior → posterior of every claim into FILE."""
-    from .render import diagram as draw
-    from .render import format_for_path
+    from argmap.output.diagram import diagram as draw
+    from argmap.output.diagram import format_for_path
 
     by_name = format_for_path(output)
     if fmt is not None:
-        from .render import FORMATS as DIAGRAM_FORMATS
-        from .render import _check_choice
+        from argmap.output.diagram import FORMATS as DIAGRAM_FORMATS
+        from argmap.output.diagram import check_choice
 
-        _check_choice(fmt, DIAGRAM_FORMATS, "--format")
+        check_choice(fmt, DIAGRAM_FORMATS, "--format")
     if fmt is None:
         fmt = by_name or "svg"
     elif by_name and by_name != fmt:
-        from .errors import Location
+        from argmap.errors import Location
 
         raise ArgmapError.at(Location("--format"), f"-o {output} names a .{output.rsplit('.', 1)[-1]} file but "
                                                    f"--format is {fmt}; make them agree (or leave out --format)")
@@ -238,7 +238,7 @@ def export(model: str, to: str, output: str | None, as_of: str | None, force: bo
     beside it, in a file ending .evidence.json."""
     import os
 
-    from .export import export as run_export
+    from argmap.interop.export import export as run_export
 
     result = run_export(_load(model), to, as_of=as_of, output=output)
     if output is None:
@@ -268,7 +268,7 @@ def import_(source: str, output: str, force: bool) -> None:
 
     Evidence items (Argdown arguments with likelihoods) go to MODEL's stem + .evidence.yaml
     beside it. Nothing is written unless the result passes `argmap check`."""
-    from .importer import import_file
+    from argmap.interop.importer import import_file
 
     for path in import_file(source, output, force=force):
         click.echo(f"wrote {path}")
@@ -291,13 +291,13 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
                 output: str | None, draws: int, seed: int, top: int) -> None:
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
-    from . import sensitivity as sens
+    from argmap.analysis import sensitivity as sens
 
     loaded = _load(model, evidence)
     wanted, results = sens.sensitivity(loaded, target_spec, as_of)
     base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
     if fmt in ("svg", "png", "pdf"):
-        from .plots import tornado
+        from argmap.output.plots import tornado
 
         if not output:
             raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt}")
@@ -374,7 +374,7 @@ def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
 def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
     """What to look for next: expected evidence and unobserved claims, ranked by how much finding
     them would tell about TARGET (mutual information, bits)."""
-    from .voi import next_evidence
+    from argmap.analysis.voi import next_evidence
 
     loaded = _load(model, evidence)
     now, candidates = next_evidence(loaded, target_claim, as_of)
@@ -433,7 +433,7 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
     Without --bears-on/--text/a strength on a terminal, it asks for each field."""
     import attrs
 
-    from . import workflow
+    from argmap.workflow import journal as workflow
 
     model_path = workflow.resolve_model(case_or_model)
     loaded = _load(model_path)
@@ -481,14 +481,14 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     (--git) every committed revision of the model and its evidence."""
     import os
 
-    from . import workflow
-    from .render import format_for_path
+    from argmap.workflow import journal as workflow
+    from argmap.output.diagram import format_for_path
 
     kind = format_for_path(plot) if plot else None
     if plot and kind not in ("svg", "png", "pdf"):
         raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
     if from_git:
-        from .revisions import git_history
+        from argmap.workflow.revisions import git_history
 
         header, records = git_history(model, limit=limit)
         rows = [workflow.LogRow(r) for r in records]
@@ -529,8 +529,8 @@ def diff(model: str, old: str, new: str | None, targets: Sequence[str], as_of: s
     """What changed in MODEL's evidence (and model file) between two revisions, and how each
     change moved the hypotheses. A side that names an existing path is an evidence folder or
     file read with the current model; anything else is a git revision."""
-    from .revisions import diff as run_diff
-    from .revisions import diff_text, open_side
+    from argmap.workflow.revisions import diff as run_diff
+    from argmap.workflow.revisions import diff_text, open_side
 
     with open_side(model, old, "--from") as before, open_side(model, new, "--to") as after:
         result = run_diff(before, after, targets=targets, as_of=as_of)
@@ -555,8 +555,8 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
     import os
     import signal
 
-    from . import watch as live
-    from .workflow import report_dir
+    from argmap.workflow import watch as live
+    from argmap.workflow.journal import report_dir
 
     if not os.path.isfile(model):
         raise ArgmapError.at(Location(model), f"no such file: {model}")
@@ -583,7 +583,7 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
 def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None) -> None:
     """Write the full report of MODEL: HTML, Markdown and LaTeX with the diagram, beliefs, the belief
     trajectory, the evidence table, the ACH view, references and how to reproduce it."""
-    from .report import make_report, regenerate_command
+    from argmap.output.report import make_report, regenerate_command
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     loaded = _load(model)
@@ -597,7 +597,7 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 def new(name: str, directory: str) -> None:
     """Scaffold models/NAME.yaml and evidence/NAME/ in DIRECTORY with an example of every construct."""
-    from .scaffold import scaffold
+    from argmap.workflow.scaffold import scaffold
 
     for path in scaffold(name, directory):
         click.echo(f"wrote {path}")
@@ -607,7 +607,7 @@ def new(name: str, directory: str) -> None:
 @click.option("--kind", type=click.Choice(["model", "evidence"]), default="model", show_default=True)
 def schema(kind: str) -> None:
     """Print the JSON Schema of model files (or of evidence files with --kind evidence)."""
-    from .schema import evidence_schema, model_schema
+    from argmap.loader.schema import evidence_schema, model_schema
 
     click.echo(json.dumps(model_schema() if kind == "model" else evidence_schema(), indent=2, ensure_ascii=False))
 

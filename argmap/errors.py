@@ -19,7 +19,7 @@ class Location:
     line: int = 0
 
     def __str__(self) -> str:
-        shown = _display_path(self.file)
+        shown = display_path(self.file)
         return f"{shown}:{self.line}" if self.line else shown
 
 
@@ -57,7 +57,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return ""
 
 
-def _display_path(path: str) -> str:
+def display_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows

@@ -1,21 +1,32 @@
-"""The data model: what a model file and its evidence files say, as typed attrs objects.
+"""What a model file and its evidence files say → typed attrs objects: the data model.
 
-Objects here are built by :mod:`argmap.load` and checked by :mod:`argmap.validate`; each keeps
+Objects here are built by :mod:`argmap.loader.reader` and checked by :mod:`argmap.loader.validate`; each keeps
 the :class:`~argmap.errors.Location` it was written at so that later stages can point at it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import Location
+from argmap.errors import Location
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .infer import Beliefs
+    from argmap.engine.infer import Beliefs
+
+#: The façade's conveniences (:meth:`Model.update`, :meth:`Model.to_pgmpy`, the Jupyter views)
+#: need later stages, which the data model must not import. ``argmap/__init__.py`` registers
+#: them here by name when the package is imported — which every import of ``argmap.model``
+#: does first — so the dependency points one way: from the stages to the data model.
+STAGES: dict[str, Callable[..., Any]] = {}
+
+
+def stage(name: str) -> Callable[..., Any]:
+    """The later-stage function registered under ``name`` (see :data:`STAGES`)."""
+    return STAGES[name]
 
 ROLES = ("hypothesis", "rival", "factor", "mechanism", "assumption", "outcome")
 BINARY = ("true", "false")
@@ -258,6 +269,8 @@ class Model:
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
+    #: the compiled network, kept by :func:`argmap.engine.compile.network_of` (compile once)
+    _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # looking items up by id is on hot paths (compiling 20,000 items), so index them once
@@ -292,7 +305,8 @@ class Model:
     def where(self, key: str) -> Location:
         return self.key_locations.get(key, self.location)
 
-    # The façade: the stages behind these are imported lazily so that `import argmap` stays light.
+    # The façade: these reach later stages through STAGES, imported lazily there, so that
+    # `import argmap` stays light and the data model imports no stage.
 
     def update(
         self,
@@ -301,18 +315,12 @@ class Model:
         engine: str = "argmap",
     ) -> Beliefs:
         """Prior and posterior of every claim given the evidence that counts at ``as_of``."""
-        from .infer import update
-
-        return update(self, as_of=as_of, engine=engine)
+        return stage("update")(self, as_of=as_of, engine=engine)
 
     def _repr_svg_(self) -> str:
         """Jupyter shows a model as its argument map (screen style, evidence summarised)."""
-        from .render import beliefs_svg
-
-        return beliefs_svg(self.update())
+        return stage("beliefs_svg")(self.update())
 
     def to_pgmpy(self) -> Any:
         """The model as a pgmpy ``DiscreteBayesianNetwork`` (every evidence item a node)."""
-        from .compile import compile_model, to_pgmpy
-
-        return to_pgmpy(compile_model(self))
+        return stage("to_pgmpy")(self)

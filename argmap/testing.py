@@ -1,5 +1,5 @@
-"""Hypothesis strategies for argmap: random valid models, claims and evidence, and random variants
-of *your* model, for property-based tests of an argument's coherence.
+"""Bounds (or your model) → Hypothesis strategies: random valid models, claims and evidence, and
+random variants of *your* model, for property-based tests of an argument's coherence.
 
 Built on `Hypothesis <https://hypothesis.readthedocs.io>`_, which is installed with argmap
 (``pip install 'argmap[testing]'`` also works).
@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from . import _strategies as _impl
-from ._strategies import CaseDocuments
-from .errors import did_you_mean
-from .model import ROLES, Claim, EvidenceItem, Model
+from argmap.verify import strategies as _impl
+from argmap.verify.strategies import CaseDocuments
+from argmap.errors import did_you_mean
+from argmap.model import ROLES, Claim, EvidenceItem, Model
 
 __all__ = [
     "CaseDocuments",

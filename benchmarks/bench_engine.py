@@ -34,8 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from argmap.compile import Network, Variable, from_pgmpy, to_pgmpy  # noqa: E402
-from argmap.infer import calibrate, junction_tree, _TREES  # noqa: E402
+from argmap.engine.compile import Network, Variable, from_pgmpy, to_pgmpy  # noqa: E402
+from argmap.engine.infer import calibrate, junction_tree, _TREES  # noqa: E402
 
 
 def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -> float:
@@ -251,7 +251,7 @@ def cpt_entry_inputs(network: Network) -> list:
 
     from argmap.errors import Location
     from argmap.model import Prob
-    from argmap.sensitivity import _input
+    from argmap.analysis.sensitivity import _input
 
     found = []
     for name, var in network.variables.items():
@@ -279,7 +279,7 @@ def entry_cpts(network: Network, inp, values: np.ndarray) -> np.ndarray:
 
 
 def argmap_sensitivity(network: Network, evidence: dict[str, int], target: str, found: list) -> list:
-    from argmap.sensitivity import Target, one_way
+    from argmap.analysis.sensitivity import Target, one_way
 
     states = network.variables[target].states
     wanted = Target(target, states[0], states, by_mode=False)

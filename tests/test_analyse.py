@@ -11,9 +11,9 @@ from argmap.testing import models
 from test_infer import write
 
 import argmap
-from argmap.compile import compile_model
-from argmap.infer import evidence_assignment, marginals
-from argmap.analyse import leave_one_out, van_evera_label, weight_of_evidence, weights
+from argmap.engine.compile import compile_model
+from argmap.engine.infer import evidence_assignment, marginals
+from argmap.analysis.weights import leave_one_out, van_evera_label, weight_of_evidence, weights
 
 
 def test_weight_of_a_direct_item_is_its_likelihood_ratio_with_reliability(case_dir):
@@ -73,7 +73,7 @@ def test_leave_one_out_on_two_independent_items_is_each_ones_own_log_lr(case_dir
 
 
 def test_weights_add_up_for_independent_items_and_not_for_a_shared_source(case_dir):
-    from argmap.analyse import additivity
+    from argmap.analysis.weights import additivity
 
     claims = {"h": {"text": "h", "prior": 0.3}}
     independent = [{"id": f"i{k}", "text": "x", "bears_on": "h", "likelihood": {"true": 0.95, "false": 0.05}}

@@ -11,8 +11,8 @@ from conftest import SHIPPED_MODEL
 
 import argmap
 from argmap.cli import main
-from argmap.compile import compile_model
-from argmap.infer import evidence_assignment
+from argmap.engine.compile import compile_model
+from argmap.engine.infer import evidence_assignment
 from argmap.model import Likelihood, NoisyOr, Observation, Table, VanEveraTest
 
 

@@ -14,9 +14,9 @@ from conftest import SHIPPED_MODEL
 from hypothesis import HealthCheck, given, settings
 
 import argmap
-from argmap import coherence
+from argmap.verify import coherence
 from argmap.cli import main
-from argmap.coherence import PROPERTIES, check_deep
+from argmap.verify.coherence import PROPERTIES, check_deep
 from argmap.testing import CaseDocuments, case_documents, models
 
 # check_deep searches with Hypothesis itself: inside a @given test that is a nested @given

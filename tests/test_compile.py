@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 import argmap
-from argmap.compile import compile_model, noisy_or
+from argmap.engine.compile import compile_model, noisy_or
 from argmap.testing import models
 
 

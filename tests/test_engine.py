@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import argmap
-from argmap.compile import Network, Variable, compile_model, from_pgmpy
-from argmap.infer import ImpossibleEvidence, calibrate, evidence_assignment, marginals
+from argmap.engine.compile import Network, Variable, compile_model, from_pgmpy
+from argmap.engine.infer import ImpossibleEvidence, calibrate, evidence_assignment, marginals
 from argmap.testing import evidence_sets, models
 
 def bnlearn(name: str):
@@ -122,7 +122,7 @@ def random_networks(draw, max_nodes: int = 30) -> Network:
 
 @given(random_networks())
 def test_the_tree_has_the_running_intersection_property_and_maximal_cliques(network):
-    from argmap._jtree import JunctionTree
+    from argmap.engine.jtree import JunctionTree
 
     tree = JunctionTree(network)
     sets = [set(c) for c in tree.cliques]

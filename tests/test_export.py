@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import argmap
 from argmap.cli import main
 from argmap.errors import ArgmapError
-from argmap.export import argdown_text, argdown_titles, export, to_aif
-from argmap.relations import INFLUENCE, SUPPORT, claim_relations
+from argmap.interop.export import argdown_text, argdown_titles, export, to_aif
+from argmap.analysis.relations import INFLUENCE, SUPPORT, claim_relations
 from argmap.testing import CaseDocuments, models
 
 

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 
 import argmap
 from argmap.cli import main
-from argmap.compile import compile_model
+from argmap.engine.compile import compile_model
 from argmap.errors import ArgmapError
-from argmap.export import export
-from argmap.importer import import_file, sanitise_id
-from argmap.infer import marginals
+from argmap.interop.export import export
+from argmap.interop.importer import import_file, sanitise_id
+from argmap.engine.infer import marginals
 from argmap.testing import models
 
 EXAMPLES = os.path.join(os.path.dirname(__import__("pgmpy").__file__), "utils", "example_models")

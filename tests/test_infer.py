@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import argmap
-from argmap.compile import compile_model
-from argmap.infer import evidence_assignment, marginals
+from argmap.engine.compile import compile_model
+from argmap.engine.infer import evidence_assignment, marginals
 from argmap.testing import CaseDocuments, case_documents, evidence_sets, models
 
 
@@ -248,7 +248,7 @@ def test_log_probability_of_the_evidence_equals_enumeration(model):
 
 @given(models(max_claims=5, max_parents=2, max_items=5))
 def test_trajectory_steps_equal_updates_on_each_prefix(model):
-    from argmap.infer import date_order, trajectory
+    from argmap.engine.infer import date_order, trajectory
 
     steps = trajectory(model)
     counted = [i for i in date_order(model.evidence) if i.counts_at(None)]

@@ -13,7 +13,7 @@ from conftest import ROOT, SHIPPED_MODEL
 from hypothesis import given, settings
 
 import argmap
-from argmap import render
+from argmap.output import diagram as render
 from argmap.cli import main
 from argmap.errors import ArgmapError
 from argmap.testing import CaseDocuments, models

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from strategies import cases, write_case
 
 import argmap
-from argmap import report as rep
+from argmap.output import report as rep
 from argmap.cli import main
 
 REPORT_DIR = os.path.join(ROOT, "reports", "russia_china")
@@ -184,7 +184,7 @@ def test_report_numbers_are_the_networks(shipped_files):
     for series, value in zip(data["series"], last):
         assert value == pytest.approx(beliefs.posterior(series["claim"], series["state"]), abs=1e-9)
     # an evidence row's weight is analyse.weight_of_evidence's
-    from argmap.analyse import leave_one_out, weight_of_evidence
+    from argmap.analysis.weights import leave_one_out, weight_of_evidence
 
     row = next(r for r in data["evidence"] if r["item"] == "s400_contract")
     weight = weight_of_evidence(model, model.item("s400_contract"), "cooperation")

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 import argmap
 from argmap.cli import main
 from argmap.errors import ArgmapError
-from argmap.load import CLAIM_KEYS, ITEM_KEYS, MODEL_KEYS, SOURCE_KEYS
+from argmap.loader.reader import CLAIM_KEYS, ITEM_KEYS, MODEL_KEYS, SOURCE_KEYS
 from argmap.model import Likelihood, NoisyOr, Observation, PriorDist, Table, VanEveraTest
-from argmap.scaffold import scaffold
+from argmap.workflow.scaffold import scaffold
 
 
 def run(*args: str):

@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 import argmap
-from argmap._yaml import read_yaml
+from argmap.loader.yaml_lines import read_yaml
 from argmap.cli import main
-from argmap.load import CLAIM_KEYS, ITEM_KEYS, MODEL_KEYS, SOURCE_KEYS
+from argmap.loader.reader import CLAIM_KEYS, ITEM_KEYS, MODEL_KEYS, SOURCE_KEYS
 from argmap.model import ROLES, TESTS
-from argmap.scaffold import scaffold
+from argmap.workflow.scaffold import scaffold
 from argmap.scales import ADMIRALTY, SCALES
-from argmap.schema import evidence_schema, model_schema
+from argmap.loader.schema import evidence_schema, model_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

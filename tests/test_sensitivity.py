@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import argmap
-from argmap.compile import compile_model, variable_cpt
-from argmap.infer import calibrate, evidence_assignment
-from argmap.sensitivity import inputs, monte_carlo, sensitivity
+from argmap.engine.compile import compile_model, variable_cpt
+from argmap.engine.infer import calibrate, evidence_assignment
+from argmap.analysis.sensitivity import inputs, monte_carlo, sensitivity
 from argmap.testing import models
 
 ASIA = os.path.join(os.path.dirname(__file__), "data", "asia.yaml")

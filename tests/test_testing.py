@@ -29,7 +29,7 @@ from argmap.testing import (
     probability_ranges,
     verbal_probabilities,
 )
-from argmap.validate import validate
+from argmap.loader.validate import validate
 
 SHIPPED = argmap.load(SHIPPED_MODEL)
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from test_sensitivity import asia_with
 
 import argmap
-from argmap.compile import compile_model
-from argmap.infer import evidence_assignment
+from argmap.engine.compile import compile_model
+from argmap.engine.infer import evidence_assignment
 from argmap.testing import case_documents
-from argmap.voi import next_evidence
+from argmap.analysis.voi import next_evidence
 
 
 def mutual_information_bits(joint: np.ndarray) -> float:

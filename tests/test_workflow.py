@@ -24,7 +24,7 @@ from test_load import case
 import argmap
 from argmap.cli import main
 from argmap.errors import Location
-from argmap.export import item_document
+from argmap.interop.export import item_document
 
 ARGMAP = [sys.executable, "-m", "argmap"]
 
@@ -503,7 +503,7 @@ def test_shipped_case_add_and_diff_run_on_a_copy(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from argmap.workflow import ItemFields, build_document, prepare_item  # noqa: E402
+from argmap.workflow.journal import ItemFields, build_document, prepare_item  # noqa: E402
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80).filter(lambda t: t.strip())
 

@@ -23,13 +23,13 @@ from typing import Any
 import attrs
 import yaml
 
-from .errors import ArgmapError, Location, Problem
+from argmap.errors import ArgmapError, Location, Problem
 
 __all__ = ["IMPORT_SUFFIXES", "Imported", "import_file", "parse_argdown", "sanitise_id"]
 
 IMPORT_SUFFIXES = {".argdown": "argdown", ".ad": "argdown", ".bif": "bif", ".bif.gz": "bif",
                    ".xmlbif": "xmlbif", ".bifxml": "xmlbif", ".xml": "xmlbif"}
-SUM_TOLERANCE = 1e-9  # as argmap.load: a row further from 1 than this is renormalised, and said so
+SUM_TOLERANCE = 1e-9  # as argmap.loader.reader: a row further from 1 than this is renormalised, and said so
 DEFAULT_STRENGTH = 0.5  # Argdown relations without numbers: a middling noisy-OR strength
 COMPUTED_KEYS = ("prior_p", "posterior_p", "verbal", "db", "counted")  # argmap's outputs, not inputs
 CLAIM_META_KEYS = ("label", "role", "states", "prior", "supported_by", "attacked_by", "leak", "given",
@@ -65,7 +65,7 @@ def import_file(source: str, output: str, *, force: bool = False) -> list[str]:
     evidence, its evidence file beside it; return the paths written. Nothing is written unless
     the result passes ``argmap check``; existing files are kept unless ``force``."""
     kind = _kind(source)
-    from .load import read_text
+    from argmap.loader.reader import read_text
 
     if kind == "bif" and source.endswith(".gz"):
         text = _read_gzip(source)
@@ -97,15 +97,15 @@ def _read_gzip(path: str) -> str:
 
 
 def _write(imported: Imported, source: str, output: str, *, force: bool) -> list[str]:
-    from ._io import write_atomic
-    from .validate import load
+    from argmap._io import write_atomic
+    from argmap.loader.validate import load
 
     stem = os.path.splitext(os.path.basename(output))[0]
     evidence_name = f"{stem}.evidence.yaml"
     model = dict(imported.model)
     model["evidence"] = [evidence_name] if imported.items else []
-    model_text = _yaml_text(model, imported.header)
-    evidence_text = _yaml_text(imported.items, [f"Evidence imported by argmap from {os.path.basename(source)}"])
+    model_text = yaml_text(model, imported.header)
+    evidence_text = yaml_text(imported.items, [f"Evidence imported by argmap from {os.path.basename(source)}"])
     # check in a scratch folder first: a file that argmap cannot load is never written
     with tempfile.TemporaryDirectory() as scratch:
         trial = os.path.join(scratch, os.path.basename(output))
@@ -118,7 +118,7 @@ def _write(imported: Imported, source: str, output: str, *, force: bool) -> list
             model_for_trial = dict(model, bibliography=os.path.normpath(
                 os.path.join(os.path.dirname(os.path.abspath(output)), model["bibliography"])))
             with open(trial, "w", encoding="utf-8") as out:
-                out.write(_yaml_text(model_for_trial, imported.header))
+                out.write(yaml_text(model_for_trial, imported.header))
         try:
             load(trial)
         except ArgmapError as exc:
@@ -148,7 +148,7 @@ class _Dumper(yaml.SafeDumper):
     """Block style, keys in the order given, long text folded at 100 columns."""
 
 
-def _yaml_text(data: Any, header: list[str]) -> str:
+def yaml_text(data: Any, header: list[str]) -> str:
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
     return "".join(f"# {line}\n" for line in header) + body
 

@@ -2,7 +2,7 @@
 
 This stage reads what each key says and checks what can be checked inside one file (types,
 words, ranges, dates, sums). Checks that need the whole model — ids across files, cycles,
-complete tables — belong to :mod:`argmap.validate`. Problems are collected, not raised one by
+complete tables — belong to :mod:`argmap.loader.validate`. Problems are collected, not raised one by
 one, so that ``argmap check`` can list them all.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from ._yaml import LocDict, LocList, read_yaml, scalar_text
-from .errors import ArgmapError, Location, Problem, did_you_mean
-from .model import (
+from argmap.loader.yaml_lines import LocDict, LocList, read_yaml, scalar_text
+from argmap.errors import ArgmapError, Location, Problem, did_you_mean
+from argmap.model import (
     BINARY,
     ROLES,
     TESTS,
@@ -35,7 +35,7 @@ from .model import (
     Table,
     VanEveraTest,
 )
-from .scales import ADMIRALTY, SCALES, Scale
+from argmap.scales import ADMIRALTY, SCALES, Scale
 
 __all__ = ["LoadResult", "load_model", "parse_date", "read_text"]
 
@@ -61,7 +61,7 @@ ITEM_KEYS = (
 )  # fmt: skip
 
 
-class _Invalid(Exception):
+class InvalidValue(Exception):
     """One problem that stops the current claim or item from being read further."""
 
     def __init__(self, location: Location, message: str):
@@ -151,10 +151,10 @@ def _evidence_files(
 # ----------------------------------------------------------------------------- values
 
 
-def _prob(value: Any, at: Location, scale: Scale, what: str) -> Prob:
+def read_prob(value: Any, at: Location, scale: Scale, what: str) -> Prob:
     """A probability: number, percentage, verbal word of the model's scale, or [low, high]."""
     if isinstance(value, bool) or value is None:
-        raise _Invalid(at, f"{what}: expected a probability, got {scalar_text(value)!r}; "
+        raise InvalidValue(at, f"{what}: expected a probability, got {scalar_text(value)!r}; "
                        f"write a number from 0 to 1, a word such as 'likely', or [low, high]")
     if isinstance(value, int | float):
         return Prob(*([_unit(value, at, what)] * 2), scalar_text(value))
@@ -176,7 +176,7 @@ def _prob(value: Any, at: Location, scale: Scale, what: str) -> Prob:
         span = scale.range_of(text)
         if span is not None:
             return Prob(span[0], span[1], text)
-        raise _Invalid(
+        raise InvalidValue(
             at,
             f"{what}: '{text}' is not a word of the {scale.name} scale"
             + did_you_mean(text.lower(), scale.words)
@@ -184,18 +184,18 @@ def _prob(value: Any, at: Location, scale: Scale, what: str) -> Prob:
         )
     if isinstance(value, list):
         if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            raise _Invalid(at, f"{what}: a range is two numbers [low, high], e.g. [0.6, 0.8]")
+            raise InvalidValue(at, f"{what}: a range is two numbers [low, high], e.g. [0.6, 0.8]")
         low, high = (_unit(v, at, what) for v in value)
         if low > high:
-            raise _Invalid(at, f"{what}: range [{value[0]}, {value[1]}] runs backwards; write [{value[1]}, {value[0]}]")
+            raise InvalidValue(at, f"{what}: range [{value[0]}, {value[1]}] runs backwards; write [{value[1]}, {value[0]}]")
         return Prob(low, high, f"[{scalar_text(value[0])}, {scalar_text(value[1])}]")
-    raise _Invalid(at, f"{what}: expected a probability, got a mapping")
+    raise InvalidValue(at, f"{what}: expected a probability, got a mapping")
 
 
 def _unit(number: float, at: Location, what: str) -> float:
     number = float(number)
     if not math.isfinite(number) or not 0.0 <= number <= 1.0:
-        raise _Invalid(at, f"{what}: {number:g} is not a probability; write a number from 0 to 1")
+        raise InvalidValue(at, f"{what}: {number:g} is not a probability; write a number from 0 to 1")
     return number
 
 
@@ -209,20 +209,20 @@ def _distribution(
     """P(state) for every state: a single number means P(first state) of a binary claim."""
     if not isinstance(value, dict):
         if len(states) != 2:
-            raise _Invalid(
+            raise InvalidValue(
                 at, f"{what}: a claim with states {list(states)} needs a mapping "
                     f"{{{', '.join(f'{s}: p' for s in states)}}} summing to 1",
             )
-        first = _prob(value, at, scale, what)
+        first = read_prob(value, at, scale, what)
         return {states[0]: first, states[1]: _complement(first)}
     probs = _state_mapping(value, states, at, scale, what)
     missing = [s for s in states if s not in probs]
     if missing:
-        raise _Invalid(at, f"{what}: no probability for state(s) {', '.join(missing)}; "
+        raise InvalidValue(at, f"{what}: no probability for state(s) {', '.join(missing)}; "
                            f"give every state of {list(states)}")
     total = sum(p.value for p in probs.values())
     if abs(total - 1.0) > SUM_TOLERANCE:
-        raise _Invalid(at, f"{what}: probabilities sum to {total:.6g}, not 1; argmap does not "
+        raise InvalidValue(at, f"{what}: probabilities sum to {total:.6g}, not 1; argmap does not "
                            "normalise silently, so adjust them to sum to 1")
     return probs
 
@@ -232,8 +232,8 @@ def _state_mapping(value: LocDict, states: tuple[str, ...] | None, at: Location,
     probs: dict[str, Prob] = {}
     for key, raw in value.items():
         if states is not None and key not in states:
-            raise _Invalid(value.where(key), f"{what}: unknown state '{key}'" + did_you_mean(key, states))
-        probs[key] = _prob(raw, value.where(key), scale, f"{what}, state '{key}'")
+            raise InvalidValue(value.where(key), f"{what}: unknown state '{key}'" + did_you_mean(key, states))
+        probs[key] = read_prob(raw, value.where(key), scale, f"{what}, state '{key}'")
     return probs
 
 
@@ -241,9 +241,9 @@ def _id_list(value: Any, at: Location, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Invalid(at, f"{what}: expected a list of claim ids, e.g. [a, b]")
+        raise InvalidValue(at, f"{what}: expected a list of claim ids, e.g. [a, b]")
     if len(set(value)) != len(value):
-        raise _Invalid(at, f"{what}: an id is listed twice")
+        raise InvalidValue(at, f"{what}: an id is listed twice")
     return tuple(value)
 
 
@@ -252,7 +252,7 @@ def _text(value: Any, at: Location, what: str) -> str:
         return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return scalar_text(value)
-    raise _Invalid(at, f"{what}: expected text")
+    raise InvalidValue(at, f"{what}: expected text")
 
 
 def _check_keys(mapping: LocDict, allowed: Sequence[str], what: str) -> list[Problem]:
@@ -268,7 +268,7 @@ def _check_id(identifier: str, at: Location, what: str) -> None:
         suggestion = re.sub(r"[^a-z0-9_]+", "_", identifier.lower()).strip("_")
         if not suggestion or not suggestion[0].isalpha():
             suggestion = "x_" + suggestion
-        raise _Invalid(at, f"{what} '{identifier}' is not a valid id: use lower-case letters, "
+        raise InvalidValue(at, f"{what} '{identifier}' is not a valid id: use lower-case letters, "
                            f"digits and _, starting with a letter (e.g. '{suggestion}')")
 
 
@@ -286,12 +286,12 @@ def parse_date(value: Any, at: Location | None = None) -> EvidenceDate:
     match = _DATE.match(text)
     hint = "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2014-11 or 2014-11-20"
     if not match:
-        raise _Invalid(at, f"bad date '{text}': {hint}")
+        raise InvalidValue(at, f"bad date '{text}': {hint}")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
         dt.date(year, 1 if month is None else month, 1 if day is None else day)
     except ValueError as exc:
-        raise _Invalid(at, f"bad date '{text}': {exc}; {hint}") from None
+        raise InvalidValue(at, f"bad date '{text}': {exc}; {hint}") from None
     return EvidenceDate(year, month, day)
 
 
@@ -351,7 +351,7 @@ class _ModelReader:
     def _guard(self, read: Any, default: Any = None) -> Any:
         try:
             return read()
-        except _Invalid as exc:
+        except InvalidValue as exc:
             self.problems.append(exc.problem)
             return default
 
@@ -374,19 +374,19 @@ class _ModelReader:
             try:
                 _check_id(sid, at, "source id")
                 if not isinstance(body, dict):
-                    raise _Invalid(at, f"source '{sid}' must be a mapping with 'text' and 'reliability'")
+                    raise InvalidValue(at, f"source '{sid}' must be a mapping with 'text' and 'reliability'")
                 self.problems.extend(_check_keys(body, SOURCE_KEYS, f"source '{sid}'"))
                 if "reliability" not in body:
-                    raise _Invalid(at, f"source '{sid}' has no 'reliability'; write e.g. 'reliability: 0.7' or 'reliability: B'")
+                    raise InvalidValue(at, f"source '{sid}' has no 'reliability'; write e.g. 'reliability: 0.7' or 'reliability: B'")
                 sources[sid] = Source(
                     id=sid,
                     text=_text(body.get("text", ""), body.where("text"), "text"),
                     reliability=reliability(body["reliability"], body.where("reliability"), self.scale),
-                    random_yes=_prob(body.get("random_yes", 0.5), body.where("random_yes"), self.scale,
+                    random_yes=read_prob(body.get("random_yes", 0.5), body.where("random_yes"), self.scale,
                                      f"source '{sid}': random_yes"),
                     location=at,
                 )
-            except _Invalid as exc:
+            except InvalidValue as exc:
                 self.problems.append(exc.problem)
                 self.unreadable.add(sid)
         return sources
@@ -401,7 +401,7 @@ class _ModelReader:
         for cid, body in raw.items():
             try:
                 claims[cid] = self._claim(cid, body, raw.where(cid))
-            except _Invalid as exc:
+            except InvalidValue as exc:
                 self.problems.append(exc.problem)
                 self.unreadable.add(cid)
         return claims
@@ -409,11 +409,11 @@ class _ModelReader:
     def _claim(self, cid: str, body: Any, at: Location) -> Claim:
         _check_id(cid, at, "claim id")
         if not isinstance(body, dict):
-            raise _Invalid(at, f"claim '{cid}' must be a mapping with at least 'text' and a prior")
+            raise InvalidValue(at, f"claim '{cid}' must be a mapping with at least 'text' and a prior")
         self.problems.extend(_check_keys(body, CLAIM_KEYS, f"claim '{cid}'"))
         role = body.get("role", "factor")
         if not isinstance(role, str) or role not in ROLES:
-            raise _Invalid(body.where("role"), f"claim '{cid}': unknown role '{role}'" + did_you_mean(str(role), ROLES))
+            raise InvalidValue(body.where("role"), f"claim '{cid}': unknown role '{role}'" + did_you_mean(str(role), ROLES))
         states = read_states(body, cid)
         return Claim(
             id=cid,
@@ -431,13 +431,13 @@ class _ModelReader:
                                   ("given+table", ("given", "table"))) if any(k in body for k in keys)]
         if len(ways) != 1:
             found = " and ".join(ways) if ways else "none"
-            raise _Invalid(at, f"claim '{cid}' needs exactly one of prior, supported_by/attacked_by "
+            raise InvalidValue(at, f"claim '{cid}' needs exactly one of prior, supported_by/attacked_by "
                                f"(noisy-OR) or given+table; found {found}")
         if "leak" in body and ways[0] != "supported_by/attacked_by":
-            raise _Invalid(body.where("leak"), f"claim '{cid}': 'leak' belongs with supported_by/attacked_by")
+            raise InvalidValue(body.where("leak"), f"claim '{cid}': 'leak' belongs with supported_by/attacked_by")
         for key in ("supports", "attacks"):
             if key in body and ways[0] != "given+table":
-                raise _Invalid(body.where(key), f"claim '{cid}': '{key}' declares the direction of a "
+                raise InvalidValue(body.where(key), f"claim '{cid}': '{key}' declares the direction of a "
                                                 f"table's parents; it belongs with given+table")
         if ways[0] == "prior":
             return PriorDist(_distribution(body["prior"], states, body.where("prior"), self.scale, f"claim '{cid}': prior"))
@@ -447,21 +447,21 @@ class _ModelReader:
             attacks = _id_list(body.get("attacks", []), body.where("attacks"), "attacks")
             return attrs.evolve(table, supports=supports, attacks=attacks)
         if states != BINARY:
-            raise _Invalid(at, f"claim '{cid}': supported_by/attacked_by (noisy-OR) needs a true/false "
+            raise InvalidValue(at, f"claim '{cid}': supported_by/attacked_by (noisy-OR) needs a true/false "
                                f"claim; for states {list(states)} write given + table")
         strengths = {}
         for key in ("supported_by", "attacked_by"):
             value = body.get(key, {})
             if not isinstance(value, dict):
-                raise _Invalid(body.where(key), f"claim '{cid}': {key} is a mapping claim id → strength, "
+                raise InvalidValue(body.where(key), f"claim '{cid}': {key} is a mapping claim id → strength, "
                                                 f"e.g. {{us_threat: 0.6}}")
-            strengths[key] = {pid: _prob(s, value.where(pid), self.scale, f"claim '{cid}': {key} {pid}")
+            strengths[key] = {pid: read_prob(s, value.where(pid), self.scale, f"claim '{cid}': {key} {pid}")
                               for pid, s in value.items()}
         both = set(strengths["supported_by"]) & set(strengths["attacked_by"])
         if both:
-            raise _Invalid(at, f"claim '{cid}': {', '.join(sorted(both))} both supports and attacks it; "
+            raise InvalidValue(at, f"claim '{cid}': {', '.join(sorted(both))} both supports and attacks it; "
                                "keep one (for a mixed effect write given + table)")
-        leak = _prob(body.get("leak", 0.05), body.where("leak"), self.scale, f"claim '{cid}': leak")
+        leak = read_prob(body.get("leak", 0.05), body.where("leak"), self.scale, f"claim '{cid}': leak")
         return NoisyOr(strengths["supported_by"], strengths["attacked_by"], leak)
 
     def _evidence_paths(self, doc: LocDict) -> None:
@@ -505,14 +505,14 @@ def read_states(body: LocDict, cid: str) -> tuple[str, ...]:
     raw = body["states"]
     at = body.where("states")
     if not isinstance(raw, list) or len(raw) < 2:
-        raise _Invalid(at, f"claim '{cid}': states is a list of two or more names, e.g. [low, medium, high]")
+        raise InvalidValue(at, f"claim '{cid}': states is a list of two or more names, e.g. [low, medium, high]")
     states = tuple(scalar_text(s) for s in raw)
     for s in states:
         if not s or "," in s or s != s.strip():
-            raise _Invalid(at, f"claim '{cid}': state name {s!r} must be non-empty, without commas "
+            raise InvalidValue(at, f"claim '{cid}': state name {s!r} must be non-empty, without commas "
                                "or surrounding spaces")
     if len(set(states)) != len(states):
-        raise _Invalid(at, f"claim '{cid}': a state is listed twice in {list(states)}")
+        raise InvalidValue(at, f"claim '{cid}': a state is listed twice in {list(states)}")
     return states
 
 
@@ -520,13 +520,13 @@ def read_table(body: LocDict, states: tuple[str, ...], scale: Scale, what: str) 
     """``given: [a, b]`` + ``table: {"s_a, s_b": P(first state) | {state: p}}``."""
     if "given" not in body or "table" not in body:
         missing = "table" if "given" in body else "given"
-        raise _Invalid(body.location, f"{what}: 'given' and 'table' go together; '{missing}' is missing")
+        raise InvalidValue(body.location, f"{what}: 'given' and 'table' go together; '{missing}' is missing")
     parents = _id_list(body["given"], body.where("given"), f"{what}: given")
     if not parents:
-        raise _Invalid(body.where("given"), f"{what}: 'given' names no parent; for no parents write prior")
+        raise InvalidValue(body.where("given"), f"{what}: 'given' names no parent; for no parents write prior")
     raw = body["table"]
     if not isinstance(raw, dict) or not raw:
-        raise _Invalid(body.where("table"), f"{what}: 'table' is a mapping from parent states, e.g. "
+        raise InvalidValue(body.where("table"), f"{what}: 'table' is a mapping from parent states, e.g. "
                                             f"\"true, false\": 0.8")
     rows: dict[tuple[str, ...], dict[str, Prob]] = {}
     locations: dict[tuple[str, ...], Location] = {}
@@ -534,11 +534,11 @@ def read_table(body: LocDict, states: tuple[str, ...], scale: Scale, what: str) 
         at = raw.where(key)
         row = tuple(part.strip() for part in key.split(","))
         if len(row) != len(parents):
-            raise _Invalid(at, f"{what}: row '{key}' names {len(row)} state(s) but given has "
+            raise InvalidValue(at, f"{what}: row '{key}' names {len(row)} state(s) but given has "
                                f"{len(parents)} ({', '.join(parents)}); write the parents' states in "
                                f"that order, separated by commas")
         if row in rows:
-            raise _Invalid(at, f"{what}: row '{key}' is written twice (first on line {locations[row].line})")
+            raise InvalidValue(at, f"{what}: row '{key}' is written twice (first on line {locations[row].line})")
         rows[row] = _distribution(value, states, at, scale, f"{what}, row '{key}'")
         locations[row] = at
     return Table(parents, rows, locations)
@@ -550,9 +550,9 @@ def reliability(value: Any, at: Location, scale: Scale) -> Prob:
         letter = value.strip().upper()
         return Prob(ADMIRALTY[letter], ADMIRALTY[letter], letter)
     try:
-        return _prob(value, at, scale, "reliability")
-    except _Invalid as exc:
-        raise _Invalid(at, exc.problem.message + "; or an Admiralty letter A–F") from None
+        return read_prob(value, at, scale, "reliability")
+    except InvalidValue as exc:
+        raise InvalidValue(at, exc.problem.message + "; or an Admiralty letter A–F") from None
 
 
 def bibtex_keys(path: str, at: Location) -> frozenset[str]:
@@ -593,20 +593,20 @@ def _read_evidence_file(path: str, model: Model, problems: list[Problem], unread
     if not isinstance(doc, list):
         problems.append(Problem(Location(shown, 1), "an evidence file holds one item (a mapping) or a list of items"))
         return []
-    reader = _ItemReader(model, problems)
+    reader = ItemReader(model, problems)
     items = []
     for index, body in enumerate(doc):
         at = doc.where(index)
         try:
             items.append(reader.read(body, at))
-        except _Invalid as exc:
+        except InvalidValue as exc:
             problems.append(exc.problem)
             if isinstance(body, dict) and isinstance(body.get("id"), str):
                 unreadable.add(body["id"])
     return items
 
 
-class _ItemReader:
+class ItemReader:
     def __init__(self, model: Model, problems: list[Problem]):
         self.model = model
         self.scale = SCALES[model.scale]
@@ -614,9 +614,9 @@ class _ItemReader:
 
     def read(self, body: Any, at: Location) -> EvidenceItem:
         if not isinstance(body, dict):
-            raise _Invalid(at, "an evidence item is a mapping with id, text, bears_on and likelihood (or observe)")
+            raise InvalidValue(at, "an evidence item is a mapping with id, text, bears_on and likelihood (or observe)")
         if "id" not in body:
-            raise _Invalid(at, "evidence item without 'id'; give each item a unique id such as s400_contract")
+            raise InvalidValue(at, "evidence item without 'id'; give each item a unique id such as s400_contract")
         iid = _text(body["id"], body.where("id"), "id")
         _check_id(iid, body.where("id"), "evidence id")
         at = body.where("id")
@@ -625,12 +625,12 @@ class _ItemReader:
         observed = self._flag(body, "observed", True, what)
         expected = self._flag(body, "expected", False, what)
         if "source" in body and "reliability" in body:
-            raise _Invalid(body.where("reliability"), f"{what}: give either 'source' (whose reliability it "
+            raise InvalidValue(body.where("reliability"), f"{what}: give either 'source' (whose reliability it "
                                                       f"shares) or its own 'reliability', not both")
         cite = body.get("cite", ())
         cite = (cite,) if isinstance(cite, str) else cite
         if not isinstance(cite, list | tuple) or not all(isinstance(c, str) for c in cite):
-            raise _Invalid(body.where("cite"), f"{what}: cite is a BibTeX key or a list of keys")
+            raise InvalidValue(body.where("cite"), f"{what}: cite is a BibTeX key or a list of keys")
         return EvidenceItem(
             id=iid,
             text=_text(body.get("text", ""), body.where("text"), f"{what}: text"),
@@ -652,7 +652,7 @@ class _ItemReader:
     def _flag(self, body: LocDict, key: str, default: bool, what: str) -> bool:
         value = body.get(key, default)
         if not isinstance(value, bool):
-            raise _Invalid(body.where(key), f"{what}: {key} is true or false, not {scalar_text(value)!r}")
+            raise InvalidValue(body.where(key), f"{what}: {key} is true or false, not {scalar_text(value)!r}")
         return value
 
     def _optional_text(self, body: LocDict, key: str, what: str) -> str | None:
@@ -664,25 +664,25 @@ class _ItemReader:
             ways.append("given")
         if len(ways) != 1:
             found = " and ".join(ways) if ways else "none"
-            raise _Invalid(body.where("id"), f"{what} needs exactly one of likelihood, lr, test, "
+            raise InvalidValue(body.where("id"), f"{what} needs exactly one of likelihood, lr, test, "
                                              f"given+table or observe; found {found}")
         way = ways[0]
         if way == "observe":
             return self._observe(body, what)
         if "for" in body and way != "test":
-            raise _Invalid(body.where("for"), f"{what}: 'for' names the state a test is for; it goes with 'test'")
+            raise InvalidValue(body.where("for"), f"{what}: 'for' names the state a test is for; it goes with 'test'")
         if way in ("table", "given"):
             if "bears_on" in body:
-                raise _Invalid(body.where("bears_on"), f"{what}: a table item names its claims in "
+                raise InvalidValue(body.where("bears_on"), f"{what}: a table item names its claims in "
                                                        f"'given', not 'bears_on'")
             return read_table(body, BINARY, self.scale, what)
         if "bears_on" not in body:
-            raise _Invalid(body.where("id"), f"{what}: which claim does it bear on? add 'bears_on: CLAIM'")
+            raise InvalidValue(body.where("id"), f"{what}: which claim does it bear on? add 'bears_on: CLAIM'")
         target = _text(body["bears_on"], body.where("bears_on"), f"{what}: bears_on")
         if way == "likelihood":
             raw = body["likelihood"]
             if not isinstance(raw, dict):
-                raise _Invalid(body.where("likelihood"), f"{what}: likelihood is a mapping "
+                raise InvalidValue(body.where("likelihood"), f"{what}: likelihood is a mapping "
                                                          "state → P(this observation | state), e.g. {true: 0.7, false: 0.2}")
             return Likelihood(target, _state_mapping(raw, None, body.where("likelihood"), self.scale,
                                                      f"{what}: likelihood"))
@@ -690,7 +690,7 @@ class _ItemReader:
             return self._lr(body, target, observed, what)
         test = body["test"]
         if not isinstance(test, str) or test not in TESTS:
-            raise _Invalid(body.where("test"), f"{what}: unknown test '{test}'" + did_you_mean(str(test), TESTS))
+            raise InvalidValue(body.where("test"), f"{what}: unknown test '{test}'" + did_you_mean(str(test), TESTS))
         for_state = scalar_text(body["for"]) if "for" in body else "true"
         return VanEveraTest(target, test, for_state)
 
@@ -698,10 +698,10 @@ class _ItemReader:
         ratio = body["lr"]
         at = body.where("lr")
         if not observed:
-            raise _Invalid(at, f"{what}: lr fixes only P(E|true)/P(E|false), which says nothing about an "
+            raise InvalidValue(at, f"{what}: lr fixes only P(E|true)/P(E|false), which says nothing about an "
                                "absent item; write likelihood: {true: P(E|true), false: P(E|false)}")
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not math.isfinite(ratio) or ratio <= 0:
-            raise _Invalid(at, f"{what}: lr is a positive number P(E|true)/P(E|false), e.g. 8 or 0.25")
+            raise InvalidValue(at, f"{what}: lr is a positive number P(E|true)/P(E|false), e.g. 8 or 0.25")
         ratio = float(ratio)
         return Likelihood(target, {"true": Prob.exactly(ratio / (1 + ratio)),
                                    "false": Prob.exactly(1 / (1 + ratio))}, stated_as="lr")
@@ -710,8 +710,8 @@ class _ItemReader:
         raw = body["observe"]
         for key in ("bears_on", "reliability", "source", "observed", "for"):
             if key in body:
-                raise _Invalid(body.where(key), f"{what}: '{key}' does not go with 'observe' (hard evidence "
+                raise InvalidValue(body.where(key), f"{what}: '{key}' does not go with 'observe' (hard evidence "
                                                 "states what is known); for uncertain evidence write bears_on + likelihood")
         if not isinstance(raw, dict) or not raw:
-            raise _Invalid(body.where("observe"), f"{what}: observe is a mapping claim → state, e.g. {{sanctions: true}}")
+            raise InvalidValue(body.where("observe"), f"{what}: observe is a mapping claim → state, e.g. {{sanctions: true}}")
         return Observation({cid: scalar_text(state) for cid, state in raw.items()})

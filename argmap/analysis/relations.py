@@ -2,9 +2,9 @@
 merely condition which, how strongly, and how many decibels each evidence item (or group of
 items) moves its targets.
 
-This is the *map* kept apart from the *model*: :mod:`argmap.render` draws it and
-:mod:`argmap.export` writes it for Argdown and AIF tools. Nothing here computes a posterior of
-its own; the weights are read off the compiled network with :func:`argmap.infer.marginals`.
+This is the *map* kept apart from the *model*: :mod:`argmap.output.diagram` draws it and
+:mod:`argmap.interop.export` writes it for Argdown and AIF tools. Nothing here computes a posterior of
+its own; the weights are read off the compiled network with :func:`argmap.engine.infer.marginals`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from .analyse import odds_change_db
-from .compile import Network, compile_model
-from .infer import ImpossibleEvidence, evidence_assignment, marginals
-from .model import EvidenceItem, Model, NoisyOr, Observation, Prob, Table
+from argmap.analysis.weights import odds_change_db
+from argmap.engine.compile import Network, network_of
+from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
+from argmap.model import EvidenceItem, Model, NoisyOr, Observation, Prob, Table
 
 __all__ = [
     "ATTACK",
@@ -105,7 +105,7 @@ def evidence_effect(
     model: Model, items: Sequence[EvidenceItem], target: str, network: Network | None = None
 ) -> EvidenceEffect:
     """The joint weight of ``items`` (none of them hard observations) on ``target``."""
-    network = network or compile_model(model)
+    network = network or network_of(model)
     states = network.variables[target].states
     prior, _ = marginals(network, {}, [target])
     try:
@@ -121,7 +121,7 @@ def effects_by_target(
 ) -> dict[str, tuple[list[EvidenceItem], EvidenceEffect]]:
     """Items grouped by the claim they bear on (an item bearing on several claims joins each
     group), with the group's joint effect; hard observations are left out."""
-    network = network or compile_model(model)
+    network = network or network_of(model)
     groups: dict[str, list[EvidenceItem]] = {}
     for item in items:
         if not isinstance(item.bearing, Observation):

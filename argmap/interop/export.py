@@ -4,7 +4,7 @@ Each format says what it can: Argdown and AIF carry the argument (claims, suppor
 evidence as arguments) with argmap's numbers as metadata; BIF and XMLBIF carry the Bayesian
 network itself, with the evidence that counts written beside it; JSON carries everything. The
 plain-data form of a model (:func:`model_document`, :func:`item_document`) is the inverse of
-:mod:`argmap.load`: loading it gives back the same claims, numbers and evidence.
+:mod:`argmap.loader.reader`: loading it gives back the same claims, numbers and evidence.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import ArgmapError, Location
-from .model import (
+from argmap.errors import ArgmapError, Location
+from argmap.model import (
     EvidenceItem,
     Likelihood,
     Model,
@@ -31,10 +31,10 @@ from .model import (
     Table,
     VanEveraTest,
 )
-from .relations import ATTACK, INFLUENCE, SUPPORT, claim_relations
+from argmap.analysis.relations import ATTACK, INFLUENCE, SUPPORT, claim_relations
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .infer import Beliefs
+    from argmap.engine.infer import Beliefs
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -62,7 +62,7 @@ def export(model: Model, to: str, *, as_of: Any = None, output: str | None = Non
     """``model`` (with its posteriors at ``as_of``) in format ``to``. ``output``, the path the
     file will be written to, lets relative paths inside it (the bibliography) point right."""
     if to not in EXPORT_FORMATS:
-        from .errors import did_you_mean
+        from argmap.errors import did_you_mean
 
         close = did_you_mean(to, EXPORT_FORMATS)
         raise ArgmapError.at(Location("--to"), f"unknown format '{to}'"
@@ -210,12 +210,12 @@ def item_document(item: EvidenceItem) -> dict[str, Any]:
 def to_json(beliefs: Beliefs) -> dict[str, Any]:
     """Everything: the model as plain data, the posteriors (``update --format json``), the map's
     relations and each counted item's weight in dB (see docs/exports.md for the schema)."""
-    from .relations import effects_by_target, evidence_effect
+    from argmap.analysis.relations import effects_by_target, evidence_effect
 
     model = beliefs.model
-    from .compile import compile_model
+    from argmap.engine.compile import network_of
 
-    network = compile_model(model)
+    network = network_of(model)
     counted = [model.item(i) for i in beliefs.counted]
     weights = []
     for item in counted:
@@ -296,8 +296,8 @@ def to_argdown(beliefs: Beliefs, *, output: str | None = None) -> str:
     """Claims as statements, claim relations as ``<+``/``<-``, evidence items as arguments
     ``+>``/``->`` their targets; argmap's numbers and citations in ``{...}`` metadata, enough
     for ``argmap import`` to rebuild the model."""
-    from .compile import compile_model
-    from .relations import evidence_effect
+    from argmap.engine.compile import network_of
+    from argmap.analysis.relations import evidence_effect
 
     model = beliefs.model
     titles = argdown_titles(model)
@@ -327,7 +327,7 @@ def to_argdown(beliefs: Beliefs, *, output: str | None = None) -> str:
         for r in relations_into.get(cid, []):
             lines.append(f"  {'<+' if r.kind == SUPPORT else '<-'} [{titles[r.source]}]")
         lines.append("")
-    network = compile_model(model)
+    network = network_of(model)
     counted = set(beliefs.counted)
     for item in model.evidence:
         meta = {**item_document(item)}
@@ -404,10 +404,10 @@ def to_aif(beliefs: Beliefs) -> dict[str, Any]:
                       {"argmap": {"strength": None if relation.strength is None else relation.strength.value}})
         edge(ids[relation.source], scheme)
         edge(scheme, ids[relation.target])
-    from .compile import compile_model
-    from .relations import evidence_effect
+    from argmap.engine.compile import network_of
+    from argmap.analysis.relations import evidence_effect
 
-    network = compile_model(model)
+    network = network_of(model)
     for item in model.evidence:
         if item.id not in beliefs.counted:
             continue
@@ -440,11 +440,11 @@ def to_bif(beliefs: Beliefs, *, xml: bool = False) -> Export:
     a reader can check its own engine against them."""
     from pgmpy.readwrite import BIFWriter, XMLBIFWriter
 
-    from .compile import compile_model, to_pgmpy
-    from .infer import evidence_assignment
+    from argmap.engine.compile import network_of, to_pgmpy
+    from argmap.engine.infer import evidence_assignment
 
     model = beliefs.model
-    network = compile_model(model)
+    network = network_of(model)
     bn = to_pgmpy(network)
     bn.name = model.name
     text = str(XMLBIFWriter(bn)) if xml else str(BIFWriter(bn))

@@ -3,11 +3,11 @@
     build(model, as_of) → Report           every number a report shows, computed once from the
                                             network: beliefs, the trajectory, each item's weight
                                             and leave-one-out effect, the ACH view, robustness
-    render(report, formats) → {name: bytes} the templates (``argmap/templates/``, or a user's
+    render(report, formats) → {name: bytes} the templates (``argmap/output/templates/``, or a user's
                                             folder first) and the figures (diagram, trajectory)
     write(files, folder)                    every file atomically
 
-The ACH view is a view of the network's numbers (:func:`argmap.analyse.weight_of_evidence`),
+The ACH view is a view of the network's numbers (:func:`argmap.analysis.weights.weight_of_evidence`),
 never a second engine. User text is escaped for each format by default: HTML by Jinja's
 autoescaping; Markdown and LaTeX by a ``finalize`` hook that escapes every value a template
 prints unless the template marks it ``|raw``. Nothing here reads the clock: the same model,
@@ -30,11 +30,11 @@ from typing import Any
 
 import attrs
 
-from .analyse import odds_change_db
-from .errors import ArgmapError, Location
-from .model import EvidenceItem, Model, Observation, VanEveraTest
-from .relations import format_decibels
-from .scales import SCALES
+from argmap.analysis.weights import odds_change_db
+from argmap.errors import ArgmapError, Location
+from argmap.model import EvidenceItem, Model, Observation, VanEveraTest
+from argmap.analysis.relations import format_decibels
+from argmap.scales import SCALES
 
 __all__ = [
     "FORMATS",
@@ -304,13 +304,13 @@ def _jsonable(value: Any) -> Any:
 
 def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True) -> Report:
     """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
-    from .analyse import leave_one_out, weight_of_evidence
-    from .compile import compile_model
-    from .infer import date_order, trajectory
+    from argmap.analysis.weights import leave_one_out, weight_of_evidence
+    from argmap.engine.compile import network_of
+    from argmap.engine.infer import date_order, trajectory
 
     beliefs = model.update(as_of=as_of)
     cutoff = beliefs.as_of
-    network = compile_model(model)
+    network = network_of(model)
     scale = SCALES[model.scale]
     counted = [model.item(i) for i in beliefs.counted]
 
@@ -421,7 +421,7 @@ def _reliability_text(reliability: Any) -> str:
 
 
 def _ach(model: Model, network: Any, claim: ClaimRow, counted: Sequence[EvidenceItem]) -> AchTable:
-    from .analyse import weight_of_evidence
+    from argmap.analysis.weights import weight_of_evidence
 
     states = tuple(s.state for s in claim.states)
     rows: list[AchRow] = []
@@ -455,8 +455,8 @@ def _ratio_db(high: float, low: float) -> float:
 
 
 def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Robustness:
-    from .sensitivity import sensitivity
-    from .voi import next_evidence
+    from argmap.analysis.sensitivity import sensitivity
+    from argmap.analysis.voi import next_evidence
 
     wanted, results = sensitivity(model, claim.id, cutoff, network=network)
     posterior = next(s.posterior for s in claim.states if s.state == wanted.state)
@@ -828,7 +828,7 @@ def _raw(value: Any) -> Raw:
 def _environment(kind: str, templates: str | None, finalize: Callable[[Any], Any] | None = None) -> Any:
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
 
-    package = PackageLoader("argmap", "templates")
+    package = PackageLoader("argmap.output", "templates")
     loaders: list[Any] = [FileSystemLoader(templates)] if templates else []
     # a user's template may extend the shipped one: {% extends "argmap/report.html.j2" %}
     loader = ChoiceLoader([*loaders, package, PrefixLoader({"argmap": package})])
@@ -914,7 +914,7 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
 
     for fmt in formats:
         if fmt not in FORMATS:
-            from .errors import did_you_mean
+            from argmap.errors import did_you_mean
 
             raise ArgmapError.at(Location("--format"), f"unknown report format '{fmt}'{did_you_mean(fmt, FORMATS)}; "
                                  f"write some of {', '.join(FORMATS)}, separated by commas")
@@ -961,9 +961,9 @@ class _Figures:
         return self.made[name]
 
     def _draw(self, name: str) -> bytes:
-        from . import plots
-        from .infer import trajectory
-        from .render import diagram
+        from argmap.output import plots
+        from argmap.engine.infer import trajectory
+        from argmap.output.diagram import diagram
 
         stem, fmt = name.rsplit(".", 1)
         report = self.report
@@ -1041,7 +1041,7 @@ def inline_svg(data: bytes, prefix: str, label: str) -> str:
 def write(files: Mapping[str, bytes], folder: str) -> list[str]:
     """Write each file into ``folder`` atomically (a reader never sees half a file; a failed run
     leaves the previous file); returns the paths written."""
-    from ._io import write_atomic_bytes
+    from argmap._io import write_atomic_bytes
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ArgmapError.at(Location(folder), f"{folder} is a file; -o names the folder the report is written to")

@@ -2,7 +2,7 @@
 
 Ids across files, references (with a "did you mean"), cycles (named), complete tables, states
 that exist, likelihoods for every state, citations that resolve. :func:`load` runs
-:mod:`argmap.load` and this stage and raises one :class:`~argmap.errors.ArgmapError` with all
+:mod:`argmap.loader.reader` and this stage and raises one :class:`~argmap.errors.ArgmapError` with all
 problems of both.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 
-from .errors import ArgmapError, Location, Problem, did_you_mean
-from .load import load_model
-from .model import (
+from argmap.errors import ArgmapError, Location, Problem, did_you_mean
+from argmap.loader.reader import load_model
+from argmap.model import (
     BINARY,
     Claim,
     EvidenceItem,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .load import FORMAT_VERSION
-from .model import ROLES, TESTS
-from .scales import ADMIRALTY, SCALES
+from argmap.loader.reader import FORMAT_VERSION
+from argmap.model import ROLES, TESTS
+from argmap.scales import ADMIRALTY, SCALES
 
 __all__ = ["evidence_schema", "model_schema"]
 

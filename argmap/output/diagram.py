@@ -1,7 +1,7 @@
 """Beliefs + model → argument diagrams (Graphviz): SVG, PDF, PNG, DOT.
 
 The graph is built with the ``graphviz`` package (never by pasting strings together) from the
-argument map of :mod:`argmap.relations`; every piece of user text goes through :func:`_html`
+argument map of :mod:`argmap.analysis.relations`; every piece of user text goes through :func:`_html`
 into an HTML-like label. Two styles: ``paper`` (greyscale, serif, sized for a journal figure:
 meaning carried by shape, line style and arrowhead, never by colour) and ``screen`` (a
 colour-blind-safe palette, belief drawn as a filled bar). Layout is by the system's ``dot``;
@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import ArgmapError, Location
-from .model import Claim, EvidenceItem, Model
-from .relations import (
+from argmap.errors import ArgmapError, Location
+from argmap.model import Claim, EvidenceItem, Model
+from argmap.analysis.relations import (
     ATTACK,
     INFLUENCE,
     SUPPORT,
@@ -33,12 +33,12 @@ from .relations import (
     evidence_effect,
     format_decibels,
 )
-from .scales import SCALES
+from argmap.scales import SCALES
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
 
-    from .infer import Beliefs
+    from argmap.engine.infer import Beliefs
 
 __all__ = [
     "EVIDENCE_MODES",
@@ -139,7 +139,7 @@ def diagram(
     beliefs: Beliefs | None = None,
 ) -> bytes:
     """The model's argument map with its beliefs, as bytes in ``format``."""
-    _check_choice(format, FORMATS, "--format")
+    check_choice(format, FORMATS, "--format")
     if beliefs is None:
         beliefs = model.update(as_of=as_of)
     html = format == "dot" or system_dot() is not None
@@ -230,8 +230,8 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
                 html: bool = True) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph`` (not yet laid out). ``html=False`` turns every label
     into plain text lines, for a Graphviz built without HTML-like labels (the WebAssembly one)."""
-    _check_choice(style, STYLES, "--style")
-    _check_choice(evidence, EVIDENCE_MODES, "--evidence")
+    check_choice(style, STYLES, "--style")
+    check_choice(evidence, EVIDENCE_MODES, "--evidence")
     look = STYLES[style]
     model = beliefs.model
     graph = _graph_class(html)("argmap", strict=False)
@@ -276,9 +276,9 @@ def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[Evidence
     """Evidence nodes and arrows; returns the arrow kinds used and the nodes drawn."""
     if mode == "none":
         return set(), []
-    from .compile import compile_model
+    from argmap.engine.compile import network_of
 
-    network = compile_model(model)
+    network = network_of(model)
     kinds: set[str] = set()
     nodes: list[str] = []
     weighed = [i for i in counted if not i.is_observation]
@@ -548,9 +548,9 @@ def _edge_look(kind: str, look: Style, *, evidence: bool) -> dict[str, str]:
     return attributes
 
 
-def _check_choice(value: str, choices: Any, option: str) -> None:
+def check_choice(value: str, choices: Any, option: str) -> None:
     if value not in choices:
-        from .errors import did_you_mean
+        from argmap.errors import did_you_mean
 
         close = did_you_mean(value, choices)
         close = close if close.startswith("; did you mean") else ""
@@ -568,7 +568,7 @@ def system_dot() -> str | None:
 
 def render_graph(graph: graphviz.Digraph, format: str) -> bytes:
     """Lay out and render ``graph``; the same graph gives the same bytes on the same machine."""
-    _check_choice(format, FORMATS, "--format")
+    check_choice(format, FORMATS, "--format")
     if format == "dot":
         return graph.source.encode("utf-8")
     if system_dot():

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ArgmapError, Location, Problem
+from argmap.errors import ArgmapError, Location, Problem
 
 try:  # libyaml's composer is several times faster where the wheel ships it
     _Loader: type = yaml.CSafeLoader

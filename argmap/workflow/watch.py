@@ -31,9 +31,9 @@ from typing import Any
 
 import attrs
 
-from ._io import write_atomic_bytes
-from .errors import ArgmapError, Location, _display_path
-from .model import Model
+from argmap._io import write_atomic_bytes
+from argmap.errors import ArgmapError, Location, display_path
+from argmap.model import Model
 
 __all__ = ["LiveState", "Watcher", "serve", "watched_paths"]
 
@@ -137,9 +137,9 @@ class LiveState:
 
 
 def _report_writer() -> Callable[..., list[str]] | None:
-    """The report stage's writer (``argmap.report.make_report``), when this argmap has one."""
+    """The report stage's writer (``argmap.output.report.make_report``), when this argmap has one."""
     try:
-        from .report import make_report
+        from argmap.output.report import make_report
     except ImportError:
         return None
     return make_report
@@ -159,8 +159,8 @@ class Watcher:
 
     def regenerate(self, reason: str = "") -> bool:
         """One check and, if it passes, new outputs. Never raises for bad input."""
-        from .load import load_model
-        from .validate import validate
+        from argmap.loader.reader import load_model
+        from argmap.loader.validate import validate
 
         started = time.perf_counter()
         now = dt.datetime.now().strftime("%H:%M:%S")
@@ -187,7 +187,7 @@ class Watcher:
         took = time.perf_counter() - started
         self.last_good = now
         self.echo(f"{now} ok — {len(model.claims)} claims, {len(beliefs.counted)} items counted; wrote "
-                  f"{', '.join(_display_path(p) for p in written)} in {took:.2f} s")
+                  f"{', '.join(display_path(p) for p in written)} in {took:.2f} s")
         self.state.publish(ok=True, index_html=_index_page(model, beliefs))
         return True
 
@@ -201,7 +201,7 @@ class Watcher:
         return False
 
     def _write(self, model: Model, beliefs: Any) -> list[str]:
-        from .render import diagram
+        from argmap.output.diagram import diagram
 
         from concurrent.futures import ThreadPoolExecutor
 
@@ -331,7 +331,7 @@ def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], format
             for failure in failures:
                 echo(f"watching stopped for a folder: {failure}; restarting")
                 watches.roots = ([], [])
-            relevant = sorted({_display_path(p) for p in batch if not p.startswith("\0") and watcher.paths.matters(p)})
+            relevant = sorted({display_path(p) for p in batch if not p.startswith("\0") and watcher.paths.matters(p)})
             if relevant or failures:
                 watcher.regenerate(", ".join(relevant) or "watched folders")
                 if watches.follow(watcher.paths):
@@ -348,7 +348,7 @@ def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], format
 
 
 def _describe(paths: WatchedPaths) -> str:
-    shown = [_display_path(f) for f in sorted(paths.files)] + [_display_path(f) + os.sep for f in sorted(paths.folders)]
+    shown = [display_path(f) for f in sorted(paths.files)] + [display_path(f) + os.sep for f in sorted(paths.folders)]
     return ", ".join(shown)
 
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import attrs
 
-from ._text import text_table
-from .errors import ArgmapError, Location, Problem
-from .export import claim_document, item_document
-from .model import EvidenceItem, Model
+from argmap._text import text_table
+from argmap.errors import ArgmapError, Location, Problem
+from argmap.interop.export import claim_document, item_document
+from argmap.model import EvidenceItem, Model
 
 __all__ = ["Change", "Diff", "Side", "diff", "git_history", "open_side"]
 
@@ -81,7 +81,7 @@ def _commit_of(root: str, revision: str, option: str) -> str:
 def open_side(model_path: str, spec: str | None, option: str) -> Iterator[Side]:
     """The model at ``spec``: None → the working tree; an existing file or folder → the current
     model with that evidence; anything else → a git revision."""
-    from .validate import load
+    from argmap.loader.validate import load
 
     if spec is None:
         yield Side(WORKING_TREE, load(model_path))
@@ -97,8 +97,8 @@ def open_side(model_path: str, spec: str | None, option: str) -> Iterator[Side]:
 def load_at(model_path: str, root: str, commit: str, folder: str, *, label: str, option: str = "--git") -> Model:
     """The model as it was at ``commit``, read from a copy in ``folder``; problems name
     ``label:path`` (``HEAD~2:evidence/x/a.yaml:4``)."""
-    from .load import load_model
-    from .validate import load
+    from argmap.loader.reader import load_model
+    from argmap.loader.validate import load
 
     relative = os.path.relpath(os.path.realpath(model_path), root)
     if relative.startswith(".."):
@@ -188,7 +188,7 @@ def _columns(old: Model, new: Model, targets: Sequence[str]) -> list[tuple[str, 
     columns = []
     for cid in chosen:
         if cid not in new.claims:
-            from .errors import did_you_mean
+            from argmap.errors import did_you_mean
 
             raise ArgmapError.at(Location("--target"), f"unknown claim '{cid}'" + did_you_mean(cid, new.claims))
         claim = new.claims[cid]
@@ -232,7 +232,7 @@ def _model_changes(old: Model, new: Model) -> tuple[str, ...]:
 
 
 def _valid_in(model: Model, item: EvidenceItem) -> bool:
-    from .validate import validate
+    from argmap.loader.validate import validate
 
     return not validate(attrs.evolve(model, evidence=(item,)))
 
@@ -256,7 +256,7 @@ def _changed_keys(old: EvidenceItem, new: EvidenceItem) -> tuple[str, ...]:
 
 def diff(old: Side, new: Side, *, targets: Sequence[str] = (), as_of: Any = None) -> Diff:
     """Walk from ``old`` to ``new`` one change at a time (see the module docstring)."""
-    from .infer import as_of_date
+    from argmap.engine.infer import as_of_date
 
     cutoff = as_of_date(as_of)
     columns = _columns(old.model, new.model, targets)
@@ -356,8 +356,8 @@ def diff_text(result: Diff, *, markdown: bool = False) -> str:
 def git_history(model_path: str, *, limit: int = 50, as_of: Any = None) -> tuple[list[str], list[dict[str, str]]]:
     """Beliefs at each commit that touched the model, its evidence or bibliography (oldest
     first, at most ``limit`` commits): rows shaped like the belief log's."""
-    from .validate import load
-    from .workflow import LOG_FIXED, belief_columns, column_name, evidence_hash, model_hash
+    from argmap.loader.validate import load
+    from argmap.workflow.journal import LOG_FIXED, belief_columns, column_name, evidence_hash, model_hash
 
     root = repository_root(model_path, "--git")
     current = load(model_path)

@@ -2,7 +2,7 @@
 implementation behind the public facade :mod:`argmap.testing`.
 
 Models are generated as documents (the plain data a model file and its evidence files hold),
-written to a scratch folder and read back with :func:`argmap.load`, so that every generated
+written to a scratch folder and read back with :func:`argmap.loader.reader`, so that every generated
 :class:`~argmap.Model` went through the same loader and validator as a user's files. Evidence
 items for a given model are read by the loader's item reader and checked by the validator
 against that model. Every choice is ordered simplest first, so that a failing example shrinks
@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from .errors import ArgmapError, did_you_mean
-from .model import (
+from argmap.errors import ArgmapError, did_you_mean
+from argmap.model import (
     BINARY,
     ROLES,
     TESTS,
@@ -44,7 +44,7 @@ from .model import (
     Source,
     Table,
 )
-from .scales import ADMIRALTY, SCALES
+from argmap.scales import ADMIRALTY, SCALES
 
 PLACES = 4  # probabilities are drawn with at most four decimals, as a researcher writes them
 _UNIT = 10**PLACES
@@ -96,7 +96,7 @@ def check_scale(scale: Any) -> str:
 
 def check_model(model: Any) -> Model:
     if not isinstance(model, Model):
-        raise InvalidArgument(f"model={model!r} must be an argmap.Model (from argmap.load), "
+        raise InvalidArgument(f"model={model!r} must be an argmap.Model (from argmap.loader.reader), "
                               f"not {type(model).__name__}")
     return model
 
@@ -184,9 +184,9 @@ class CaseDocuments:
         return path
 
     def load(self) -> Model:
-        """The case through :func:`argmap.load`, from a folder that lives as long as the process
+        """The case through :func:`argmap.loader.reader`, from a folder that lives as long as the process
         (so that ``model.path`` stays a real, loadable file)."""
-        from .validate import load
+        from argmap.loader.validate import load
 
         root = tempfile.mkdtemp(dir=_scratch())
         try:
@@ -648,18 +648,18 @@ def _context(model: Model) -> _ItemContext:
 def read_items(model: Model, documents: Sequence[Mapping[str, Any]]) -> tuple[EvidenceItem, ...]:
     """Item documents → EvidenceItems through the loader's item reader, checked by the
     validator against ``model`` (as if they were its only evidence)."""
-    from ._yaml import read_yaml
-    from .load import _Invalid, _ItemReader
-    from .validate import validate
+    from argmap.loader.yaml_lines import read_yaml
+    from argmap.loader.reader import InvalidValue, ItemReader
+    from argmap.loader.validate import validate
 
     parsed = read_yaml(_yaml(list(documents)), GENERATED_FILE) or []
     problems: list = []
-    reader = _ItemReader(model, problems)
+    reader = ItemReader(model, problems)
     items = []
     for index, body in enumerate(parsed):
         try:
             items.append(reader.read(body, parsed.where(index)))
-        except _Invalid as exc:
+        except InvalidValue as exc:
             problems.append(exc.problem)
     problems += validate(attrs.evolve(model, evidence=tuple(items)))
     if problems:

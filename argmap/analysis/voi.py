@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import attrs
 import numpy as np
 
-from .compile import compile_model
-from .errors import ArgmapError, Location, did_you_mean
-from .infer import _item_marginal, as_of_date, calibrate, evidence_assignment
-from .model import Model
+from argmap.engine.compile import network_of
+from argmap.errors import ArgmapError, Location, did_you_mean
+from argmap.engine.infer import item_marginal, as_of_date, calibrate, evidence_assignment
+from argmap.model import Model
 
 __all__ = ["Candidate", "next_evidence"]
 
@@ -43,7 +43,7 @@ def next_evidence(model: Model, target: str, as_of=None) -> tuple[dict[str, floa
     if target not in model.claims:
         raise ArgmapError.at(Location("--target"), f"unknown claim '{target}'" + did_you_mean(target, model.claims))
     cutoff = as_of_date(as_of)
-    network = compile_model(model)
+    network = network_of(model)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
     states = model.claims[target].states
     base = calibrate(network, [evidence])
@@ -54,7 +54,7 @@ def next_evidence(model: Model, target: str, as_of=None) -> tuple[dict[str, floa
     plans: list[tuple[str, str, str, list[tuple[str, str, int, float]]]] = []  # id, kind, text, outcomes
     for item in model.evidence:
         if item.expected and item.id in network.variables:
-            p_found = float(_item_marginal(network, base, item.id)[0][0])
+            p_found = float(item_marginal(network, base, item.id)[0][0])
             plans.append((item.id, "item", item.text, [("found", item.id, 0, p_found), ("not found", item.id, 1, 1 - p_found)]))
     for cid, claim in model.claims.items():
         if cid == target or cid in evidence:

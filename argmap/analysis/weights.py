@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import attrs
 
-from .compile import Network, compile_model
-from .infer import ImpossibleEvidence, evidence_assignment, marginals
-from .model import EvidenceItem, Model, Observation
+from argmap.engine.compile import Network, network_of
+from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
+from argmap.model import EvidenceItem, Model, Observation
 
 __all__ = [
     "Additivity",
@@ -67,9 +67,9 @@ def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str 
                        network: Network | None = None) -> ItemWeight:
     """The weight of one item on ``claim = state`` against the other states, in the network with
     no other evidence; the other states are weighed by their prior."""
-    from .infer import calibrate
+    from argmap.engine.infer import calibrate
 
-    network = network or compile_model(model)
+    network = network or network_of(model)
     observation = evidence_assignment(model, network, [item])
     states = network.variables[claim].states
     index = states.index(state)
@@ -84,7 +84,7 @@ def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str 
 
 def weights(model: Model, claim: str, state: str = "true", items: Iterable[EvidenceItem] | None = None) -> list[ItemWeight]:
     """The weight of every (or of the given) non-hard evidence item on ``claim = state``."""
-    network = compile_model(model)
+    network = network_of(model)
     chosen = model.evidence if items is None else items
     return [weight_of_evidence(model, i, claim, state, network) for i in chosen
             if not isinstance(i.bearing, Observation) and claim not in evidence_assignment(model, network, [i])]
@@ -112,10 +112,10 @@ def leave_one_out(model: Model, claim: str, state: str = "true", as_of=None) -> 
     """For each counted item: logit P(claim = state | all) − logit P(claim = state | all but it).
 
     Raises ImpossibleEvidence when some of these evidence sets has probability 0."""
-    from .infer import as_of_date, calibrate
+    from argmap.engine.infer import as_of_date, calibrate
 
     cutoff = as_of_date(as_of)
-    network = compile_model(model)
+    network = network_of(model)
     counted = [i for i in model.evidence if i.counts_at(cutoff)]
     index = network.variables[claim].states.index(state)
     scenarios = [evidence_assignment(model, network, counted)]
@@ -172,10 +172,10 @@ class Additivity:
 def additivity(model: Model, claim: str, state: str = "true", as_of=None) -> Additivity | None:
     """Compare the naive sum of item weights on ``claim = state`` with the network's change in
     log-odds; None when the claim itself is observed (there is nothing left to weigh)."""
-    from .infer import as_of_date
+    from argmap.engine.infer import as_of_date
 
     cutoff = as_of_date(as_of)
-    network = compile_model(model)
+    network = network_of(model)
     counted = [i for i in model.evidence if i.counts_at(cutoff)]
     assignment = evidence_assignment(model, network, counted)
     if claim in assignment:

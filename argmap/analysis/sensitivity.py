@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 import attrs
 import numpy as np
 
-from .compile import InputKey, Network, compile_model, variable_cpt
-from .errors import ArgmapError, Location, did_you_mean
-from .infer import as_of_date, calibrate, evidence_assignment
-from .model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
+from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
+from argmap.errors import ArgmapError, Location, did_you_mean
+from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
+from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
 
 __all__ = ["Input", "MonteCarlo", "Sensitivity", "Target", "inputs", "monte_carlo", "sensitivity", "target"]
 
@@ -204,7 +204,7 @@ def _input(key: InputKey, variable: str, label: str, at: Location, prob: Prob) -
 
 def sensitivity(model: Model, spec: str | Target, as_of=None, *, network: Network | None = None) -> tuple[Target, list[Sensitivity]]:
     """The exact one-way sensitivity function of the target for every input, sorted by swing."""
-    network = network or compile_model(model)
+    network = network or network_of(model)
     cutoff = as_of_date(as_of)
     items = [i for i in model.evidence if i.counts_at(cutoff)]
     evidence = evidence_assignment(model, network, items)
@@ -319,7 +319,7 @@ def monte_carlo(
 ) -> MonteCarlo:
     """Draw every input uniformly across its range at once (seeded), and report each claim's
     posterior quantiles and how often the target's conclusion differs from the point estimate."""
-    network = compile_model(model)
+    network = network_of(model)
     cutoff = as_of_date(as_of)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
     wanted = spec if isinstance(spec, Target) else target(model, spec)

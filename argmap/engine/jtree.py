@@ -1,5 +1,5 @@
 """A compiled network → a junction tree that computes every marginal in one pass, for a whole
-batch of evidence scenarios at once (the exact engine behind :mod:`argmap.infer`).
+batch of evidence scenarios at once (the exact engine behind :mod:`argmap.engine.infer`).
 
 The tree covers the claims and sources. Evidence items never become tree nodes: an observed
 item enters as a likelihood vector over its parents (its CPT sliced at what was observed), which
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .compile import Network
+from argmap.engine.compile import Network
 
 __all__ = ["JunctionTree", "Calibration"]
 

@@ -1,7 +1,7 @@
-"""A compiled :class:`~argmap.compile.Network` + the evidence that counts → prior and posterior
+"""A compiled :class:`~argmap.engine.compile.Network` + the evidence that counts → prior and posterior
 of every claim (:class:`Beliefs`).
 
-The engine is exact: a junction tree on numpy (:mod:`argmap._jtree`) built once per network,
+The engine is exact: a junction tree on numpy (:mod:`argmap.engine.jtree`) built once per network,
 that reads every marginal from one calibration and takes a whole batch of evidence scenarios
 at once. The probability of the evidence is kept in log space. Evidence with probability 0 is
 an error that names a minimal set of items that cannot all hold.
@@ -12,17 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import attrs
 import numpy as np
 
-from ._jtree import Calibration, JunctionTree
-from .compile import Network, compile_model
-from .errors import ArgmapError, Location
-from .load import _Invalid, parse_date
-from .model import EvidenceDate, EvidenceItem, Model, Observation
-from .scales import SCALES
+from argmap.engine.jtree import Calibration, JunctionTree
+from argmap.engine.compile import Network, network_of
+from argmap.errors import ArgmapError, Location
+from argmap.loader.reader import InvalidValue, parse_date
+from argmap.model import EvidenceDate, EvidenceItem, Model, Observation, stage
+from argmap.scales import SCALES
 
 __all__ = [
     "Beliefs",
@@ -81,9 +81,7 @@ class Beliefs:
 
     def _repr_svg_(self) -> str:
         """In Jupyter, beliefs display themselves as the argument map."""
-        from .render import beliefs_svg
-
-        return beliefs_svg(self)
+        return stage("beliefs_svg")(self)
 
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""
@@ -137,7 +135,7 @@ def as_of_date(value: str | dt.date | EvidenceDate | None) -> EvidenceDate | Non
         return value
     try:
         return parse_date(value, Location("--as-of"))
-    except _Invalid as exc:
+    except InvalidValue as exc:
         raise ArgmapError([exc.problem]) from None
 
 
@@ -166,7 +164,7 @@ def trajectory(model: Model, as_of: str | dt.date | EvidenceDate | None = None,
     """Every claim's posterior before any evidence and after each item that counts, items in
     date order (undated ones first, as background); all prefixes in batched calibrations."""
     cutoff = as_of_date(as_of)
-    network = compile_model(model)
+    network = network_of(model)
     items = [i for i in date_order(model.evidence) if i.counts_at(cutoff)]
     claims = list(claims or model.claims)
     prefixes: list[dict[str, int]] = [{}]
@@ -190,16 +188,18 @@ _TRAJECTORY_CHUNK = 256
 ENGINES = ("argmap", "pgmpy")
 
 
-def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, engine: str = "argmap") -> Beliefs:
-    """Prior and posterior of every claim; evidence dated after ``as_of`` is left out.
+def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, engine: str = "argmap",
+           leave_out: Collection[str] = ()) -> Beliefs:
+    """Prior and posterior of every claim; evidence dated after ``as_of`` is left out, and so are
+    the items named in ``leave_out`` (the same network, those items unobserved).
 
     ``engine="pgmpy"`` computes the same numbers with pgmpy's VariableElimination (slower; the
     reference the test suite compares against)."""
     if engine not in ENGINES:
         raise ArgmapError.at(Location("--engine"), f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
     cutoff = as_of_date(as_of)
-    network = compile_model(model)
-    items = [i for i in date_order(model.evidence) if i.counts_at(cutoff)]
+    network = network_of(model)
+    items = [i for i in date_order(model.evidence) if i.counts_at(cutoff) and i.id not in leave_out]
     claim_ids = list(model.claims)
     assignment = evidence_assignment(model, network, items)
     both = calibrate(network, [{}, assignment])  # prior and posterior in one pass
@@ -230,7 +230,7 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, e
 
 
 def _pgmpy_marginals(network: Network, assignment: Assignment, queries: Sequence[str]) -> dict[str, np.ndarray]:
-    from .compile import to_pgmpy
+    from argmap.engine.compile import to_pgmpy
 
     bn = to_pgmpy(network)  # imports pgmpy quietly first
     from pgmpy.inference import VariableElimination
@@ -314,13 +314,13 @@ def marginals(
             point[evidence[q]] = 1.0
             result[q] = point
         elif network.variables[q].kind == "evidence":
-            result[q] = _item_marginal(network, calibration, q)[0]
+            result[q] = item_marginal(network, calibration, q)[0]
         else:
             result[q] = calibration.marginal(q)[0]
     return result, log_evidence
 
 
-def _item_marginal(network: Network, calibration: Calibration, name: str) -> np.ndarray:
+def item_marginal(network: Network, calibration: Calibration, name: str) -> np.ndarray:
     """P(item state) per scenario: its CPT averaged over the joint of its parents."""
     var = network.variables[name]
     ordered = junction_tree(network).in_order(var.parents)

@@ -27,12 +27,12 @@ from typing import Any
 import attrs
 import yaml
 
-from ._io import write_atomic
-from ._text import text_table
-from .errors import ArgmapError, Location, Problem, _display_path
-from .export import item_document, model_document
-from .infer import Beliefs
-from .model import EvidenceItem, Likelihood, Model, Observation
+from argmap._io import write_atomic
+from argmap._text import text_table
+from argmap.errors import ArgmapError, Location, Problem, display_path
+from argmap.interop.export import item_document, model_document
+from argmap.engine.infer import Beliefs
+from argmap.model import EvidenceItem, Likelihood, Model, Observation
 
 __all__ = [
     "LOG_NAME",
@@ -80,13 +80,13 @@ def report_dir(model_path: str) -> str:
     """Where a model's report and belief log live by default: the report stage's folder,
     ``reports/NAME/`` beside the ``models/`` folder (else under the current folder)."""
     try:
-        from .report import default_folder
+        from argmap.output.report import default_folder
     except ImportError:  # an argmap without the report stage: the same rule
         name = os.path.splitext(os.path.basename(model_path))[0]
         folder = os.path.dirname(os.path.abspath(model_path))
         root = os.path.dirname(folder) if os.path.basename(folder) == "models" else os.getcwd()
-        return _display_path(os.path.join(root, "reports", name))
-    return _display_path(default_folder(model_path))
+        return display_path(os.path.join(root, "reports", name))
+    return display_path(default_folder(model_path))
 
 
 def log_path(model: Model, output_dir: str | None = None) -> str:
@@ -103,7 +103,7 @@ def evidence_folder(model: Model, into: str | None = None) -> str:
             root = os.path.realpath(folder)
             if wanted == root or wanted.startswith(root + os.sep):
                 return into
-        listed = ", ".join(_display_path(f) for f in folders) or "only files"
+        listed = ", ".join(display_path(f) for f in folders) or "only files"
         raise ArgmapError.at(Location("--into"), f"the model does not read evidence from {into} (it reads "
                                                  f"{listed}); choose one of those folders, or add {into} to "
                                                  "the model's 'evidence:' list")
@@ -111,7 +111,7 @@ def evidence_folder(model: Model, into: str | None = None) -> str:
         raise ArgmapError.at(model.where("evidence"), "the model's 'evidence:' lists only files, so a new file "
                                                       "would not be read; add a folder to 'evidence:' (or give "
                                                       "--into FOLDER once it is listed)")
-    return _display_path(folders[0])
+    return display_path(folders[0])
 
 
 # ----------------------------------------------------------------------------- argmap add
@@ -231,7 +231,8 @@ def prepare_item(model_path: str, document: Mapping[str, Any], *, into: str | No
     """Check the item ``document`` (plain data as an evidence file says it) against the model at
     ``model_path``; nothing is written. Problems in the item are reported at the option that
     gave the value (``--likelihood: ...``)."""
-    from .validate import load
+    from argmap.engine.infer import update
+    from argmap.loader.validate import load
 
     model = model or load(model_path)
     _check_new_id(model, document.get("id"))
@@ -251,8 +252,9 @@ def prepare_item(model_path: str, document: Mapping[str, Any], *, into: str | No
     text = item_yaml(canonical)
     loaded = _load_with(model_path, model, text, document)
     item = loaded.item(document["id"])
-    before = model.update()
-    after = loaded.update()  # evidence that cannot all hold is refused here, before writing
+    # both sides on the one network of the model with the item: before, the item is unobserved
+    before = update(loaded, leave_out={item.id})
+    after = update(loaded)  # evidence that cannot all hold is refused here, before writing
     return Added(destination, text, item, before, after, _movements(loaded, item, before, after))
 
 
@@ -268,7 +270,7 @@ def write_item(added: Added) -> None:
 
 
 def _check_new_id(model: Model, identifier: Any) -> None:
-    from .load import ID_PATTERN
+    from argmap.loader.reader import ID_PATTERN
 
     at = Location("--id")
     if not isinstance(identifier, str) or not ID_PATTERN.match(identifier):
@@ -285,8 +287,8 @@ def _check_new_id(model: Model, identifier: Any) -> None:
 
 def _load_with(model_path: str, model: Model, text: str, document: Mapping[str, Any]) -> Model:
     """The model loaded with its own evidence plus ``text`` as one more file."""
-    from ._yaml import read_yaml
-    from .validate import load
+    from argmap.loader.yaml_lines import read_yaml
+    from argmap.loader.validate import load
 
     with tempfile.TemporaryDirectory(prefix="argmap-add-") as folder:
         path = os.path.join(folder, file_name(document))
@@ -309,10 +311,10 @@ def _at_option(problem: Problem, temporary: str, key_at_line: Mapping[int, str])
 
 
 def _movements(model: Model, item: EvidenceItem, before: Beliefs, after: Beliefs) -> tuple[Movement, ...]:
-    from .analyse import weight_of_evidence
-    from .compile import compile_model
+    from argmap.analysis.weights import weight_of_evidence
+    from argmap.engine.compile import network_of
 
-    network = compile_model(model)
+    network = network_of(model)
     moves: list[Movement] = []
     seen: set[tuple[str, str]] = set()
     for target in item.targets:
@@ -352,8 +354,8 @@ def movement_lines(added: Added) -> list[str]:
 
 
 def _movement_line(m: Movement) -> str:
-    from .analyse import odds_change_db
-    from .relations import format_decibels
+    from argmap.analysis.weights import odds_change_db
+    from argmap.analysis.relations import format_decibels
 
     name = m.claim if m.state == "true" else f"{m.claim}={m.state}"
     digits = 3 if f"{m.before:.3f}" != f"{m.after:.3f}" or m.before == m.after else 4
@@ -427,7 +429,7 @@ def _pairs(values: Sequence[str], option: str, example: str) -> list[tuple[str, 
 def build_document(model: Model, fields: ItemFields) -> dict[str, Any]:
     """The item as an evidence file would say it; problems the loader cannot name well (which
     option is missing, two ways of stating strength) are reported here at the option."""
-    from .load import _Invalid, parse_date
+    from argmap.loader.reader import InvalidValue, parse_date
 
     missing = fields.missing()
     if missing:
@@ -450,7 +452,7 @@ def build_document(model: Model, fields: ItemFields) -> dict[str, Any]:
     if fields.date:
         try:
             document["date"] = str(parse_date(fields.date, Location("--date")))
-        except _Invalid as exc:
+        except InvalidValue as exc:
             raise ArgmapError([exc.problem]) from None
     document["text"] = " ".join((fields.text or "").split())
     if fields.cite:
@@ -485,9 +487,9 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
     ``everything`` the optional fields (date, citation, source, ...) are asked too."""
     import click
 
-    from .load import ID_PATTERN, _Invalid, _prob, parse_date, reliability
-    from .model import TESTS
-    from .scales import SCALES
+    from argmap.loader.reader import ID_PATTERN, InvalidValue, read_prob, parse_date, reliability
+    from argmap.model import TESTS
+    from argmap.scales import SCALES
 
     scale = SCALES[model.scale]
     beliefs = model.update()
@@ -497,7 +499,7 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
         def value_proc(text: str) -> Any:
             try:
                 return convert(text.strip())
-            except _Invalid as exc:
+            except InvalidValue as exc:
                 raise click.UsageError(exc.problem.message) from None
         return value_proc
 
@@ -547,7 +549,7 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
             states = target.states if target else ("true", "false")
             fields.likelihood = tuple(
                 f"{s}=" + click.prompt(f"P(this observation | {fields.bears_on} = {s})",
-                                       value_proc=check(lambda t: _prob(_number_or_text(t), Location("likelihood"),
+                                       value_proc=check(lambda t: read_prob(_number_or_text(t), Location("likelihood"),
                                                                         scale, "likelihood") and t))
                 for s in states)
     if everything and not fields.observe:  # hard evidence has no reliability: it is known
@@ -576,10 +578,10 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
 
         def new_id(text: str) -> str:
             if not ID_PATTERN.match(text):
-                raise _Invalid(Location("id"), f"'{text}' is not a valid id: lower-case letters, digits and _, "
+                raise InvalidValue(Location("id"), f"'{text}' is not a valid id: lower-case letters, digits and _, "
                                                "starting with a letter")
             if text in taken:
-                raise _Invalid(Location("id"), f"'{text}' is taken; choose another id")
+                raise InvalidValue(Location("id"), f"'{text}' is taken; choose another id")
             return text
 
         fields.id = click.prompt("Id", default=derive_id(fields.text or "", taken, common=model.title),
@@ -588,23 +590,23 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
 
 
 def _non_empty(text: str) -> str:
-    from .load import _Invalid
+    from argmap.loader.reader import InvalidValue
 
     if not text:
-        raise _Invalid(Location("text"), "say what was observed")
+        raise InvalidValue(Location("text"), "say what was observed")
     return text
 
 
 def _choose(text: str, choices: Sequence[str], what: str) -> str:
     """``text`` if it is one of ``choices``, or the choice it numbers (1-based)."""
-    from .errors import did_you_mean
-    from .load import _Invalid
+    from argmap.errors import did_you_mean
+    from argmap.loader.reader import InvalidValue
 
     if text in choices:
         return text
     if text.isdigit() and 1 <= int(text) <= len(choices):
         return choices[int(text) - 1]
-    raise _Invalid(Location(what), f"unknown {what} '{text}'" + did_you_mean(text, choices))
+    raise InvalidValue(Location(what), f"unknown {what} '{text}'" + did_you_mean(text, choices))
 
 
 # ----------------------------------------------------------------------------- the belief log
@@ -675,7 +677,7 @@ class LogRow:
 
 def read_log(path: str) -> tuple[list[str], list[LogRow]]:
     """The log's columns and rows; a missing or malformed file is a clear problem."""
-    from .load import read_text
+    from argmap.loader.reader import read_text
 
     text = read_text(path)
     reader = csv.reader(io.StringIO(text))
@@ -773,9 +775,9 @@ def history_table(header: Sequence[str], rows: Sequence[LogRow], *, label: str =
 def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "svg", title: str = "",
                  label: str = "timestamp") -> bytes:
     """Each followed posterior as a step line over the log's lines (matplotlib, greyscale-safe)."""
-    from .plots import _pyplot
+    from argmap.output.plots import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     columns = [c for c in header if c not in _NOT_BELIEFS]
     fig, ax = plt.subplots(figsize=(6.3, 3.2), layout="constrained")
     styles = ["-", "--", ":", "-."]

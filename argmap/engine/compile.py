@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .model import (
+from argmap.model import (
     BINARY,
     TESTS,
     Claim,
@@ -37,6 +37,7 @@ __all__ = [
     "Overrides",
     "Variable",
     "compile_model",
+    "network_of",
     "from_pgmpy",
     "to_pgmpy",
     "variable_cpt",
@@ -69,6 +70,16 @@ class Network:
 InputKey = tuple[str, ...]
 #: a batch of values for some inputs, each an array of shape (B,)
 Overrides = Mapping[InputKey, np.ndarray]
+
+
+def network_of(model: Model) -> Network:
+    """The model's network, compiled on first use and kept on the model: every analysis, view
+    and output of one command reads this one network (and so one junction tree)."""
+    network = model._compiled
+    if network is None:
+        network = compile_model(model)
+        object.__setattr__(model, "_compiled", network)  # a cache on a frozen object
+    return network
 
 
 def compile_model(model: Model) -> Network:

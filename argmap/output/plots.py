@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from .infer import Step
-from .sensitivity import Sensitivity, Target
+from argmap.engine.infer import Step
+from argmap.analysis.sensitivity import Sensitivity, Target
 
 __all__ = ["trajectory", "tornado"]
 
 FORMATS = ("svg", "png", "pdf")
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,7 +39,7 @@ def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt:
             top: int = 15, title: str = "") -> bytes:
     """Bars from the target's posterior at each input's low end to its high end, largest swing
     on top; a dashed line at the point estimate and a dotted one at 0.5 for a P ≥ 0.5 conclusion."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = list(results[:top])[::-1]
     height = 1.3 + 0.22 * max(len(shown), 1)
     fig, ax = plt.subplots(figsize=(6.3, height), layout="constrained")  # the text width of a paper; labels need the room
@@ -96,7 +96,7 @@ def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *,
     x axis by the item that caused it and its date."""
     import warnings
 
-    plt = _pyplot()
+    plt = pyplot()
     count = len(steps)
     width = min(max(6.3, 1.6 + 0.19 * count), 12.0)  # the text width of a paper; wider for many items
     fig, ax = plt.subplots(figsize=(width, 4.4), layout="constrained")

@@ -40,10 +40,10 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .compile import Network, compile_model, variable_cpt
-from .errors import ArgmapError, Location
-from .infer import calibrate, evidence_assignment, trajectory, update
-from .model import BINARY, Claim, EvidenceItem, Model, NoisyOr, Observation, Table
+from argmap.engine.compile import Network, network_of, variable_cpt
+from argmap.errors import ArgmapError, Location
+from argmap.engine.infer import calibrate, evidence_assignment, trajectory, update
+from argmap.model import BINARY, Claim, EvidenceItem, Model, NoisyOr, Observation, Table
 
 __all__ = [
     "PROPERTIES",
@@ -186,7 +186,7 @@ class _Context:
         self.model = model
         self.seed = seed
         self.examples = examples
-        self.network = compile_model(model)
+        self.network = network_of(model)
         self.items = [i for i in model.evidence if not i.expected]  # evidence that can count
         self.claims = list(model.claims)
 
@@ -517,7 +517,7 @@ def _chunks(entries: Sequence[Any], size: Callable[[Any], int]) -> Iterable[list
 def _written_certainties(model: Model) -> tuple[dict[str, dict[tuple[str, ...], float]], list[str]]:
     """Inputs written as exactly 0 or 1, softened: variable → {input key: softened value}; and
     the 0s and 1s that cannot be softened (a source's random_yes), named."""
-    from .sensitivity import inputs
+    from argmap.analysis.sensitivity import inputs
 
     softened: dict[str, dict[tuple[str, ...], float]] = {}
     for found in inputs(attrs.evolve(model, evidence=tuple(i for i in model.evidence if not i.expected))):
@@ -574,7 +574,7 @@ def _engines(ctx: _Context) -> PropertyResult:
         warnings.simplefilter("ignore")
         from pgmpy.inference import VariableElimination
 
-        from .compile import to_pgmpy
+        from argmap.engine.compile import to_pgmpy
 
         reference = VariableElimination(to_pgmpy(network))
     seen: set[tuple[str, ...]] = set()
@@ -653,9 +653,9 @@ def _round_trips(ctx: _Context) -> PropertyResult:
 
 
 def _via_argdown(model: Model, folder: str) -> Model:
-    from .export import export
-    from .importer import import_file
-    from .validate import load
+    from argmap.interop.export import export
+    from argmap.interop.importer import import_file
+    from argmap.loader.validate import load
 
     os.makedirs(folder)
     source = os.path.join(folder, "exported.argdown")
@@ -671,9 +671,9 @@ def _via_bif(model: Model, folder: str) -> Model:
 
     import yaml
 
-    from .export import export
-    from .importer import _yaml_text, parse_bif
-    from .validate import load
+    from argmap.interop.export import export
+    from argmap.interop.importer import yaml_text, parse_bif
+    from argmap.loader.validate import load
 
     os.makedirs(folder)
     exported = export(model, "bif")
@@ -686,7 +686,7 @@ def _via_bif(model: Model, folder: str) -> Model:
     items = [{"id": item_id, "text": "The evidence of the BIF export", "observe": evidence}] if evidence else []
     path = os.path.join(folder, "model.yaml")
     with open(path, "w", encoding="utf-8") as out:
-        out.write(_yaml_text(document, []))
+        out.write(yaml_text(document, []))
     with open(os.path.join(folder, "evidence.yaml"), "w", encoding="utf-8") as out:
         out.write(yaml.safe_dump(items, sort_keys=False, allow_unicode=True))
     return load(path)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 
-from ._io import write_atomic
-from .errors import ArgmapError, Location
-from .load import ID_PATTERN
+from argmap._io import write_atomic
+from argmap.errors import ArgmapError, Location
+from argmap.loader.reader import ID_PATTERN
 
 __all__ = ["scaffold"]
 

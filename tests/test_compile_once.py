@@ -1,0 +1,91 @@
+"""A command compiles its model once (DESIGN §2, §8): every analysis, view and output of that
+command reads the same compiled network and junction tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+import argmap.engine.compile as compile_stage
+import argmap.engine.infer as infer_stage
+from argmap.cli import main
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts compilations and junction trees built while a command runs."""
+    counts = {"networks": 0, "trees": 0}
+    real_compile, real_tree = compile_stage.compile_model, infer_stage.JunctionTree
+
+    def compile_model(model):
+        counts["networks"] += 1
+        return real_compile(model)
+
+    def junction_tree(network):
+        counts["trees"] += 1
+        return real_tree(network)
+
+    monkeypatch.setattr(compile_stage, "compile_model", compile_model)
+    monkeypatch.setattr(infer_stage, "JunctionTree", junction_tree)
+    return counts
+
+
+@pytest.fixture
+def case(tmp_path):
+    for folder in ("models", "evidence"):
+        shutil.copytree(os.path.join(ROOT, folder), tmp_path / folder)
+    shutil.copy(os.path.join(ROOT, "tests", "data", "asia.yaml"), tmp_path / "models" / "asia.yaml")
+    return tmp_path
+
+
+COMMANDS = [
+    ["update", "{model}"],
+    ["update", "{model}", "--format", "json", "--as-of", "2016"],
+    ["update", "{model}", "--log", "--format", "csv"],
+    ["diagram", "{model}", "-o", "{out}/map.svg", "--evidence", "all"],
+    ["export", "{model}", "--to", "argdown", "-o", "{out}/m.argdown"],
+    ["export", "{model}", "--to", "aif", "-o", "{out}/m.aif.json"],
+    ["export", "{model}", "--to", "bif", "-o", "{out}/m.bif"],
+    ["export", "{model}", "--to", "json", "-o", "{out}/m.json"],
+    ["report", "{model}", "-o", "{out}/report"],
+    ["sensitivity", "{model}", "--target", "{target}", "--format", "json"],
+    ["sensitivity", "{model}", "--target", "{target}", "-o", "{out}/tornado.svg", "--format", "svg"],
+    ["next", "{model}", "--target", "{target}"],
+]
+
+
+@pytest.mark.parametrize("name,target", [("russia_china", "cooperation"), ("asia", "lung")])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:1] + [a for a in c[2:] if a.startswith("--")]))
+def test_every_command_compiles_its_model_once(case, counted, command, name, target):
+    model = str(case / "models" / f"{name}.yaml")
+    args = [a.format(model=model, out=case / "out", target=target) for a in command]
+    os.makedirs(case / "out", exist_ok=True)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert counted == {"networks": 1, "trees": 1}, f"argmap {' '.join(command)}: {counted}"
+
+
+def test_add_weighs_the_new_item_on_the_one_network_it_compiles(case, counted):
+    model = str(case / "models" / "russia_china.yaml")
+    result = CliRunner().invoke(main, ["add", model, "--bears-on", "cooperation", "--text", "A new joint exercise.",
+                                       "--date", "2024-05", "--lr", "3", "--no-input", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert counted == {"networks": 1, "trees": 1}
+
+
+def test_a_diff_compiles_each_model_it_walks_through_once(case, counted):
+    """diff walks from one side to the other a change at a time; each step is another model
+    (other evidence), compiled once; the two sides are compiled once each."""
+    model = str(case / "models" / "russia_china.yaml")
+    old = case / "old-evidence"
+    shutil.copytree(case / "evidence" / "russia_china", old)
+    os.remove(sorted(old.glob("*.yaml"))[0])
+    result = CliRunner().invoke(main, ["diff", model, "--from", str(old), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    steps = len(json.loads(result.output)["changes"])
+    assert steps >= 1 and counted["networks"] == counted["trees"] <= steps + 2, (steps, counted)
