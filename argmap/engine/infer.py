@@ -19,7 +19,7 @@ import numpy as np
 
 from argmap.engine.jtree import Calibration, JunctionTree
 from argmap.engine.compile import Network, network_of
-from argmap.errors import ArgmapError, Location
+from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.loader.reader import InvalidValue, parse_date
 from argmap.model import EvidenceDate, EvidenceItem, Model, Observation, stage
 from argmap.scales import SCALES
@@ -71,13 +71,34 @@ class Beliefs:
     log_evidence: float  # natural log of P(all counted evidence)
 
     def __getitem__(self, claim: str) -> ClaimBelief:
-        return self.claims[claim]
+        return self._belief(claim)
 
-    def posterior(self, claim: str, state: str = "true") -> float:
-        return self.claims[claim].posterior[state]
+    def posterior(self, claim: str, state: str | None = None) -> float:
+        """P(claim = state | evidence); ``state`` may be left out for a binary claim ("true")."""
+        return self._belief(claim).posterior[self._state(claim, state)]
 
-    def prior(self, claim: str, state: str = "true") -> float:
-        return self.claims[claim].prior[state]
+    def prior(self, claim: str, state: str | None = None) -> float:
+        """P(claim = state) before any evidence; ``state`` as for :meth:`posterior`."""
+        return self._belief(claim).prior[self._state(claim, state)]
+
+    def _belief(self, claim: str) -> ClaimBelief:
+        try:
+            return self.claims[claim]
+        except (KeyError, TypeError):
+            raise ArgmapError.at(Location("claim="), f"unknown claim {claim!r}" + did_you_mean(str(claim), self.claims)
+                                 + f"; the claims are {', '.join(self.claims)}") from None
+
+    def _state(self, claim: str, state: str | None) -> str:
+        states = self.claims[claim].states
+        if state is None:
+            if states == ("true", "false"):
+                return "true"
+            raise ArgmapError.at(Location("state="), f"'{claim}' has several states ({', '.join(states)}): "
+                                 f"name one, e.g. posterior({claim!r}, {states[0]!r})")
+        if state not in states:
+            raise ArgmapError.at(Location("state="), f"'{claim}' has no state {state!r}" + did_you_mean(str(state), states)
+                                 + f"; its states are {', '.join(states)}")
+        return state
 
     def _repr_svg_(self) -> str:
         """In Jupyter, beliefs display themselves as the argument map."""
