@@ -257,6 +257,7 @@ class Model:
     location: Location = attrs.field(eq=False, default=Location(""))
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)
+    bib: Any = attrs.field(default=None, eq=False, repr=False)  # the argmap.bibliography.Bibliography read
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
