@@ -229,10 +229,14 @@ class _Parser:
                 raise self.fail(f"@{kind}{{{key}, …}}: the field '{name}' is written twice (first on line "
                                 f"{lines[name]}); keep one")
             lines[name] = self.line()
+            begin = self.pos
             fields[name] = self.value(start)[0]
             self.skip()
             if self.peek() not in (",", close):
                 found = repr(self.peek()) if self.peek() else "the end of the file"
+                if re.search(r"\n\s*\w+\s*=", self.text[begin:self.pos]):  # the value swallowed other fields
+                    raise self.fail(f"@{kind}{{{key}, …}}: the value of '{name}' is not closed where it should be "
+                                    f"(it runs on to line {self.line()}); close its {{ or \" on this line", begin)
                 raise self.fail(f"@{kind}{{{key}, …}}: expected ',' or '{close}' after the field '{name}', "
                                 f"found {found} (a missing comma, or # between parts of a value?)")
         self.entries[key.lower()] = Entry(key, kind, fields, Location(self.path, self.line(start)))
@@ -372,13 +376,17 @@ _DECLARATIONS = {"em", "it", "bf", "sc", "rm", "tt", "sf", "sl", "itshape", "bfs
                  "selectlanguage"}
 _DROP_FIRST = {"foreignlanguage", "selectlanguage"}  # \foreignlanguage{russian}{текст}: the language is no text
 _WORD = re.compile(r"\\([A-Za-z]+)\s*|\\(.)", re.S)
+_COMMAND_TAIL = re.compile(r"[0-9=]*")
+
+
+_BLANKS = re.compile(r"[ \t\r\n]+")  # not str.split(): a no-break space (~) stays
 
 
 def latex_to_text(value: str) -> str:
     """BibTeX field text → Unicode: the accents and symbols listed above become characters, braces
     and $ go, -- and --- become dashes, ~ a no-break space; any other command is kept as written."""
     out = _Converter(value).run()
-    return unicodedata.normalize("NFC", " ".join(out.split()).replace(" \u00a0", "\u00a0"))
+    return unicodedata.normalize("NFC", _BLANKS.sub(" ", out).strip(" "))
 
 
 class _Converter:
@@ -489,9 +497,12 @@ class _Converter:
             if name in _DROP_FIRST:
                 self.argument(depth)
             return ""
-        # not on the list: shown as written, with its argument, never interpreted
-        return "\\" + name + (" " if match.group().endswith((" ", "\n", "\t")) and not self.text.startswith(
-            "{", self.pos) else "") + self.raw_group()
+        # not on the list: shown as written (\write18{…}, \openout5=x), never interpreted
+        tail = _COMMAND_TAIL.match(self.text, self.pos)
+        assert tail
+        self.pos = tail.end()
+        space = " " if match.group().endswith((" ", "\n", "\t")) and not tail.group() else ""
+        return "\\" + name + space + tail.group() + self.raw_group()
 
 
 # ----------------------------------------------------------------------------- plain fields
