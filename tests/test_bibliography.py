@@ -503,3 +503,18 @@ def test_no_bib_text_becomes_a_tex_command(title, note):
                      r"textquotedbl)\{\}|\\[{}$&%#_]|\\(emph|url)\{")
     assert not [m.group() for m in re.finditer(r"\\[A-Za-z@]+|\\.", latex) if not own.match(latex, m.start())]
     assert latex.count("{") - latex.count("\\{") == latex.count("}") - latex.count("\\}")
+
+
+def test_latex_without_cyrillic_fonts_compiles_with_the_transliteration(rendered, tmp_path):
+    """Where texlive-lang-cyrillic is missing, report.tex still compiles: the words are
+    transliterated and a note says why (simulated by asking for a file that does not exist)."""
+    folder, files = rendered
+    tex = files["report.tex"].decode().replace("\\IfFileExists{t2aenc.def}", "\\IfFileExists{no-such-t2aenc.def}")
+    assert tex != files["report.tex"].decode()
+    for name in ("diagram.pdf", "trajectory.pdf", "beliefs-table.tex"):
+        (tmp_path / name).write_bytes(files[name])
+    (tmp_path / "report.tex").write_text(tex, encoding="utf-8")
+    pdflatex(str(tmp_path), "report.tex", runs=1)
+    text = flat(pdf_text(str(tmp_path / "report.pdf")))
+    assert "Prezident Rossii. Sovmestnoe zayavlenie" in text and "Президент" not in text
+    assert "Cyrillic is transliterated into Latin letters" in text
