@@ -1,4 +1,4 @@
-"""A BibTeX/BibLaTeX file → bounded, checked entries → plain fields → references in HTML, Markdown and LaTeX.
+"""A BibTeX or BibLaTeX file → bounded, checked entries → references in HTML, Markdown and LaTeX.
 
     read(path) → Bibliography        the entries (BibTeX and BibLaTeX as Zotero and JabRef write
                                       them), with @string macros expanded under size limits
@@ -584,7 +584,8 @@ def plain(entry: Entry) -> Fields:
         volume=first("volume"), number=first("number", "issue"), pages=pages, publisher=publisher,
         address=first("location", "address"), kind=first("type") or thesis, edition=first("edition"),
         howpublished=first("howpublished"), note=" ".join(text[n] for n in ("note", "addendum") if n in text) or None,
-        url=(raw.get("url") or "").strip() or None, urldate=first("urldate"), doi=(raw.get("doi") or "").strip() or None,
+        url=(raw.get("url") or "").strip() or None, urldate=first("urldate"),
+        doi=(raw.get("doi") or "").strip() or None,
     )
 
 
@@ -747,7 +748,8 @@ def pieces(f: Fields) -> list[list[_Piece]]:
         sentences.append([_Piece(f.title, "em" if book else "")])
     where: list[_Piece] = []
     if f.container:
-        where.append(_Piece(("In " if f.type in _IN_BOOK else "") + f.container, "em" if f.type in _ARTICLE | _IN_BOOK else ""))
+        styled = "em" if f.type in _ARTICLE | _IN_BOOK else ""
+        where.append(_Piece(("In " if f.type in _IN_BOOK else "") + f.container, styled))
     detail = []
     if f.type in _ARTICLE:
         volume = (f.volume or "") + (f"({f.number})" if f.number else "")
@@ -763,7 +765,7 @@ def pieces(f: Fields) -> list[list[_Piece]]:
         if f.pages:
             detail.append(f"pages {f.pages}")
     if f.edition:
-        detail.append(f.edition + (" edition" if f.edition.isdigit() or not f.edition.lower().endswith("edition") else ""))
+        detail.append(_ordinal(f.edition) + " edition" if f.edition.isdigit() else f.edition)
     for part in (f.howpublished, f.publisher, f.address):
         if part:
             detail.append(part)
@@ -787,6 +789,12 @@ def pieces(f: Fields) -> list[list[_Piece]]:
             link.append(_Piece(f" (accessed {f.urldate})"))
         sentences.append(link)
     return sentences
+
+
+def _ordinal(number: str) -> str:
+    n = int(number)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _joined(sentences: list[list[_Piece]], piece: Callable[[_Piece], str], escape: Callable[[str], str]) -> str:
