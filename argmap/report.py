@@ -672,10 +672,9 @@ def _tex_unicode(text: str, fallbacks: set[str]) -> str:
     (report.tex sets the word in T2A when its fonts are installed, else the transliteration),
     anything else (Chinese, Arabic…) by its code point [U+XXXX]. ``fallbacks`` collects which
     replacements were needed."""
-    if "\\argmapcyr{" in text:  # already converted (a |raw value made by latex_escape): keep those words
-        parts = _CYRILLIC_DONE.split(text)
-        if len(parts) > 1:
-            fallbacks.add("cyrillic")
+    parts = _CYRILLIC_DONE.split(text) if "\\argmapcyr{" in text else [text]
+    if len(parts) > 1:  # already converted (a |raw value made by latex_escape): keep those words
+        fallbacks.add("cyrillic")
         return "".join(part if n % 2 else _tex_unicode(part, fallbacks) for n, part in enumerate(parts))
     out: list[str] = []
     codes: list[str] = []

@@ -518,3 +518,14 @@ def test_latex_without_cyrillic_fonts_compiles_with_the_transliteration(rendered
     text = flat(pdf_text(str(tmp_path / "report.pdf")))
     assert "Prezident Rossii. Sovmestnoe zayavlenie" in text and "Президент" not in text
     assert "Cyrillic is transliterated into Latin letters" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("ab {}\\$Ж中ёЯ é") + ["\u200f", "\u2212"]), max_size=30))
+def test_latex_conversion_of_unicode_is_idempotent(text):
+    """A reference's LaTeX goes through the report's Unicode step once as a field and again as a
+    |raw value: the second pass changes nothing (Cyrillic words are not wrapped twice)."""
+    once = rep.latex_escape(text)
+    fallbacks: set[str] = set()
+    assert rep._tex_unicode(once, fallbacks) == once
+    assert ("cyrillic" in fallbacks) == bool(re.search("[ЖёЯ]", text))
