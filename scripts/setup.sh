@@ -28,14 +28,17 @@ if [ "${1:-}" = "test" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
       || echo "setup: could not install npm; the Argdown tests will fail (https://nodejs.org)" >&2
   fi
-  # The report tests' real clients: headless Chromium, pdfLaTeX with the lmodern fonts, and
-  # poppler's pdftotext. The tests fail, not skip, when one is missing.
+  # The report tests' real clients: headless Chromium, pdfLaTeX with the lmodern fonts (and the
+  # T2A Cyrillic ones: texlive-lang-cyrillic, cm-super-minimal), and poppler's pdftotext. The
+  # tests fail, not skip, when one is missing.
   if { ! command -v chromium >/dev/null 2>&1 || ! command -v pdflatex >/dev/null 2>&1 \
-       || ! command -v pdftotext >/dev/null 2>&1 || ! kpsewhich lmodern.sty >/dev/null 2>&1; } \
+       || ! command -v pdftotext >/dev/null 2>&1 || ! kpsewhich lmodern.sty >/dev/null 2>&1 \
+       || ! kpsewhich t2aenc.def >/dev/null 2>&1 || ! kpsewhich sfrm1000.pfb >/dev/null 2>&1; } \
      && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Chromium, pdfLaTeX and poppler-utils (apt-get) for the report tests" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium texlive-latex-base \
-       texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils >/dev/null) \
+       texlive-latex-recommended texlive-fonts-recommended lmodern texlive-lang-cyrillic cm-super-minimal \
+       poppler-utils >/dev/null) \
       || echo "setup: could not install them; the report tests will fail" >&2
   fi
   if [ ! -x .tools/node_modules/.bin/argdown ] && command -v npm >/dev/null 2>&1; then

@@ -35,7 +35,8 @@ REGENERATE = "regenerate it: argmap report models/russia_china.yaml (from the re
 def tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        package = {"pdflatex": "texlive-latex-base texlive-latex-recommended texlive-fonts-recommended lmodern",
+        package = {"pdflatex": "texlive-latex-base texlive-latex-recommended texlive-fonts-recommended lmodern "
+                               "texlive-lang-cyrillic cm-super-minimal",
                    "pdftotext": "poppler-utils"}[name]
         missing(name, f"run scripts/setup.sh test (apt-get install {package})")
     return found
@@ -424,7 +425,8 @@ def test_hostile_text_compiles_and_shows_in_latex(hostile, tmp_path):
     text = flat(pdf_text(os.path.join(folder, "report.pdf")))
     for key in LATIN:
         assert flat(HOSTILE[key]) in text, key
-    assert "Rossiya i Kitay" in text  # Cyrillic transliterated
+    assert "Россия и Китай" in text  # Cyrillic set in T2A (texlive-lang-cyrillic)
+    assert "Rossiya" not in text
     assert "[U+4E2D U+4FC4 U+519B U+4E8B U+5408 U+4F5C]" in text  # other scripts as code points
     assert "Note on characters" in text
     for name in ("beliefs-table.tex", "diagram.pdf", "trajectory.pdf"):
@@ -442,7 +444,7 @@ def test_latex_escape_covers_every_special_character():
     assert escaped == ("\\& \\% \\$ \\# \\_ \\{ \\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{} "
                        "\\textless{} \\textgreater{} \\textbar{} \\textquotedbl{} -{}- '{}' ,{},")
     fallbacks: set[str] = set()
-    assert rep.latex_escape("Россия 中\u200f [x]", fallbacks) == "Rossiya {[}U+4E2D{]} {[}x{]}"
+    assert rep.latex_escape("Россия 中\u200f [x]", fallbacks) == "\\argmapcyr{Россия}{Rossiya} {[}U+4E2D{]} {[}x{]}"
     assert fallbacks == {"cyrillic", "codepoints"}
     assert rep.latex_escape("a\nb") == "a\\newline b" and rep.latex_escape("a\nb", newlines=False) == "a b"
 

@@ -334,7 +334,7 @@ class _ModelReader:
         sources = self._sources(doc)
         claims = self._claims(doc)
         self._evidence_paths(doc)
-        bibliography, bib_keys = self._bibliography(doc)
+        bibliography, bib = self._bibliography(doc)
         return Model(
             path=self.shown_path,
             claims=claims,
@@ -344,7 +344,8 @@ class _ModelReader:
             bibliography=bibliography,
             location=top,
             key_locations=doc.key_locations,
-            bib_keys=bib_keys,
+            bib_keys=bib.keys if bib is not None else None,
+            bib=bib,
             **meta,
         )
 
@@ -483,7 +484,7 @@ class _ModelReader:
             name = os.path.splitext(os.path.basename(self.path))[0]
             self.evidence_paths = [(os.path.normpath(os.path.join(base, "..", "evidence", name)), Location(self.shown_path))]
 
-    def _bibliography(self, doc: LocDict) -> tuple[str | None, frozenset[str] | None]:
+    def _bibliography(self, doc: LocDict) -> tuple[str | None, Any]:
         if "bibliography" not in doc:
             return None, None
         at = doc.where("bibliography")
@@ -493,7 +494,9 @@ class _ModelReader:
             return None, None
         path = os.path.normpath(os.path.join(os.path.dirname(self.path), value))
         try:
-            return path, bibtex_keys(path, at)
+            from .bibliography import read
+
+            return path, read(path, at)
         except ArgmapError as exc:
             self.problems.extend(exc.problems)
             return path, None
@@ -556,21 +559,10 @@ def reliability(value: Any, at: Location, scale: Scale) -> Prob:
 
 
 def bibtex_keys(path: str, at: Location) -> frozenset[str]:
-    """The entry keys of a BibTeX file (pybtex parses it; its errors become problems)."""
-    text = read_text(path, at)
-    from pybtex.database import parse_string
-    from pybtex.scanner import PybtexSyntaxError
-    from pybtex.errors import set_strict_mode
+    """The entry keys of a BibTeX file (:mod:`argmap.bibliography` parses it; its errors are problems)."""
+    from .bibliography import read
 
-    set_strict_mode(True)
-    try:
-        data = parse_string(text, "bibtex")
-    except PybtexSyntaxError as exc:
-        line = getattr(exc, "lineno", 0) or 0
-        raise ArgmapError.at(Location(path, line), f"BibTeX syntax error: {exc.error_type}: {exc}") from None
-    except Exception as exc:  # pybtex reports duplicate keys and the like with plain exceptions
-        raise ArgmapError.at(Location(path), f"BibTeX error: {exc}") from None
-    return frozenset(data.entries.keys())
+    return read(path, at).keys
 
 
 # ----------------------------------------------------------------------------- evidence files

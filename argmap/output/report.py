@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import math
 import os
 import re
@@ -90,7 +89,7 @@ class ClaimRow:
 
 @attrs.frozen
 class Reference:
-    """One formatted bibliography entry (pybtex, plain style) in each output format."""
+    """One formatted bibliography entry (argmap.bibliography) in each output format."""
 
     key: str
     label: str
@@ -487,62 +486,15 @@ def _cited_keys(model: Model) -> list[str]:
 
 
 def _references(model: Model, keys: Sequence[str]) -> tuple[Reference, ...]:
-    """The cited entries of the model's BibTeX file, formatted by pybtex's plain style (sorted
-    by author, year and title, numbered) and rendered by pybtex's backends."""
+    """The cited entries of the model's BibTeX file, sorted by author, year and title, numbered,
+    and rendered by :mod:`argmap.bibliography` (every field escaped as user text)."""
     if not model.bibliography or not keys:
         return ()
-    from pybtex.database import parse_file
-    from pybtex.plugin import find_plugin
+    from . import bibliography
 
-    try:
-        data = parse_file(model.bibliography, "bibtex")
-    except Exception as exc:  # pybtex raises plain exceptions; load.py has reported them already
-        raise ArgmapError.at(Location(model.bibliography), f"BibTeX error: {exc}") from None
-    style = find_plugin("pybtex.style.formatting", "plain")()
-    entries = [data.entries[k] for k in keys if k in data.entries]
-    ordered = style.sort(entries)
-    backends = _backends()
-    found = []
-    for label, entry in zip(style.format_labels(ordered), ordered):
-        try:
-            text = style.format_entry(label, entry, bib_data=data).text
-        except Exception as exc:  # an entry the style cannot format (a required field is missing)
-            from pybtex.richtext import Text
-
-            title = entry.fields.get("title", "")
-            text = Text(f"{entry.key}: {title} ({exc})".strip())
-        found.append(Reference(
-            key=entry.key, label=label, text=text.render(backends["text"]),
-            html=text.render(backends["html"]), markdown=" ".join(text.render(backends["md"]).split("\n")),
-            latex=_tex_unicode(text.render(backends["tex"]), set()),
-        ))
-    return tuple(found)
-
-
-def _backends() -> dict[str, Any]:
-    """pybtex's output backends with links made safe: only http(s)/ftp/mailto URLs become links,
-    and each URL is quoted for the format it is written in."""
-    from pybtex.backends.html import Backend as HtmlBackend
-    from pybtex.backends.latex import Backend as LatexBackend
-    from pybtex.backends.markdown import Backend as MarkdownBackend
-    from pybtex.backends.plaintext import Backend as TextBackend
-
-    class Html(HtmlBackend):
-        def format_href(self, url: str, text: str, external: bool = False) -> str:
-            safe = safe_url(url)
-            return f'<a href="{html.escape(safe, quote=True)}">{text}</a>' if safe and text else text
-
-    class Markdown(MarkdownBackend):
-        def format_href(self, url: str, text: str, external: bool = False) -> str:
-            safe = safe_url(url)
-            return f"[{text}]({markdown_url(safe)})" if safe and text else text
-
-    class Latex(LatexBackend):
-        def format_href(self, url: str, text: str, external: bool = False) -> str:
-            safe = safe_url(url)
-            return latex_url(safe) if safe else text
-
-    return {"html": Html(), "md": Markdown(), "tex": Latex(), "text": TextBackend()}
+    bib = model.bib if model.bib is not None else bibliography.read(model.bibliography)
+    return tuple(Reference(key=r.key, label=r.label, text=r.text, html=r.html, markdown=r.markdown, latex=r.latex)
+                 for r in bibliography.references(bib, keys))
 
 
 # ----------------------------------------------------------------------------- reproducibility
@@ -707,18 +659,33 @@ _CYRILLIC = dict(zip(
 ))
 
 
+_CYRILLIC_DONE = re.compile(r"(\\argmapcyr\{[^{}\\]*\}\{[A-Za-z]*\})")
+
+
 def _tex_allowed(code: int) -> bool:
     return any(low <= code <= high for low, high in _TEX_RANGES)
 
 
 def _tex_unicode(text: str, fallbacks: set[str]) -> str:
     """LaTeX source → the same with every non-ASCII character pdfLaTeX cannot set replaced:
-    symbols by their math commands, Cyrillic transliterated, anything else (Chinese, Arabic…) by
-    its code point [U+XXXX]. ``fallbacks`` collects which replacements were needed."""
+    symbols by their math commands, each Cyrillic word as \\argmapcyr{word}{transliteration}
+    (report.tex sets the word in T2A when its fonts are installed, else the transliteration),
+    anything else (Chinese, Arabic…) by its code point [U+XXXX]. ``fallbacks`` collects which
+    replacements were needed."""
+    parts = _CYRILLIC_DONE.split(text) if "\\argmapcyr{" in text else [text]
+    if len(parts) > 1:  # already converted (a |raw value made by latex_escape): keep those words
+        fallbacks.add("cyrillic")
+        return "".join(part if n % 2 else _tex_unicode(part, fallbacks) for n, part in enumerate(parts))
     out: list[str] = []
     codes: list[str] = []
+    cyrillic: list[str] = []
 
     def flush() -> None:
+        if cyrillic:
+            word = "".join(cyrillic)
+            latin = "".join(_CYRILLIC[c.lower()].capitalize() if c != c.lower() else _CYRILLIC[c] for c in word)
+            out.append("\\argmapcyr{" + word + "}{" + latin + "}")
+            cyrillic.clear()
         if codes:
             out.append("{[}" + " ".join(codes) + "{]}")  # braced: a [ after \\\\ is no optional argument
             codes.clear()
@@ -734,14 +701,16 @@ def _tex_unicode(text: str, fallbacks: set[str]) -> str:
             flush()
             out.append(_TEX_SYMBOLS[char])
         elif char.lower() in _CYRILLIC:
-            flush()
-            latin = _CYRILLIC[char.lower()]
-            out.append(latin.capitalize() if char != char.lower() else latin)
+            if codes:
+                flush()
+            cyrillic.append(char)
             fallbacks.add("cyrillic")
         elif unicodedata.category(char).startswith("Z"):
             flush()
             out.append(" ")
         else:
+            if cyrillic:
+                flush()
             codes.append(f"U+{code:04X}")
             fallbacks.add("codepoints")
     flush()
