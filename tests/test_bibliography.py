@@ -21,8 +21,8 @@ from strategies import write_case
 from test_report import flat, github_html, parse_html, pdf_text, pdflatex
 
 import argmap
-from argmap import bibliography as bib
-from argmap import report as rep
+from argmap.loader import bibliography as bib
+from argmap.output import report as rep
 from argmap.errors import ArgmapError
 
 ZOTERO = r"""
@@ -163,7 +163,7 @@ def test_zotero_and_jabref_files_parse_as_pybtex_reads_them():
             for name, value in entry.fields.items():
                 assert mine.fields[name.lower()] == value, (key, name)
             for role, people in entry.persons.items():
-                assert len(bib._names(mine.fields[role.lower()])[0]) == len(people), (key, role)
+                assert len(bib.names(mine.fields[role.lower()])[0]) == len(people), (key, role)
 
 
 def test_entry_locations_are_their_lines():
@@ -230,12 +230,12 @@ def test_every_accent_command_gives_the_unicode_letter():
     ("{Barnes and Noble}", "Barnes and Noble", "barnes and noble"), ("M{\\\"u}ller, J.", "J. Müller", "muller"),
 ])
 def test_names(name, shown, sort):
-    assert bib._names(name) == ((shown,), (sort,))
+    assert bib.names(name) == ((shown,), (sort,))
 
 
 def test_and_others_is_et_al():
     entry = bib.parse("@misc{k, author = {Wezeman, Pieter D. and others}, title = {T}, year = 2024}").get("k")
-    assert bib.references(bib.Bibliography("x", {"k": entry}), ["k"])[0].text.startswith("Pieter D. Wezeman et al. T.")
+    assert rep.references(bib.Bibliography("x", {"k": entry}), ["k"])[0].text.startswith("Pieter D. Wezeman et al. T.")
 
 
 # ----------------------------------------------------------------------------- bad files
@@ -498,7 +498,7 @@ def test_any_field_value_reads_back_as_pybtex_reads_it(raw):
 def test_no_bib_text_becomes_a_tex_command(title, note):
     """Whatever a field holds, the LaTeX of its reference holds only argmap's own commands."""
     text = f"@misc{{k, title = {{{_balanced(title)}}}, note = {{{_balanced(note)}}}, year = 2020}}\n"
-    latex = bib.references(bib.parse(text), ["k"])[0].latex
+    latex = rep.references(bib.parse(text), ["k"])[0].latex
     own = re.compile(r"\\(textbackslash|textasciicircum|textasciigrave|textasciitilde|textless|textgreater|textbar|"
                      r"textquotedbl)\{\}|\\[{}$&%#_]|\\(emph|url)\{")
     assert not [m.group() for m in re.finditer(r"\\[A-Za-z@]+|\\.", latex) if not own.match(latex, m.start())]

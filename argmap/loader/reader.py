@@ -494,7 +494,7 @@ class _ModelReader:
             return None, None
         path = os.path.normpath(os.path.join(os.path.dirname(self.path), value))
         try:
-            from .bibliography import read
+            from argmap.loader.bibliography import read
 
             return path, read(path, at)
         except ArgmapError as exc:
@@ -559,8 +559,8 @@ def reliability(value: Any, at: Location, scale: Scale) -> Prob:
 
 
 def bibtex_keys(path: str, at: Location) -> frozenset[str]:
-    """The entry keys of a BibTeX file (:mod:`argmap.bibliography` parses it; its errors are problems)."""
-    from .bibliography import read
+    """The entry keys of a BibTeX file (:mod:`argmap.loader.bibliography` parses it; its errors are problems)."""
+    from argmap.loader.bibliography import read
 
     return read(path, at).keys
 

@@ -201,7 +201,7 @@ class _Validator:
                     self._report(item.where("cite"), f"{what}: '{key}' is not in the bibliography "
                                  f"{self.model.bibliography}" + did_you_mean(key, keys))
             if self.model.bib is not None:
-                from .bibliography import cited_problems
+                from argmap.loader.bibliography import cited_problems
 
                 for key, (where, wrong) in cited_problems(self.model.bib, item.cite).items():
                     for message in wrong:  # at the entry; the same text for every item citing it

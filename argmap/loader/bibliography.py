@@ -1,11 +1,13 @@
-"""A BibTeX or BibLaTeX file → bounded, checked entries → references in HTML, Markdown and LaTeX.
+"""A BibTeX or BibLaTeX file → bounded, checked entries as plain text fields.
 
     read(path) → Bibliography        the entries (BibTeX and BibLaTeX as Zotero and JabRef write
                                       them), with @string macros expanded under size limits
     plain(entry) → Fields            LaTeX markup turned into Unicode text (a short list of
                                       accents and symbols); anything else kept as visible text
     problems(entry) → [str]          what keeps an entry from being listed in a report
-    references(bib, keys) → [...]    the cited entries, sorted and numbered, in every format
+    cited_problems(bib, keys)        the cited entries a report could not list, and where
+
+:mod:`argmap.output.references` renders the cited entries in HTML, Markdown and LaTeX.
 
 argmap's own parser, not pybtex's: pybtex expands an @string chain eagerly and without bounds
 (645 bytes took 10 s and 670 MB, 40 levels a MemoryError) and its LaTeX backend copies field
@@ -18,13 +20,13 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
-from .errors import ArgmapError, Location
+from argmap.errors import ArgmapError, Location
 
-__all__ = ["Bibliography", "Entry", "Fields", "Reference", "parse", "plain", "problems", "read", "references"]
+__all__ = ["Bibliography", "Entry", "Fields", "cited_problems", "parse", "plain", "problems", "read"]
 
 MAX_BIB_BYTES = 20 * 1024 * 1024  # a Zotero library of 20,000 entries is about 15 MB
 MAX_ENTRIES = 50_000
@@ -68,7 +70,7 @@ def read(path: str, at: Location | None = None) -> Bibliography:
     """Parse the BibTeX file at ``path``; ArgmapError (file:line, what to write) when it is not one."""
     import os
 
-    from .load import read_text
+    from argmap.loader.reader import read_text
 
     where = at or Location(path)
     try:
@@ -536,11 +538,11 @@ class Fields:
     doi: str | None = None
 
 
-_ARTICLE = {"article", "periodical"}
-_IN_BOOK = {"incollection", "inproceedings", "inbook", "conference", "inreference"}
-_BOOKS = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings", "reference", "manual",
+ARTICLE = {"article", "periodical"}
+IN_BOOK = {"incollection", "inproceedings", "inbook", "conference", "inreference"}
+BOOKS = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings", "reference", "manual",
           "booklet"}
-_REPORTS = {"report", "techreport", "thesis", "phdthesis", "mastersthesis"}
+REPORTS = {"report", "techreport", "thesis", "phdthesis", "mastersthesis"}
 _DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T[\d:]+Z?)?(?:/.*)?$|/(\d{4}).*$")
 
 
@@ -554,18 +556,18 @@ def plain(entry: Entry) -> Fields:
     def first(*names: str) -> str | None:
         return next((text[n] for n in names if n in text), None)
 
-    authors, sort_names = _names(raw.get("author", ""))
-    editors, editor_sort = _names(raw.get("editor", ""))
+    authors, sort_names = names(raw.get("author", ""))
+    editors, editor_sort = names(raw.get("editor", ""))
     year, month = _year_month(text)
     kind = entry.type
     used: set[str] = set()
-    if kind in _ARTICLE:
+    if kind in ARTICLE:
         container = first("journaltitle", "journal")
-    elif kind in _IN_BOOK:
+    elif kind in IN_BOOK:
         container = first("booktitle", "maintitle")
-    elif kind in _BOOKS:
+    elif kind in BOOKS:
         container = None
-    elif kind in _REPORTS:
+    elif kind in REPORTS:
         container = first("institution", "school", "organization", "publisher")
     else:  # online, misc, software, dataset, unknown types: the site or publisher
         container = first("organization", "publisher", "institution", "journaltitle", "journal", "eventtitle")
@@ -574,7 +576,7 @@ def plain(entry: Entry) -> Fields:
         if container is not None and text.get(name) == container:
             used.add(name)
     publisher = first(*(n for n in ("publisher", "organization") if n not in used))
-    if kind in _REPORTS and publisher == container:
+    if kind in REPORTS and publisher == container:
         publisher = None
     thesis = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}.get(kind)
     pages = text.get("pages")
@@ -637,7 +639,7 @@ _COMMA = re.compile(r",")
 _WORDS = re.compile(r"\s+|~")
 
 
-def _names(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def names(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A BibTeX name list → (names to show, last names to sort by): "Last, First", "First von
     Last", "von Last, Jr, First" and {Braced Organisations}; "and others" as "others"."""
     value = value.strip()
@@ -670,7 +672,7 @@ def _names(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         last_text = latex_to_text(last)
         full = " ".join(p for p in (latex_to_text(first), last_text) if p)
         shown.append(full + (", " + latex_to_text(junior) if junior else ""))
-        sort.append(_sort_text(_strip_von(last_text) or full))
+        sort.append(sort_text(_strip_von(last_text) or full))
     return tuple(shown), tuple(sort)
 
 
@@ -686,7 +688,7 @@ def _strip_von(last: str) -> str:
     return " ".join(words)
 
 
-def _sort_text(text: str) -> str:
+def sort_text(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -703,209 +705,6 @@ def problems(entry: Entry) -> list[str]:
     if "year" in entry.fields and not re.search(r"\d", latex_to_text(entry.fields["year"])):
         found.append(f"its year = {{{entry.fields['year']}}} has no year in it; write year = {{2024}}")
     return found
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-@attrs.frozen
-class Reference:
-    """One formatted bibliography entry in each output format."""
-
-    key: str
-    label: str
-    text: str
-    html: str
-    markdown: str
-    latex: str
-
-
-@attrs.frozen
-class _Piece:
-    text: str
-    style: str = ""  # "" | "em" | "url" (text is the URL) | "doi"
-
-
-def pieces(f: Fields) -> list[list[_Piece]]:
-    """The reference as sentences of pieces: names. title. where, when. note. URL."""
-    sentences: list[list[_Piece]] = []
-    names = f.authors or f.editors
-    if names:
-        listed = [n for n in names if n != "others"]
-        if len(listed) == 1:
-            who = listed[0]
-        elif len(listed) == 2:
-            who = f"{listed[0]} and {listed[1]}"
-        else:
-            who = ", ".join(listed[:-1]) + ", and " + listed[-1]
-        if "others" in names:
-            who += " et al."
-        if not f.authors:
-            who += ", editors" if len(names) > 1 else ", editor"
-        sentences.append([_Piece(who)])
-    book = f.type in _BOOKS
-    if f.title:
-        sentences.append([_Piece(f.title, "em" if book else "")])
-    where: list[_Piece] = []
-    if f.container:
-        styled = "em" if f.type in _ARTICLE | _IN_BOOK else ""
-        where.append(_Piece(("In " if f.type in _IN_BOOK else "") + f.container, styled))
-    detail = []
-    if f.type in _ARTICLE:
-        volume = (f.volume or "") + (f"({f.number})" if f.number else "")
-        if volume:
-            detail.append(volume + (f":{f.pages}" if f.pages else ""))
-        elif f.pages:
-            detail.append(f"pages {f.pages}")
-    else:
-        if f.volume:
-            detail.append(f"volume {f.volume}")
-        if f.kind or f.number:
-            detail.append(" ".join(p for p in (f.kind, f.number) if p))
-        if f.pages:
-            detail.append(f"pages {f.pages}")
-    if f.edition:
-        detail.append(_ordinal(f.edition) + " edition" if f.edition.isdigit() else f.edition)
-    for part in (f.howpublished, f.publisher, f.address):
-        if part:
-            detail.append(part)
-    when = " ".join(p for p in (f.month, f.year) if p)
-    if when:
-        detail.append(when)
-    if detail:
-        if where:
-            where.append(_Piece(", " + ", ".join(detail)))
-        else:
-            where.append(_Piece(", ".join(detail)))
-    if where:
-        sentences.append(where)
-    if f.note:
-        sentences.append([_Piece(f.note)])
-    if f.doi:
-        sentences.append([_Piece("DOI: "), _Piece(f.doi, "doi")])
-    if f.url:
-        link = [_Piece("URL: "), _Piece(f.url, "url")]
-        if f.urldate:
-            link.append(_Piece(f" (accessed {f.urldate})"))
-        sentences.append(link)
-    return sentences
-
-
-def _ordinal(number: str) -> str:
-    n = int(number)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _joined(sentences: list[list[_Piece]], piece: Callable[[_Piece], str], escape: Callable[[str], str]) -> str:
-    """Sentences → one line: each piece through ``piece``, the spaces and full stops between them
-    through ``escape``."""
-    out = []
-    for sentence in sentences:
-        text = "".join(_spaced(p.text, piece(p), escape) for p in sentence)
-        last = sentence[-1].text
-        end = "" if last.endswith((".", "?", "!")) and sentence[-1].style not in ("url", "doi") else escape(".")
-        out.append(text + end)
-    return " ".join(out)
-
-
-def _spaced(raw: str, rendered: str, escape: Callable[[str], str]) -> str:
-    # the escapers trim their text; a piece's own leading and trailing space is kept here
-    lead = " " if raw[:1].isspace() else ""
-    trail = " " if raw[-1:].isspace() else ""
-    return lead + rendered + trail
-
-
-def _doi_url(doi: str) -> str:
-    return "https://doi.org/" + re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi.strip(), flags=re.I)
-
-
-def render_text(sentences: list[list[_Piece]]) -> str:
-    return _joined(sentences, lambda p: p.text.strip(), str)
-
-
-def render_html(sentences: list[list[_Piece]]) -> str:
-    import html
-
-    from .report import safe_url
-
-    def piece(p: _Piece) -> str:
-        if p.style == "em":
-            return f"<em>{html.escape(p.text)}</em>"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                from .report import _quoted_url
-
-                return f'<a href="{html.escape(_quoted_url(url), quote=True)}">{html.escape(p.text)}</a>'
-        return html.escape(p.text.strip())
-
-    return _joined(sentences, piece, html.escape)
-
-
-def render_markdown(sentences: list[list[_Piece]]) -> str:
-    from .report import markdown_escape, markdown_url, safe_url
-
-    def piece(p: _Piece) -> str:
-        if p.style == "em":
-            return f"*{markdown_escape(p.text)}*"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                return f"[{markdown_escape(p.text)}]({markdown_url(url)})"
-        return markdown_escape(p.text)
-
-    return _joined(sentences, piece, markdown_escape)
-
-
-def render_latex(sentences: list[list[_Piece]]) -> str:
-    """LaTeX where every piece of text is escaped (\\, {, }, $, ^ … as commands); URLs only inside
-    \\url{…} with braces, backslashes and % percent-encoded. Non-ASCII text is left for the
-    report's finalize step, which sets it (Cyrillic in T2A) or replaces it."""
-    from .report import latex_url, safe_url
-
-    def piece(p: _Piece) -> str:
-        if p.style == "em":
-            return "\\emph{" + latex_text(p.text) + "}"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                return latex_url(url)
-        return latex_text(p.text)
-
-    return _joined(sentences, piece, latex_text)
-
-
-def latex_text(text: str) -> str:
-    """Text → LaTeX: report.latex_escape's escaping of ASCII, non-ASCII kept (see render_latex)."""
-    from .report import _LIGATURES, _TEX_ASCII, _clean
-
-    text = " ".join(_clean(text).split())  # one line: the report puts each reference on one
-    return _LIGATURES.sub("{}", "".join(_TEX_ASCII.get(char, char) for char in text))
-
-
-def references(bib: Bibliography, keys: Iterable[str]) -> tuple[Reference, ...]:
-    """The entries of ``keys`` (unknown keys skipped), sorted by first author's last name, year and
-    title, numbered from 1, each rendered in every format."""
-    chosen: dict[str, Fields] = {}
-    for key in keys:
-        entry = bib.get(key)
-        if entry is not None and entry.key.lower() not in chosen:
-            chosen[entry.key.lower()] = plain(entry)
-
-    def order(f: Fields) -> tuple:
-        who = f.sort_names[0] if f.sort_names else _sort_text(f.title or f.key)
-        return (who, f.year or "", _sort_text(f.title or ""), f.key.lower())
-
-    found = []
-    for number, fields in enumerate(sorted(chosen.values(), key=order), start=1):
-        if not fields.title:  # check reports it; the report still lists what there is
-            fields = attrs.evolve(fields, title=f"[{fields.key}: no title]")
-        sentences = pieces(fields)
-        found.append(Reference(key=fields.key, label=str(number), text=render_text(sentences),
-                               html=render_html(sentences), markdown=render_markdown(sentences),
-                               latex=render_latex(sentences)))
-    return tuple(found)
 
 
 def cited_problems(bib: Bibliography, keys: Sequence[str]) -> dict[str, tuple[Location, list[str]]]:
