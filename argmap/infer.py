@@ -79,11 +79,11 @@ class Beliefs:
     def prior(self, claim: str, state: str = "true") -> float:
         return self.claims[claim].prior[state]
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """In Jupyter, beliefs display themselves as the argument map."""
-        from .render import beliefs_svg
+        from .render import beliefs_svg, repr_svg
 
-        return beliefs_svg(self)
+        return repr_svg(lambda: beliefs_svg(self))
 
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""

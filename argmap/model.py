@@ -305,11 +305,11 @@ class Model:
 
         return update(self, as_of=as_of, engine=engine)
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """Jupyter shows a model as its argument map (screen style, evidence summarised)."""
-        from .render import beliefs_svg
+        from .render import beliefs_svg, repr_svg
 
-        return beliefs_svg(self.update())
+        return repr_svg(lambda: beliefs_svg(self.update()))
 
     def to_pgmpy(self) -> Any:
         """The model as a pgmpy ``DiscreteBayesianNetwork`` (every evidence item a node)."""

@@ -51,6 +51,7 @@ __all__ = [
     "diagram",
     "format_for_path",
     "render_graph",
+    "repr_svg",
 ]
 
 FORMATS = ("svg", "pdf", "png", "dot")
@@ -151,6 +152,18 @@ def beliefs_svg(beliefs: Beliefs, *, style: str = "screen", evidence: str = "sum
     """SVG text of the diagram of ``beliefs`` (what Jupyter shows for a Beliefs object)."""
     graph = build_graph(beliefs, style=style, evidence=evidence, html=system_dot() is not None)
     return render_graph(graph, "svg").decode("utf-8")
+
+
+def repr_svg(make: Any) -> str | None:
+    """``make()``'s SVG for Jupyter, or None (Jupyter then shows the text form) with the problem
+    on stderr: a notebook shows why there is no picture, never a traceback."""
+    import sys
+
+    try:
+        return make()
+    except ArgmapError as exc:
+        print("argmap: no diagram: " + "; ".join(str(p) for p in exc.problems), file=sys.stderr)
+        return None
 
 
 def _graph_class(html: bool) -> type:
