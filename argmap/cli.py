@@ -588,8 +588,13 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     loaded = _load(model)
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
-    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command):
-        click.echo(f"wrote {path}")
+    missing: dict[str, str] = {}
+    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,
+                            missing=missing):
+        click.echo(f"wrote {path}", err=True)
+    for name, why in missing.items():  # the rest of the report stands: exit 0, but say what is not there
+        shown = "the diagram inside report.html" if name == "diagram-screen.svg" else name
+        click.echo(f"argmap: {shown} not written: {why}", err=True)
 
 
 @main.command()
