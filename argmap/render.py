@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._text import plural
 from .errors import ArgmapError, Location
 from .model import Claim, EvidenceItem, Model
 from .relations import (
@@ -486,7 +487,7 @@ def _title(beliefs: Beliefs, look: Style) -> str:
     model = beliefs.model
     counted = len(beliefs.counted)
     when = f"evidence dated up to {beliefs.as_of}" if beliefs.as_of else "all evidence"
-    sub = f"prior → posterior given {counted} of {len(model.evidence)} evidence items ({when}); words: {model.scale}"
+    sub = f"prior → posterior given {counted} of {plural(len(model.evidence), 'evidence item')} ({when}); words: {model.scale}"
     return (f"<{_font(_html(model.title or model.name), look.title_size, bold=True)}<BR/>"
             f"{_font(_html(sub), look.small, italic=True)}<BR/> >")
 
