@@ -207,7 +207,7 @@ def _write_output(path: str, payload: bytes, *, overwrite: bool = True) -> None:
 def _no_stdout(output: str | None, what: str) -> None:
     """Commands that write several files cannot write them to stdout: say so (exit 2)."""
     if is_stdout(output):
-        raise ArgmapError.at(Location("-o"), f"-o - (standard output) does not fit here: {what}")
+        raise ArgmapError.at(Location("-o"), f"-o - (standard output) cannot be used here: {what}")
 
 
 @main.command()
