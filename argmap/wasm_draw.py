@@ -10,6 +10,7 @@ Helvetica), each text run scaled down where needed to fit the width Graphviz gav
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -103,11 +104,20 @@ _FONTS = {  # Graphviz's font name → matplotlib's bundled fonts, first with th
     "serif": ["STIXGeneral", "DejaVu Serif", "DejaVu Sans"],
     "sans": ["DejaVu Sans", "STIXGeneral"],
 }
+# Fonts with Chinese, Japanese, Korean and Arabic glyphs, used after those where installed
+_WIDE = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei",
+         "PingFang SC", "Arial Unicode MS", "Noto Sans Arabic", "Noto Naskh Arabic"]
 
 
-def _family(face: str) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _family(face: str) -> tuple[str, ...]:
+    from matplotlib import font_manager
+
     lowered = face.lower()
-    return _FONTS["sans"] if any(w in lowered for w in ("helvetica", "arial", "sans")) else _FONTS["serif"]
+    chosen = _FONTS["sans"] if any(w in lowered for w in ("helvetica", "arial", "sans")) else _FONTS["serif"]
+    # only installed ones: matplotlib logs a warning on stderr for every family it cannot find
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return tuple(chosen + [name for name in _WIDE if name in installed])
 
 
 def _colour(value: str) -> tuple[float, float, float, float] | None:
@@ -209,8 +219,10 @@ def paint(layout: dict[str, Any], format: str, *, dpi: int = 300) -> bytes:
                 ax.add_patch(Ellipse((cx, cy), 2 * rx, 2 * ry,
                                      facecolor=(fill or "none") if kind == "E" else "none", **line))
             elif kind == "T" and op["text"].strip() and pen:
+                # the WebAssembly build's JSON writes a backslash of the text as two (its SVG as one)
+                op = {**op, "text": op["text"].replace("\\\\", "\\")}
                 face, size = font
-                prop = FontProperties(family=_family(face), size=size, weight="bold" if bold else "normal",
+                prop = FontProperties(family=list(_family(face)), size=size, weight="bold" if bold else "normal",
                                       style="italic" if italic else "normal")
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # a glyph missing from every bundled font: a box
