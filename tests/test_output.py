@@ -32,7 +32,7 @@ def argmap_process(*args: str, encoding: str | None = None, cwd: str | None = No
     if encoding:
         env["PYTHONIOENCODING"] = encoding
     command = [sys.executable, *(["-W", "default"] if warnings else []), "-m", "argmap", *args]
-    return subprocess.run(command, capture_output=True, env=env, cwd=cwd, timeout=600)
+    return subprocess.run(command, check=False, capture_output=True, env=env, cwd=cwd, timeout=600)
 
 
 # ----------------------------------------------------------------------------- -o - and MODEL -
@@ -154,11 +154,11 @@ def test_library_warnings_never_reach_the_user():
 def test_shell_completion_as_documented():
     env = {**os.environ, "_ARGMAP_COMPLETE": "bash_source"}
     script = subprocess.run([sys.executable, "-c", "from argmap.cli import main; main(prog_name='argmap')"],
-                            capture_output=True, text=True, env=env, timeout=120)
+                            check=False, capture_output=True, text=True, env=env, timeout=120)
     assert "_argmap_completion()" in script.stdout and "complete -o nosort -F _argmap_completion argmap" in script.stdout
     env = {**os.environ, "_ARGMAP_COMPLETE": "bash_complete", "COMP_WORDS": "argmap rep", "COMP_CWORD": "1"}
     words = subprocess.run([sys.executable, "-c", "from argmap.cli import main; main(prog_name='argmap')"],
-                           capture_output=True, text=True, env=env, timeout=120)
+                           check=False, capture_output=True, text=True, env=env, timeout=120)
     assert words.stdout.split() == ["plain,report"]
     with open(os.path.join(ROOT, "docs", "cli.md"), encoding="utf-8") as handle:
         docs = handle.read()
