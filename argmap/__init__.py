@@ -30,10 +30,11 @@ def _to_pgmpy(model: Model) -> _Any:
     return to_pgmpy(network_of(model))
 
 
-def _beliefs_svg(beliefs: Beliefs) -> str:
-    from argmap.output.diagram import beliefs_svg  # Graphviz only when a notebook asks for it
+def _beliefs_svg(beliefs: Beliefs) -> str | None:
+    """Jupyter's picture of beliefs: the map, or None (the text form) with the problem on stderr."""
+    from argmap.output.diagram import beliefs_svg, repr_svg  # Graphviz only when a notebook asks
 
-    return beliefs_svg(beliefs)
+    return repr_svg(lambda: beliefs_svg(beliefs))
 
 
 _model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-__all__ = ["text_table"]
+__all__ = ["plural", "text_table"]
 
 
 def text_table(titles: Sequence[str], rows: Sequence[Sequence[str]], *, right: Collection[int] = (),
@@ -20,3 +20,8 @@ def text_table(titles: Sequence[str], rows: Sequence[Sequence[str]], *, right: C
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(shown, widths))).rstrip()
 
     return [line(titles), line(["─" * w for w in widths]), *map(line, rows)]
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 claim", "2 claims", "0 evidence items": the count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

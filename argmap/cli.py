@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import click
 
-from argmap._text import text_table
+from argmap._output import data, data_bytes, is_stdout, json_data, quiet_warnings, setup_streams, status
+from argmap._text import plural, text_table
 from argmap.errors import ArgmapError, Location
 
 FORMATS = ("table", "json", "csv")
@@ -37,10 +38,17 @@ class _Group(click.Group):
 @click.version_option(package_name="argmap")
 def main() -> None:
     """argmap: argument maps you can test with Bayesian networks."""
+    setup_streams()
+    quiet_warnings()
 
 
 def _load(model: str, evidence: Sequence[str] | None = None):
     from argmap.loader.validate import load
+
+    if is_stdout(model):
+        raise ArgmapError.at(Location(model), "argmap reads a model from its file, not from standard input: a "
+                             "model names its evidence and bibliography relative to its own folder; save it "
+                             "(e.g. models/NAME.yaml) and give that path")
 
     return load(model, evidence=list(evidence) if evidence else None)
 
@@ -72,16 +80,16 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
     items = loaded.evidence
     files = len({i.location.file for i in items})
     waiting = sum(i.expected for i in items)
-    click.echo(
-        f"{loaded.path}: ok — {len(loaded.claims)} claims, {len(items)} evidence items "
-        f"in {files} file{'s' if files != 1 else ''}"
+    data(
+        f"{loaded.path}: ok — {plural(len(loaded.claims), 'claim')}, {plural(len(items), 'evidence item')} "
+        f"in {plural(files, 'file')}"
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
     )
     if deep:
         from argmap.verify.coherence import check_deep
 
         report = check_deep(loaded, seed=0 if seed is None else seed, examples=examples or 100)
-        click.echo("\n" + report.text())
+        data("\n" + report.text())
         if report.exit_code(strict=strict):
             sys.exit(report.exit_code(strict=strict))
 
@@ -104,14 +112,13 @@ def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, eng
         from argmap.workflow.journal import log_beliefs
 
         path, appended = log_beliefs(beliefs)
-        click.echo(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged",
-                   err=True)
+        status(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged")
     if fmt == "json":
-        click.echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
+        json_data(beliefs.to_dict())
     elif fmt == "csv":
-        click.echo(_csv(beliefs), nl=False)
+        data(_csv(beliefs), nl=False)
     else:
-        click.echo(_table(beliefs))
+        data(_table(beliefs))
 
 
 def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
@@ -144,7 +151,7 @@ def _table(beliefs) -> str:
     counted = len(beliefs.counted)
     header = [model.title or model.name]
     cutoff = f"up to {beliefs.as_of}" if beliefs.as_of else "all dates"
-    header.append(f"evidence: {counted} of {len(model.evidence)} items counted ({cutoff}); "
+    header.append(f"evidence: {counted} of {plural(len(model.evidence), 'item')} counted ({cutoff}); "
                   f"words: {model.scale} scale")
     rows = [(cid, role, state if state != "true" else "", f"{prior:.3f}", f"{post:.3f}",
              _arrow(prior, post), verbal)
@@ -171,15 +178,19 @@ def _arrow(prior: float, posterior: float) -> str:
     return "="
 
 
-def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
-    """Write an output file atomically; a path that cannot be written is bad input (exit 2)."""
+def _write_output(path: str, payload: bytes, *, overwrite: bool = True) -> None:
+    """Write an output file atomically, or the bytes to stdout for ``-o -``, and say so on stderr;
+    a path that cannot be written is bad input (exit 2)."""
     import os
 
     from argmap._io import write_atomic_bytes
     from argmap.errors import Location
 
+    if is_stdout(path):
+        data_bytes(payload)
+        return
     try:
-        write_atomic_bytes(path, data, overwrite=overwrite)
+        write_atomic_bytes(path, payload, overwrite=overwrite)
     except FileExistsError as exc:
         if overwrite:  # a file stands where a folder of the path should be
             raise ArgmapError.at(Location(path), f"cannot write {path}: {exc.strerror}; a file is in the way of "
@@ -190,11 +201,18 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
         folder = os.path.dirname(os.path.abspath(path))
         raise ArgmapError.at(Location(path), f"cannot write {path}: {exc.strerror or exc}; choose an -o "
                                              f"path in a folder you can write to (not {folder})") from None
+    status(f"wrote {path}")
+
+
+def _no_stdout(output: str | None, what: str) -> None:
+    """Commands that write several files cannot write them to stdout: say so (exit 2)."""
+    if is_stdout(output):
+        raise ArgmapError.at(Location("-o"), f"-o - (standard output) cannot be used here: {what}")
 
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", required=True, metavar="FILE", help="Where to write the diagram.")
+@click.option("--output", "-o", required=True, metavar="FILE", help="Where to write the diagram (-: standard output).")
 @click.option("--format", "fmt", metavar="svg|pdf|png|dot",
               help="Output format; default: from the file name's extension, else svg.")
 @click.option("--style", default="paper", show_default=True, metavar="paper|screen",
@@ -220,15 +238,13 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
 
         raise ArgmapError.at(Location("--format"), f"-o {output} names a .{output.rsplit('.', 1)[-1]} file but "
                                                    f"--format is {fmt}; make them agree (or leave out --format)")
-    data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of)
-    _write_output(output, data)
-    click.echo(f"wrote {output}")
+    _write_output(output, draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of))
 
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--to", "to", required=True, metavar="argdown|aif|bif|xmlbif|json", help="The format to write.")
-@click.option("--output", "-o", metavar="FILE", help="Where to write it (default: standard output).")
+@click.option("--output", "-o", metavar="FILE", help="Where to write it (default, or -: standard output).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--force", is_flag=True, help="Overwrite FILE (and its .evidence.json) if they exist.")
 def export(model: str, to: str, output: str | None, as_of: str | None, force: bool) -> None:
@@ -240,11 +256,12 @@ def export(model: str, to: str, output: str | None, as_of: str | None, force: bo
 
     from argmap.interop.export import export as run_export
 
+    output = None if is_stdout(output) else output
     result = run_export(_load(model), to, as_of=as_of, output=output)
     if output is None:
-        click.echo(result.data.decode("utf-8"), nl=False)
+        data_bytes(result.data)
         if result.beside:
-            click.echo("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)", err=True)
+            status("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)")
         return
     stem = output.rsplit(".", 1)[0] if "." in os.path.basename(output) else output
     if not force:  # refuse before writing anything, so that no half of the pair is replaced
@@ -253,10 +270,8 @@ def export(model: str, to: str, output: str | None, as_of: str | None, force: bo
                 raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite it unless you add "
                                                      "--force (or choose another -o path)")
     _write_output(output, result.data)
-    click.echo(f"wrote {output}")
-    for suffix, data in result.beside.items():
-        _write_output(stem + suffix, data)
-        click.echo(f"wrote {stem + suffix}")
+    for suffix, payload in result.beside.items():
+        _write_output(stem + suffix, payload)
 
 
 @main.command(name="import")
@@ -270,8 +285,9 @@ def import_(source: str, output: str, force: bool) -> None:
     beside it. Nothing is written unless the result passes `argmap check`."""
     from argmap.interop.importer import import_file
 
+    _no_stdout(output, "import writes a model file and, beside it, its evidence file; give -o NAME.yaml")
     for path in import_file(source, output, force=force):
-        click.echo(f"wrote {path}")
+        status(f"wrote {path}")
 
 
 @main.command()
@@ -282,7 +298,7 @@ def import_(source: str, output: str, force: bool) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "svg", "png", "pdf"]), default="table",
               show_default=True, help="svg/png/pdf: the tornado plot (with -o).")
-@click.option("-o", "--output", metavar="FILE", help="Write the output to FILE instead of standard output.")
+@click.option("-o", "--output", metavar="FILE", help="Write the output to FILE instead of standard output (-).")
 @click.option("--draws", type=click.IntRange(0, 10_000_000), default=10_000, show_default=True,
               help="Monte Carlo draws over all ranges at once (0: skip).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
@@ -300,10 +316,10 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         from argmap.output.plots import tornado
 
         if not output:
-            raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt}")
+            raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt} "
+                                                       "(or -o - for standard output)")
         _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, title=loaded.title and
                                       f"Sensitivity of {wanted.claim}"))
-        click.echo(f"wrote {output}", err=True)
         return
     carlo = None
     if draws:
@@ -313,9 +329,11 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     text = (json.dumps(_sensitivity_json(wanted, base, results, carlo), indent=2, ensure_ascii=False)
             if fmt == "json" else _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results)))
     if output:
-        _write_output(output, (text + "\n").encode())
+        _write_output(output, (text + "\n").encode("utf-8"))
+    elif fmt == "json":
+        data_bytes((text + "\n").encode("utf-8"))
     else:
-        click.echo(text)
+        data(text)
 
 
 def _conclusion(wanted, base: float) -> str:
@@ -328,7 +346,7 @@ def _conclusion(wanted, base: float) -> str:
 def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -> str:
     lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
              + f": posterior {base:.3f}; conclusion: {_conclusion(wanted, base)}",
-             f"{total} inputs; each moved across its range (its word, its written [low, high], or ±0.1 log-odds)",
+             f"{plural(total, 'input')}; each moved across its range (its word, its written [low, high], or ±0.1 log-odds)",
              ""]
     rows = [(r.input.label, f"{r.input.value:.3g}", f"[{r.input.low:.3g}, {r.input.high:.3g}]",
              f"{r.at_low:.3f}", f"{r.at_high:.3f}", f"{r.swing:.3f}",
@@ -379,10 +397,10 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     loaded = _load(model, evidence)
     now, candidates = next_evidence(loaded, target_claim, as_of)
     if fmt == "json":
-        click.echo(json.dumps({"target": target_claim, "posterior": now, "candidates": [
+        json_data({"target": target_claim, "posterior": now, "candidates": [
             {"id": c.id, "kind": c.kind, "text": c.text, "bits": c.mutual_information,
              "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()}}
-            for c in candidates]}, indent=2, ensure_ascii=False))
+            for c in candidates]})
         return
     states = loaded.claims[target_claim].states
     follow = "true" if states == ("true", "false") else max(now, key=now.get)
@@ -396,7 +414,7 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
     lines += text_table(titles, rows)
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
-    click.echo("\n".join(lines))
+    data("\n".join(lines))
 
 
 @main.command()
@@ -447,22 +465,22 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
         try:
             workflow.ask_fields(loaded, fields, everything=not given)
         except click.Abort:
-            click.echo("\nnothing written", err=True)
+            status("\nnothing written")
             sys.exit(1)
     added = workflow.prepare_item(model_path, workflow.build_document(loaded, fields), into=into, model=loaded)
     if interactive or dry_run:
         click.echo(added.text.rstrip())
     if dry_run:
         click.echo("\n".join(workflow.movement_lines(added)))
-        click.echo(f"nothing written (--dry-run); it would go to {added.path}", err=True)
+        status(f"nothing written (--dry-run); it would go to {added.path}")
         return
     if interactive:
         click.echo("\n".join(workflow.movement_lines(added)))
         if not click.confirm(f"Write {added.path}?", default=True):
-            click.echo("nothing written", err=True)
+            status("nothing written")
             return
     workflow.write_item(added)
-    click.echo(f"wrote {added.path}")
+    status(f"wrote {added.path}")
     if not interactive:
         click.echo("\n".join(workflow.movement_lines(added)))
 
@@ -503,17 +521,16 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
         label = "timestamp"
     if plot and kind:
         _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
-        click.echo(f"wrote {plot}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"columns": header, "rows": [dict(r.values) for r in rows]}, indent=2, ensure_ascii=False))
+        json_data({"columns": header, "rows": [dict(r.values) for r in rows]})
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
         writer.writerows([[r.values.get(c, "") for c in header] for r in rows])
-        click.echo(out.getvalue(), nl=False)
+        data(out.getvalue(), nl=False)
     else:
-        click.echo(workflow.history_table(header, rows, label=label))
+        data(workflow.history_table(header, rows, label=label))
 
 
 @main.command()
@@ -535,9 +552,9 @@ def diff(model: str, old: str, new: str | None, targets: Sequence[str], as_of: s
     with open_side(model, old, "--from") as before, open_side(model, new, "--to") as after:
         result = run_diff(before, after, targets=targets, as_of=as_of)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        json_data(result.to_dict())
     else:
-        click.echo(diff_text(result, markdown=fmt == "markdown"))
+        data(diff_text(result, markdown=fmt == "markdown"))
 
 
 @main.command()
@@ -566,10 +583,11 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
         if fmt not in known:
             raise ArgmapError.at(Location("--format"), f"unknown report format '{fmt}'; write some of "
                                                        f"{', '.join(known)}, separated by commas")
+    _no_stdout(output_dir, "watch keeps a folder of files current; give -o DIR")
     output_dir = output_dir or report_dir(model)
-    click.echo(f"argmap watch: {model} → {output_dir}{os.sep}")
+    status(f"argmap watch: {model} → {output_dir}{os.sep}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
-    live.run(model, output_dir, echo=click.echo, formats=chosen, serve_port=port if serve else None)
+    live.run(model, output_dir, echo=status, formats=chosen, serve_port=port if serve else None)
 
 
 @main.command()
@@ -585,11 +603,17 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     trajectory, the evidence table, the ACH view, references and how to reproduce it."""
     from argmap.output.report import make_report, regenerate_command
 
+    _no_stdout(output, "a report is several files (the text, its figures, report.json); give -o DIR")
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     loaded = _load(model)
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
-    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command):
-        click.echo(f"wrote {path}")
+    missing: dict[str, str] = {}
+    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,
+                            missing=missing):
+        click.echo(f"wrote {path}", err=True)
+    for name, why in missing.items():  # the rest of the report stands: exit 0, but say what is not there
+        shown = "the diagram inside report.html" if name == "diagram-screen.svg" else name
+        click.echo(f"argmap: {shown} not written: {why}", err=True)
 
 
 @main.command()
@@ -600,7 +624,7 @@ def new(name: str, directory: str) -> None:
     from argmap.workflow.scaffold import scaffold
 
     for path in scaffold(name, directory):
-        click.echo(f"wrote {path}")
+        status(f"wrote {path}")
 
 
 @main.command()
@@ -609,7 +633,7 @@ def schema(kind: str) -> None:
     """Print the JSON Schema of model files (or of evidence files with --kind evidence)."""
     from argmap.loader.schema import evidence_schema, model_schema
 
-    click.echo(json.dumps(model_schema() if kind == "model" else evidence_schema(), indent=2, ensure_ascii=False))
+    json_data(model_schema() if kind == "model" else evidence_schema())
 
 
 if __name__ == "__main__":  # pragma: no cover

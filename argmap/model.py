@@ -318,7 +318,7 @@ class Model:
         """Prior and posterior of every claim given the evidence that counts at ``as_of``."""
         return stage("update")(self, as_of=as_of, engine=engine)
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """Jupyter shows a model as its argument map (screen style, evidence summarised)."""
         return stage("beliefs_svg")(self.update())
 

@@ -92,7 +92,7 @@ def test_evidence_option_replaces_the_models_evidence(case_dir):
 def test_check_ok_and_broken(case_dir):
     path = case(case_dir, MINIMAL, EVIDENCE)
     code, out, _ = run("check", path)
-    assert code == 0 and "ok — 1 claims, 2 evidence items in 1 file" in out
+    assert code == 0 and "ok — 1 claim, 2 evidence items in 1 file" in out
     with open(path, "a") as handle:
         handle.write("    leak: 0.1\n  c:\n    text: c\n    attacked_by: {hx: 0.3}\n")
     code, out, err = run("check", path)

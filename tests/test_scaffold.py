@@ -44,7 +44,7 @@ def test_new_writes_three_files_that_check_clean(tmp_path):
     model = os.path.join(str(tmp_path), "models", "demo.yaml")
     expected = [model, os.path.join(str(tmp_path), "evidence", "demo", "examples.yaml"),
                 os.path.join(str(tmp_path), "evidence", "demo", "references.bib")]
-    assert result.stdout.splitlines() == [f"wrote {p}" for p in expected]
+    assert result.stderr.splitlines() == [f"wrote {p}" for p in expected] and not result.stdout  # status: stderr
     assert all(os.path.isfile(p) for p in expected)
     checked = run("check", model)
     assert checked.exit_code == 0, checked.output

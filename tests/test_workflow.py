@@ -98,7 +98,7 @@ def test_add_writes_a_new_file_named_from_date_and_id_that_the_loader_reads(mode
                          "--source", "press")
     assert code == 0, err
     written = os.path.join(case_dir, "evidence", "m", "2016-02-05_second.yaml")
-    assert f"wrote {Location(written)}" in out  # relative to here, or absolute when far away
+    assert f"wrote {Location(written)}" in err and "wrote" not in out  # status on stderr; relative to here, or absolute when far away
     after = snapshot(case_dir)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing else touched
     assert set(after) - set(before) == {os.path.join("evidence", "m", "2016-02-05_second.yaml")}

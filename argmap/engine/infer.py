@@ -100,7 +100,7 @@ class Beliefs:
                                  + f"; its states are {', '.join(states)}")
         return state
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """In Jupyter, beliefs display themselves as the argument map."""
         return stage("beliefs_svg")(self)
 

@@ -1068,8 +1068,11 @@ def _template_error(exc: Exception, templates: str | None) -> ArgmapError:
 # ----------------------------------------------------------------------------- rendering
 
 
-def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str | None = None) -> dict[str, bytes]:
-    """Every file of the report in ``formats``, by file name; report.json always."""
+def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str | None = None,
+           missing: dict[str, str] | None = None) -> dict[str, bytes]:
+    """Every file of the report in ``formats``, by file name; report.json always. A figure that
+    cannot be drawn here is left out (the text says so in its place) and put in ``missing``,
+    name → why."""
     import json
 
     for fmt in formats:
@@ -1085,24 +1088,27 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
 
     files: dict[str, bytes] = {}
     figures = _Figures(report, report.model.update(as_of=report.as_of))
+    drawn: dict[str, bytes | None] = {}
     try:
         if "html" in formats:
             files["report.html"] = _render_html(report, figures, templates).encode("utf-8")
         if "md" in formats:
+            drawn |= {name: figures.get(name) for name in ("diagram.svg", "trajectory.svg")}
             env = _environment("md", templates, _markdown_finalize)
-            files["report.md"] = env.get_template("report.md.j2").render(**_context(report)).encode("utf-8")
-            files["diagram.svg"] = figures.get("diagram.svg")
-            files["trajectory.svg"] = figures.get("trajectory.svg")
+            context = _context(report) | {"missing": figures.missing}
+            files["report.md"] = env.get_template("report.md.j2").render(**context).encode("utf-8")
         if "tex" in formats:
+            drawn |= {name: figures.get(name) for name in ("diagram.pdf", "trajectory.pdf")}
             finalize = _LatexFinalize()
             env = _environment("tex", templates, finalize)
-            context = _context(report) | {"fallbacks": finalize.fallbacks}
+            context = _context(report) | {"fallbacks": finalize.fallbacks, "missing": figures.missing}
             files["beliefs-table.tex"] = env.get_template("beliefs-table.tex.j2").render(**context).encode("utf-8")
             files["report.tex"] = env.get_template("report.tex.j2").render(**context).encode("utf-8")
-            files["diagram.pdf"] = figures.get("diagram.pdf")
-            files["trajectory.pdf"] = figures.get("trajectory.pdf")
     except TemplateError as exc:
         raise _template_error(exc, templates) from None
+    files |= {name: data for name, data in drawn.items() if data is not None}
+    if missing is not None:
+        missing.update(figures.missing)
     files["report.json"] = (json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return files
 
@@ -1113,11 +1119,16 @@ class _Figures:
     def __init__(self, report: Report, beliefs: Any):
         self.report = report
         self.beliefs = beliefs
-        self.made: dict[str, bytes] = {}
+        self.made: dict[str, bytes | None] = {}
+        self.missing: dict[str, str] = {}  # a figure that cannot be drawn on this machine → why
 
-    def get(self, name: str) -> bytes:
+    def get(self, name: str) -> bytes | None:
         if name not in self.made:
-            self.made[name] = self._draw(name)
+            try:
+                self.made[name] = self._draw(name)
+            except ArgmapError as exc:  # e.g. no Graphviz at all: the rest of the report still stands
+                self.made[name] = None
+                self.missing[name] = "; ".join(p.message for p in exc.problems)
         return self.made[name]
 
     def _draw(self, name: str) -> bytes:
@@ -1150,12 +1161,23 @@ def _render_html(report: Report, figures: _Figures, templates: str | None) -> st
     context = _context(report) | {
         "script": Markup(script), "style": Markup(style.replace("</", "<\\/")),
         "script_hash": f"sha256-{digest}",
-        "diagram_svg": Markup(inline_svg(figures.get("diagram-screen.svg"), "diagram",
-                                         "The argument map: every claim with its prior and posterior")),
-        "trajectory_svg": Markup(inline_svg(figures.get("trajectory.svg"), "trajectory",
-                                            "The belief trajectory: each hypothesis' posterior after each item")),
+        "diagram_svg": _inline_or_why(figures, "diagram-screen.svg", "diagram",
+                                      "The argument map: every claim with its prior and posterior"),
+        "trajectory_svg": _inline_or_why(figures, "trajectory.svg", "trajectory",
+                                         "The belief trajectory: each hypothesis' posterior after each item"),
+        "missing": figures.missing,
     }
     return env.get_template("report.html.j2").render(**context)
+
+
+def _inline_or_why(figures: _Figures, name: str, prefix: str, label: str) -> Any:
+    from markupsafe import Markup, escape
+
+    data = figures.get(name)
+    if data is None:
+        return Markup('<p class="missing-figure">This figure could not be drawn here: ') + escape(
+            figures.missing[name]) + Markup("</p>")
+    return Markup(inline_svg(data, prefix, label))
 
 
 _SVG = "http://www.w3.org/2000/svg"
@@ -1218,9 +1240,11 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
 
 def make_report(model: Model, folder: str | None = None, formats: Iterable[str] = FORMATS, *,
-                as_of: Any = None, templates: str | None = None, command: str | None = None) -> list[str]:
-    """Build, render (everything in memory first) and write a report; the paths written."""
+                as_of: Any = None, templates: str | None = None, command: str | None = None,
+                missing: dict[str, str] | None = None) -> list[str]:
+    """Build, render (everything in memory first) and write a report; the paths written. Figures
+    that cannot be drawn here go into ``missing`` (name → why) instead."""
     formats = tuple(dict.fromkeys(formats))
     report = build(model, as_of, command=command)
-    files = render(report, formats, templates=templates)
+    files = render(report, formats, templates=templates, missing=missing)
     return write(files, folder or default_folder(model.path))

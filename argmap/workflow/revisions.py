@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from argmap._text import text_table
+from argmap._text import plural, text_table
 from argmap.errors import ArgmapError, Location, Problem
 from argmap.interop.export import claim_document, item_document
 from argmap.model import EvidenceItem, Model
@@ -378,7 +378,7 @@ def git_history(model_path: str, *, limit: int = 50, as_of: Any = None) -> tuple
                 model = load_at(model_path, root, full, folder, label=short)
                 beliefs = model.update(as_of=as_of)
             except ArgmapError as exc:
-                row.update({"model": "", "evidence": "", "items": f"{len(exc.problems)} problem(s)"})
+                row.update({"model": "", "evidence": "", "items": plural(len(exc.problems), "problem")})
                 rows.append(row)
                 continue
         row.update({"model": model_hash(model), "evidence": evidence_hash(model), "items": str(len(beliefs.counted))})

@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from argmap._io import write_atomic_bytes
+from argmap._text import plural
 from argmap.errors import ArgmapError, Location, display_path
 from argmap.model import Model
 
@@ -186,7 +187,7 @@ class Watcher:
             return self._broken([f"argmap failed with a bug ({type(exc).__name__}: {exc}); please report it"], now)
         took = time.perf_counter() - started
         self.last_good = now
-        self.echo(f"{now} ok — {len(model.claims)} claims, {len(beliefs.counted)} items counted; wrote "
+        self.echo(f"{now} ok — {plural(len(model.claims), 'claim')}, {plural(len(beliefs.counted), 'item')} counted; wrote "
                   f"{', '.join(display_path(p) for p in written)} in {took:.2f} s")
         self.state.publish(ok=True, index_html=_index_page(model, beliefs))
         return True
