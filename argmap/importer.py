@@ -215,8 +215,52 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
     return Imported(model, [], notes, header)
 
 
+_BIF_VARIABLE = re.compile(r"\bvariable\s+([^\s{]+)\s*\{[^}]*?\[\s*(\d+)\s*\]")
+_BIF_FAMILY = re.compile(r"\bprobability\s*\(\s*([^|)\s]+)\s*(?:\|([^)]*))?\)")
+_XML_VARIABLE = re.compile(r"<VARIABLE\b.*?</VARIABLE>", re.S | re.I)
+_XML_DEFINITION = re.compile(r"<(?:DEFINITION|PROBABILITY)\b.*?</(?:DEFINITION|PROBABILITY)>", re.S | re.I)
+_XML_TAG = {tag: re.compile(rf"<{tag}>\s*(.*?)\s*</{tag}>", re.S | re.I) for tag in ("NAME", "OUTCOME", "FOR", "GIVEN")}
+
+
+def _check_sizes(text: str, source: str, *, xml: bool) -> None:
+    """Refuse tables too large to build before pgmpy allocates them: a 2.6 kB BIF whose variable
+    has 26 parents asks for 2**27 numbers. Sizes come from the declared state counts."""
+    from ._limits import MAX_STATES, table_problem
+
+    cards: dict[str, int] = {}
+    families: list[tuple[str, list[str], int]] = []
+    if xml:
+        for match in _XML_VARIABLE.finditer(text):
+            name = _XML_TAG["NAME"].search(match.group(0))
+            if name:
+                cards[name.group(1)] = len(_XML_TAG["OUTCOME"].findall(match.group(0)))
+        for match in _XML_DEFINITION.finditer(text):
+            child = _XML_TAG["FOR"].search(match.group(0))
+            if child:
+                families.append((child.group(1), _XML_TAG["GIVEN"].findall(match.group(0)),
+                                 text.count("\n", 0, match.start()) + 1))
+    else:
+        for match in _BIF_VARIABLE.finditer(text):
+            cards[match.group(1)] = int(match.group(2))
+        for match in _BIF_FAMILY.finditer(text):
+            parents = [p.strip() for p in (match.group(2) or "").split(",") if p.strip()]
+            families.append((match.group(1), parents, text.count("\n", 0, match.start()) + 1))
+    wide = [(name, count) for name, count in cards.items() if count > MAX_STATES]
+    if wide:
+        raise ArgmapError.at(Location(source), f"variable '{wide[0][0]}' has {wide[0][1]:,} states; argmap claims "
+                                               f"have up to {MAX_STATES:,} states (merge states, or model the "
+                                               "quantity in ranges)")
+    problems = [problem for child, parents, line in families
+                if (problem := table_problem(Location(source, line), f"variable '{child}'", max(cards.get(child, 1), 1),
+                                             [max(cards.get(p, 1), 1) for p in parents]))]
+    if problems:
+        raise ArgmapError(problems)
+
+
 def _read_network(text: str, source: str, *, xml: bool) -> Any:
     import warnings
+
+    _check_sizes(text, source, xml=xml)
 
     from pgmpy.readwrite import BIFReader, XMLBIFReader
 
@@ -259,11 +303,13 @@ def _topological(network: Any) -> list[str]:
 def _state_names(raw: list[str]) -> list[str]:
     """argmap states: non-empty, no commas, no surrounding spaces, unique."""
     out: list[str] = []
+    seen: set[str] = set()  # a set: a list made 100,000 states take minutes
     for index, name in enumerate(raw):
         clean = re.sub(r"\s*,\s*", "_", name).strip() or f"state{index + 1}"
-        while clean in out:
+        while clean in seen:
             clean += "_"
         out.append(clean)
+        seen.add(clean)
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ._limits import MAX_STATES
 from ._yaml import LocDict, LocList, read_yaml, scalar_text
 from .errors import ArgmapError, Location, Problem, did_you_mean
 from .model import (
@@ -506,6 +507,9 @@ def read_states(body: LocDict, cid: str) -> tuple[str, ...]:
     at = body.where("states")
     if not isinstance(raw, list) or len(raw) < 2:
         raise _Invalid(at, f"claim '{cid}': states is a list of two or more names, e.g. [low, medium, high]")
+    if len(raw) > MAX_STATES:
+        raise _Invalid(at, f"claim '{cid}': {len(raw):,} states; a claim has up to {MAX_STATES:,} states "
+                           "(merge states, or model the quantity in ranges)")
     states = tuple(scalar_text(s) for s in raw)
     for s in states:
         if not s or "," in s or s != s.strip():

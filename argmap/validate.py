@@ -9,8 +9,10 @@ problems of both.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
+from ._limits import MAX_TABLE_ENTRIES, table_problems
 from .errors import ArgmapError, Location, Problem, did_you_mean
 from .load import load_model
 from .model import (
@@ -65,6 +67,7 @@ class _Validator:
         observed: dict[str, tuple[str, EvidenceItem]] = {}
         for item in self.model.evidence:
             self._item(item, observed)
+        self.problems.extend(table_problems(self.model, self.skip))  # before anything allocates them
         return self.problems
 
     def _report(self, at: Location, message: str) -> None:
@@ -125,6 +128,8 @@ class _Validator:
                 if state not in allowed:
                     self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
                                      f"'{pid}'" + did_you_mean(state, allowed))
+        if math.prod(map(len, state_lists)) > MAX_TABLE_ENTRIES:
+            return  # too large to list; table_problems reports it
         every = list(itertools.product(*state_lists))
         missing = [row for row in every if row not in table.rows]
         if missing:
