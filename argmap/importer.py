@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import yaml
 
+from ._yaml import read_yaml
 from .errors import ArgmapError, Location, Problem
 
 __all__ = ["IMPORT_SUFFIXES", "Imported", "import_file", "parse_argdown", "sanitise_id"]
@@ -86,11 +87,19 @@ def _kind(source: str) -> str:
 
 
 def _read_gzip(path: str) -> str:
+    import io
+
+    from ._files import read_bytes
+    from .load import MAX_FILE_BYTES
+
+    packed = read_bytes(path)
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read().decode("utf-8").replace("\r\n", "\n")
-    except FileNotFoundError:
-        raise ArgmapError.at(Location(path), f"no such file: {path}") from None
+        with gzip.GzipFile(fileobj=io.BytesIO(packed)) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded: a gzip bomb unpacks 1000 to 1
+        if len(data) > MAX_FILE_BYTES:
+            raise ArgmapError.at(Location(path), f"unpacks to more than {MAX_FILE_BYTES // 10**6} MB; argmap "
+                                                 f"reads files up to {MAX_FILE_BYTES // 10**6} MB")
+        return data.decode("utf-8").replace("\r\n", "\n")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise ArgmapError.at(Location(path), f"cannot read {path} as gzipped UTF-8 text ({exc}); "
                                              "give a .bif file or a .bif.gz made with gzip") from None
@@ -378,16 +387,24 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], int]:
     except StopIteration:
         raise ArgmapError.at(Location(source, first + 1), "front matter opened with '===' is never closed; "
                                                           "end it with a line '==='") from None
+    # argmap's own YAML reader, with its limits (aliases, nesting, size); the padding keeps line numbers
     try:
-        data = yaml.safe_load("\n".join(lines[first + 1:end])) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first + 2 + (mark.line if mark else 0)
-        raise ArgmapError.at(Location(source, line), f"front matter is not valid YAML: "
-                                                     f"{getattr(exc, 'problem', exc)}") from None
+        data = _plain(read_yaml("\n" * (first + 1) + "\n".join(lines[first + 1:end]), source)) or {}
+    except ArgmapError as exc:
+        raise ArgmapError([Problem(p.location, f"front matter is not valid YAML: {p.message}")
+                           for p in exc.problems]) from None
     if not isinstance(data, dict):
         raise ArgmapError.at(Location(source, first + 1), "front matter must be a YAML mapping (key: value lines)")
     return data, end + 1
+
+
+def _plain(value: Any) -> Any:
+    """LocDict/LocList → dict/list, which yaml.safe_dump can write."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _strip_comments(text: str) -> str:
@@ -501,10 +518,10 @@ def _metadata(rest: str, at: Location) -> tuple[dict[str, Any], str]:
         raise ArgmapError.at(at, "metadata block '{' is not closed on its line; write {key: value, …} on one line")
     block = rest[: index + 1]
     try:
-        data = yaml.safe_load(block)
-    except yaml.YAMLError as exc:
-        raise ArgmapError.at(at, f"metadata {block[:50]} is not valid YAML: {getattr(exc, 'problem', exc)}; "
-                                 "write {key: value, …}") from None
+        data = _plain(read_yaml(block, at.file))
+    except ArgmapError as exc:
+        raise ArgmapError.at(at, f"metadata {block[:50]} is not valid YAML: "
+                                 f"{exc.problems[0].message}; write {{key: value, …}}") from None
     if not isinstance(data, dict):
         raise ArgmapError.at(at, "metadata must be a mapping {key: value, …}")
     return data, rest[index + 1:]

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ._files import read_bytes, walk_files
 from ._limits import MAX_STATES
 from ._yaml import LocDict, LocList, read_yaml, scalar_text
 from .errors import ArgmapError, Location, Problem, did_you_mean
@@ -80,22 +81,13 @@ class LoadResult:
 
 
 def read_text(path: str, location: Location | None = None) -> str:
-    """A file's text as UTF-8, or a clear problem."""
-    at = location or Location(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ArgmapError.at(
-                at, f"file is {size / 1e6:.0f} MB; argmap reads files up to {MAX_FILE_BYTES // 10**6} MB"
-            )
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise ArgmapError.at(at, f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise ArgmapError.at(at, f"{path} is a folder; give a .yaml file") from None
-    except OSError as exc:
-        raise ArgmapError.at(at, f"cannot read {path}: {exc.strerror}") from None
+    """A regular file's text as UTF-8 (at most MAX_FILE_BYTES), or a clear problem."""
+    data = read_bytes(path, location or Location(path), limit=MAX_FILE_BYTES)
+    return decode_text(data, path)
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Bytes read from ``path`` as UTF-8 text with Unix line ends, or a problem at the bad byte."""
     try:
         return data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -136,12 +128,11 @@ def _evidence_files(
     files: list[str] = []
     for path, location in paths:
         if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
-                dirs.sort()
-                files.extend(
-                    os.path.join(folder, n) for n in sorted(names) if n.endswith(EVIDENCE_SUFFIXES)
-                )
-        elif os.path.isfile(path):
+            try:
+                files.extend(walk_files(path, EVIDENCE_SUFFIXES, location))
+            except ArgmapError as exc:
+                problems.extend(exc.problems)
+        elif os.path.exists(path):  # a device or FIFO too: read_text says it is not a regular file
             files.append(path)
         elif explicit:
             problems.append(Problem(location, f"evidence path not found: {path}"))

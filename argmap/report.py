@@ -571,8 +571,9 @@ def _input_files(model: Model) -> list[InputFile]:
 
 
 def _sha256(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    from ._files import digest_of  # the hash of the bytes loaded, so a file changed since cannot disagree
+
+    return digest_of(path)
 
 
 def _shown(path: str) -> str:

@@ -407,10 +407,14 @@ class ItemFields:
 
 def _number_or_text(text: str) -> Any:
     """An option's value as YAML would read it: 0.7 → a number, [0.6, 0.8] → a range, else text."""
+    from ._yaml import read_yaml  # its limits: an option is no place for an alias bomb either
+
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = read_yaml(text, "<option>")
+    except ArgmapError:
         return text.strip()
+    if isinstance(value, list):
+        value = list(value)
     return value if isinstance(value, int | float | list) and not isinstance(value, bool) else text.strip()
 
 

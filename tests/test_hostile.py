@@ -158,3 +158,86 @@ def test_a_bif_variable_with_a_hundred_thousand_states_is_refused_fast(project):
     done = run("import", "wide.bif", "-o", "out/w.yaml", cwd=project, timeout=60)
     assert done.returncode == 2 and done.seconds < 30
     assert "wide.bif: variable 'A' has 100,000 states" in done.stderr
+
+
+# ----------------------------------------------------------------------------- special files
+
+
+def test_devices_and_fifos_in_the_evidence_folder_are_named_not_read(project):
+    os.symlink("/dev/zero", os.path.join(project, "evidence/m/zero.yaml"))
+    os.mkfifo(os.path.join(project, "evidence/m/pipe.yaml"))
+    before = snapshot(project)
+    done = run("check", "models/m.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and done.seconds < 20
+    assert "zero.yaml is not a regular file (a character device)" in done.stderr
+    assert "pipe.yaml is not a regular file (a named pipe (FIFO))" in done.stderr
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("where", ["--evidence", "model", "bibliography"])
+def test_dev_zero_anywhere_is_not_a_regular_file(project, where):
+    if where == "--evidence":
+        done = run("check", "models/m.yaml", "--evidence", "/dev/zero", cwd=project, timeout=30)
+    elif where == "model":
+        done = run("check", "/dev/zero", cwd=project, timeout=30)
+    else:
+        write(project, "models/m.yaml", MINIMAL.replace("claims:", "bibliography: /dev/zero\nclaims:"))
+        done = run("report", "models/m.yaml", "-o", "out", cwd=project, timeout=30)
+    assert done.returncode == 2 and "/dev/zero is not a regular file (a character device)" in done.stderr
+    assert "not found" not in done.stderr
+
+
+def test_a_fifo_as_the_model_does_not_hang(project):
+    fifo = os.path.join(project, "models/pipe.yaml")
+    os.mkfifo(fifo)
+    done = run("check", "models/pipe.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and "pipe.yaml is not a regular file" in done.stderr
+
+
+def test_evidence_of_the_whole_disk_is_a_bounded_walk(project):
+    write(project, "models/m.yaml", MINIMAL.replace("claims:", "evidence: [/]\nclaims:"))
+    done = run("check", "models/m.yaml", cwd=project, timeout=120)
+    assert done.returncode == 2 and "models/m.yaml:2: evidence folder / holds more than 100,000" in done.stderr
+
+
+def test_deeply_nested_evidence_folders_are_a_bounded_walk(project):
+    deep = os.path.join(project, "evidence", "m", *["d"] * 40)
+    os.makedirs(deep)
+    done = run("check", "models/m.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and "nests folders more than 16 levels deep" in done.stderr
+
+
+def test_a_gzip_bomb_is_unpacked_only_to_the_limit(project):
+    import gzip
+
+    with gzip.open(os.path.join(project, "bomb.bif.gz"), "wb") as out:
+        for _ in range(60):
+            out.write(b" " * (1 << 20))
+    done = run("import", "bomb.bif.gz", "-o", "out/b.yaml", cwd=project, timeout=60)
+    assert done.returncode == 2 and "bomb.bif.gz: unpacks to more than 52 MB" in done.stderr
+
+
+# ----------------------------------------------------------------------------- amplification
+
+
+def test_the_value_limit_is_counted_while_parsing(project):
+    with open(os.path.join(project, "models/m.yaml"), "w") as out:
+        out.write("argmap: 1\nclaims: [" + "0," * 24_000_000 + "0]\n")  # 48 MB
+    done = run("check", "models/m.yaml", cwd=project, timeout=120)
+    assert done.returncode == 2 and done.seconds < 60
+    assert "models/m.yaml:2: document holds more than 2,000,000 values" in done.stderr
+
+
+def test_argdown_front_matter_goes_through_the_hardened_reader(project):
+    bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+    write(project, "bomb.argdown", "===\n" + bomb + "===\n\n[H]: hyp\n")
+    done = run("import", "bomb.argdown", "-o", "out/b.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and done.seconds < 20 and "bomb.argdown:2: more than 10,000 uses of '*alias'" in done.stderr
+    write(project, "deep.argdown", "===\nx: " + "[" * 50_000 + "]" * 50_000 + "\n===\n\n[H]: hyp\n")
+    done = run("import", "deep.argdown", "-o", "out/d.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and "deep.argdown:2:" in done.stderr
+    write(project, "tag.argdown", "[H]: hyp {x: !!python/object/apply:os.system [touch ran]}\n")
+    done = run("import", "tag.argdown", "-o", "out/t.yaml", cwd=project, timeout=30)
+    assert done.returncode == 2 and "tag.argdown:1: metadata" in done.stderr and "unsupported YAML tag" in done.stderr
+    assert not os.path.exists(os.path.join(project, "ran")) and not os.path.exists(os.path.join(project, "out"))
