@@ -14,7 +14,8 @@ import stat
 
 from .errors import ArgmapError, Location
 
-__all__ = ["MAX_FILE_BYTES", "MAX_WALK_DEPTH", "MAX_WALK_ENTRIES", "digest_of", "kind_of", "read_bytes", "walk_files"]
+__all__ = ["MAX_FILE_BYTES", "MAX_WALK_DEPTH", "MAX_WALK_ENTRIES", "digest_of", "kind_of", "read_bytes",
+           "refuse_input", "walk_files"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_WALK_ENTRIES = 100_000  # names looked at in one evidence folder, all levels together
@@ -23,6 +24,8 @@ MAX_WALK_DEPTH = 16
 #: SHA-256 of the bytes last read from each path (absolute): a report states the hash of what it
 #: used, not of a file that may have changed or gone since
 _DIGESTS: dict[str, str] = {}
+#: (device, inode) of every file read: an output onto one of them is refused (symlinks and hard links too)
+_READ: dict[tuple[int, int], str] = {}
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
@@ -48,13 +51,14 @@ def read_bytes(path: str, at: Location | None = None, *, limit: int | None = Non
     except OSError as exc:
         raise ArgmapError.at(at, f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        mode = os.fstat(handle).st_mode
+        info = os.fstat(handle)
+        mode = info.st_mode
         if stat.S_ISDIR(mode):
             raise ArgmapError.at(at, f"{path} is a folder; give a file")
         if not stat.S_ISREG(mode):
             raise ArgmapError.at(at, f"{path} is not a regular file ({kind_of(mode)}); argmap reads only "
                                      "regular files — copy the data into a file and give its path")
-        size = os.fstat(handle).st_size
+        size = info.st_size
         if size > limit:
             raise ArgmapError.at(at, f"file is {_amount(size)}; argmap reads files up to {_amount(limit)}")
         chunks: list[bytes] = []
@@ -74,7 +78,25 @@ def read_bytes(path: str, at: Location | None = None, *, limit: int | None = Non
                                  f"to {_amount(limit)}")
     data = b"".join(chunks)
     _DIGESTS[os.path.abspath(path)] = hashlib.sha256(data).hexdigest()
+    _READ[(info.st_dev, info.st_ino)] = path
     return data
+
+
+def refuse_input(path: str, at: Location | None = None) -> None:
+    """Raise an ArgmapError when ``path`` is a file this run read (the model, an evidence file,
+    the bibliography, a log): ``diagram M -o M`` would otherwise turn the model into an SVG.
+    ``-`` is standard output, not a path."""
+    if path == "-":
+        return
+    try:
+        info = os.stat(path)
+    except OSError:
+        return
+    read_as = _READ.get((info.st_dev, info.st_ino))
+    if read_as is not None:
+        same = "" if os.path.abspath(read_as) == os.path.abspath(path) else f" (the same file as {read_as})"
+        raise ArgmapError.at(at or Location(path), f"{path} is an input of this command{same}; argmap never "
+                                                   "writes over its inputs — choose another output path")
 
 
 def digest_of(path: str) -> str:

@@ -175,9 +175,11 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
     """Write an output file atomically; a path that cannot be written is bad input (exit 2)."""
     import os
 
+    from ._files import refuse_input
     from ._io import write_atomic_bytes
     from .errors import Location
 
+    refuse_input(path)
     try:
         write_atomic_bytes(path, data, overwrite=overwrite)
     except FileExistsError as exc:

@@ -136,6 +136,10 @@ def _write(imported: Imported, source: str, output: str, *, force: bool) -> list
     written = []
     targets = [(output, model_text)] + ([(os.path.join(os.path.dirname(output), evidence_name), evidence_text)]
                                         if imported.items else [])
+    from ._files import refuse_input
+
+    for path, _ in targets:
+        refuse_input(path)  # even with --force: never the file imported from
     if not force:
         for path, _ in targets:
             if os.path.exists(path):

@@ -1046,6 +1046,10 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ArgmapError.at(Location(folder), f"{folder} is a file; -o names the folder the report is written to")
+    from ._files import refuse_input
+
+    for name in files:  # all checked before the first is written
+        refuse_input(os.path.join(folder, name))
     written = []
     for name, data in files.items():
         path = os.path.join(folder, name)

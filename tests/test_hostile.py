@@ -241,3 +241,75 @@ def test_argdown_front_matter_goes_through_the_hardened_reader(project):
     done = run("import", "tag.argdown", "-o", "out/t.yaml", cwd=project, timeout=30)
     assert done.returncode == 2 and "tag.argdown:1: metadata" in done.stderr and "unsupported YAML tag" in done.stderr
     assert not os.path.exists(os.path.join(project, "ran")) and not os.path.exists(os.path.join(project, "out"))
+
+
+# ----------------------------------------------------------------------------- output targets
+
+
+@pytest.mark.parametrize("command", [
+    ["diagram", "models/m.yaml", "-o", "models/m.yaml"],
+    ["sensitivity", "models/m.yaml", "-t", "h", "-o", "evidence/m/items.yaml"],
+    ["export", "models/m.yaml", "--to", "json", "-o", "models/m.yaml", "--force"],
+    ["export", "models/m.yaml", "--to", "json", "-o", "hard.yaml", "--force"],
+    ["diagram", "models/m.yaml", "-o", "link.svg"],
+    ["import", "in.argdown", "-o", "in.argdown", "--force"],
+])
+def test_outputs_onto_inputs_are_refused(project, command):
+    os.link(os.path.join(project, "models/m.yaml"), os.path.join(project, "hard.yaml"))
+    os.symlink("models/m.yaml", os.path.join(project, "link.svg"))
+    write(project, "in.argdown", "[H]: hyp\n  <+ [S]: s\n")
+    before = snapshot(project)
+    done = run(*command, cwd=project)
+    assert done.returncode == 2
+    assert "is an input of this command" in done.stderr or "is a symbolic link, not a regular file" in done.stderr
+    assert snapshot(project) == before
+
+
+def test_report_into_the_evidence_folder_never_replaces_an_evidence_file(project):
+    write(project, "evidence/m/report.json", "- id: e9\n  text: t\n  bears_on: h\n  lr: 2\n")
+    write(project, "models/m.yaml", MINIMAL.replace("claims:", "evidence: [../evidence/m/items.yaml, "
+                                                    "../evidence/m/report.json]\nclaims:"))
+    before = snapshot(project)
+    done = run("report", "models/m.yaml", "-o", "evidence/m", "--format", "md", cwd=project)
+    assert done.returncode == 2 and "evidence/m/report.json is an input of this command" in done.stderr
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/null", "socket"])
+def test_the_atomic_rename_never_replaces_a_device_fifo_or_socket(project, target):
+    import socket
+
+    if target == "fifo":
+        os.mkfifo(os.path.join(project, "out.svg"))
+        path = "out.svg"
+    elif target == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(os.path.join(project, "out.svg"))
+        path = "out.svg"
+    else:
+        path = target
+    before = os.lstat(os.path.join(project, path))
+    done = run("diagram", "models/m.yaml", "-o", path, cwd=project)
+    after = os.lstat(os.path.join(project, path))
+    assert done.returncode == 2 and "not a regular file" in done.stderr and f"{path}:" in done.stderr
+    assert (after.st_mode, after.st_rdev, after.st_ino) == (before.st_mode, before.st_rdev, before.st_ino)
+    assert not [n for n in os.listdir(project) if n.startswith(".argmap-")]
+
+
+def test_history_and_diff_read_commits_holding_absolute_symlinks(project):
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    os.symlink("/etc/passwd", os.path.join(project, "evidence/m/pw.yaml"))
+    os.symlink("/", os.path.join(project, "evidence/m/root"))
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=project, check=True)
+    subprocess.run(["git", "rm", "-q", "evidence/m/pw.yaml", "evidence/m/root"], cwd=project, check=True)
+    write(project, "evidence/m/more.yaml", "- id: e2\n  text: t\n  bears_on: h\n  lr: 3\n")
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "two"], cwd=project, check=True)
+    before = snapshot(project, skip=(".git",))
+    done = run("history", "models/m.yaml", "--git", cwd=project)
+    assert done.returncode == 0 and "0.800" in done.stdout
+    done = run("diff", "models/m.yaml", "--from", "HEAD~1", cwd=project)
+    assert done.returncode == 0 and "added" in done.stdout and "passwd" not in done.stdout
+    assert snapshot(project, skip=(".git",)) == before
