@@ -14,7 +14,7 @@ import stat
 
 from .errors import ArgmapError, Location
 
-__all__ = ["MAX_FILE_BYTES", "MAX_WALK_DEPTH", "MAX_WALK_ENTRIES", "digest_of", "kind_of", "read_bytes",
+__all__ = ["MAX_FILE_BYTES", "MAX_WALK_DEPTH", "MAX_WALK_ENTRIES", "digest_of", "kind_of", "forget_reads", "read_bytes",
            "refuse_input", "walk_files"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -82,6 +82,12 @@ def read_bytes(path: str, at: Location | None = None, *, limit: int | None = Non
     return data
 
 
+def forget_reads() -> None:
+    """Start a new command: what earlier commands of this process read is not its input."""
+    _DIGESTS.clear()
+    _READ.clear()
+
+
 def refuse_input(path: str, at: Location | None = None) -> None:
     """Raise an ArgmapError when ``path`` is a file this run read (the model, an evidence file,
     the bibliography, a log): ``diagram M -o M`` would otherwise turn the model into an SVG.
@@ -93,7 +99,12 @@ def refuse_input(path: str, at: Location | None = None) -> None:
     except OSError:
         return
     read_as = _READ.get((info.st_dev, info.st_ino))
-    if read_as is not None:
+    try:  # an input deleted since may have left its inode to another file
+        still = read_as is not None and os.path.samefile(read_as, path)
+    except OSError:
+        still = False
+    if still:
+        assert read_as is not None
         same = "" if os.path.abspath(read_as) == os.path.abspath(path) else f" (the same file as {read_as})"
         raise ArgmapError.at(at or Location(path), f"{path} is an input of this command{same}; argmap never "
                                                    "writes over its inputs — choose another output path")

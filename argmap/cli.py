@@ -23,6 +23,9 @@ class _Group(click.Group):
     """Turns ArgmapError into `file:line: message` lines on stderr and exit status 2."""
 
     def invoke(self, ctx: click.Context):
+        from ._files import forget_reads
+
+        forget_reads()  # one command's inputs (CliRunner runs many in one process)
         try:
             return super().invoke(ctx)
         except ArgmapError as exc:
