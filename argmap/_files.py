@@ -41,6 +41,12 @@ def read_bytes(path: str, at: Location | None = None, *, limit: int | None = Non
     anything else is an ArgmapError at ``at``."""
     at = at or Location(path)
     limit = MAX_FILE_BYTES if limit is None else limit
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # the name would break every report, JSON and terminal line it is written to
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise ArgmapError.at(Location(shown), f"the file name {shown} is not UTF-8; rename the file (argmap "
+                                              "writes file names into reports and JSON, which are UTF-8)") from None
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         handle = os.open(path, flags)

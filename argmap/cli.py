@@ -19,6 +19,17 @@ from .errors import ArgmapError, Location
 FORMATS = ("table", "json", "csv")
 
 
+def _echo(message: str = "", *, err: bool = False, nl: bool = True, data: bool = False) -> None:
+    """click.echo, with control characters from input files shown, not obeyed by the terminal;
+    ``data`` (CSV, an exported file) is written as is unless it goes to a terminal."""
+    from ._terminal import visible
+
+    stream = sys.stderr if err else sys.stdout
+    if not data or stream.isatty():
+        message = visible(message)
+    click.echo(message, err=err, nl=nl)
+
+
 class _Group(click.Group):
     """Turns ArgmapError into `file:line: message` lines on stderr and exit status 2."""
 
@@ -30,10 +41,13 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ArgmapError as exc:
             for problem in exc.problems:
-                click.echo(f"{problem}", err=True)
+                _echo(f"{problem}", err=True)
             count = len(exc.problems)
-            click.echo(f"argmap: {count} problem{'s' if count != 1 else ''} found", err=True)
+            _echo(f"argmap: {count} problem{'s' if count != 1 else ''} found", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1, the code for a bug
+            _echo("\nargmap: interrupted", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +89,7 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
     items = loaded.evidence
     files = len({i.location.file for i in items})
     waiting = sum(i.expected for i in items)
-    click.echo(
+    _echo(
         f"{loaded.path}: ok — {len(loaded.claims)} claims, {len(items)} evidence items "
         f"in {files} file{'s' if files != 1 else ''}"
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
@@ -84,7 +98,7 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
         from .coherence import check_deep
 
         report = check_deep(loaded, seed=0 if seed is None else seed, examples=examples or 100)
-        click.echo("\n" + report.text())
+        _echo("\n" + report.text())
         if report.exit_code(strict=strict):
             sys.exit(report.exit_code(strict=strict))
 
@@ -107,14 +121,14 @@ def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, eng
         from .workflow import log_beliefs
 
         path, appended = log_beliefs(beliefs)
-        click.echo(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged",
+        _echo(f"logged to {path}" if appended else f"{path}: unchanged since its last line, nothing logged",
                    err=True)
     if fmt == "json":
-        click.echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
+        _echo(json.dumps(beliefs.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(_csv(beliefs), nl=False)
+        _echo(_csv(beliefs), nl=False, data=True)
     else:
-        click.echo(_table(beliefs))
+        _echo(_table(beliefs))
 
 
 def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
@@ -134,11 +148,14 @@ def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
 
 
 def _csv(beliefs) -> str:
+    from ._terminal import safe_cell  # a state '=cmd|…' must not become a spreadsheet formula
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["claim", "role", "state", "prior", "posterior", "verbal"])
     for cid, role, state, prior, posterior, verbal in _rows(beliefs):
-        writer.writerow([cid, role, state, f"{prior:.6f}", f"{posterior:.6f}", verbal])
+        writer.writerow([safe_cell(cid), safe_cell(role), safe_cell(state), f"{prior:.6f}", f"{posterior:.6f}",
+                         safe_cell(verbal)])
     return out.getvalue()
 
 
@@ -227,7 +244,7 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
                                                    f"--format is {fmt}; make them agree (or leave out --format)")
     data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of)
     _write_output(output, data)
-    click.echo(f"wrote {output}")
+    _echo(f"wrote {output}")
 
 
 @main.command()
@@ -247,9 +264,9 @@ def export(model: str, to: str, output: str | None, as_of: str | None, force: bo
 
     result = run_export(_load(model), to, as_of=as_of, output=output)
     if output is None:
-        click.echo(result.data.decode("utf-8"), nl=False)
+        _echo(result.data.decode("utf-8"), nl=False, data=True)
         if result.beside:
-            click.echo("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)", err=True)
+            _echo("argmap: the evidence that counts is written only with -o FILE (as FILE.evidence.json)", err=True)
         return
     stem = output.rsplit(".", 1)[0] if "." in os.path.basename(output) else output
     if not force:  # refuse before writing anything, so that no half of the pair is replaced
@@ -258,10 +275,10 @@ def export(model: str, to: str, output: str | None, as_of: str | None, force: bo
                 raise ArgmapError.at(Location(path), f"{path} exists; argmap does not overwrite it unless you add "
                                                      "--force (or choose another -o path)")
     _write_output(output, result.data)
-    click.echo(f"wrote {output}")
+    _echo(f"wrote {output}")
     for suffix, data in result.beside.items():
         _write_output(stem + suffix, data)
-        click.echo(f"wrote {stem + suffix}")
+        _echo(f"wrote {stem + suffix}")
 
 
 @main.command(name="import")
@@ -276,7 +293,7 @@ def import_(source: str, output: str, force: bool) -> None:
     from .importer import import_file
 
     for path in import_file(source, output, force=force):
-        click.echo(f"wrote {path}")
+        _echo(f"wrote {path}")
 
 
 @main.command()
@@ -308,7 +325,7 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
             raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt}")
         _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, title=loaded.title and
                                       f"Sensitivity of {wanted.claim}"))
-        click.echo(f"wrote {output}", err=True)
+        _echo(f"wrote {output}", err=True)
         return
     carlo = None
     if draws:
@@ -320,7 +337,7 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     if output:
         _write_output(output, (text + "\n").encode())
     else:
-        click.echo(text)
+        _echo(text)
 
 
 def _conclusion(wanted, base: float) -> str:
@@ -384,7 +401,7 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     loaded = _load(model, evidence)
     now, candidates = next_evidence(loaded, target_claim, as_of)
     if fmt == "json":
-        click.echo(json.dumps({"target": target_claim, "posterior": now, "candidates": [
+        _echo(json.dumps({"target": target_claim, "posterior": now, "candidates": [
             {"id": c.id, "kind": c.kind, "text": c.text, "bits": c.mutual_information,
              "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()}}
             for c in candidates]}, indent=2, ensure_ascii=False))
@@ -401,7 +418,7 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
     lines += text_table(titles, rows)
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
-    click.echo("\n".join(lines))
+    _echo("\n".join(lines))
 
 
 @main.command()
@@ -452,24 +469,24 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
         try:
             workflow.ask_fields(loaded, fields, everything=not given)
         except click.Abort:
-            click.echo("\nnothing written", err=True)
+            _echo("\nnothing written", err=True)
             sys.exit(1)
     added = workflow.prepare_item(model_path, workflow.build_document(loaded, fields), into=into, model=loaded)
     if interactive or dry_run:
-        click.echo(added.text.rstrip())
+        _echo(added.text.rstrip())
     if dry_run:
-        click.echo("\n".join(workflow.movement_lines(added)))
-        click.echo(f"nothing written (--dry-run); it would go to {added.path}", err=True)
+        _echo("\n".join(workflow.movement_lines(added)))
+        _echo(f"nothing written (--dry-run); it would go to {added.path}", err=True)
         return
     if interactive:
-        click.echo("\n".join(workflow.movement_lines(added)))
+        _echo("\n".join(workflow.movement_lines(added)))
         if not click.confirm(f"Write {added.path}?", default=True):
-            click.echo("nothing written", err=True)
+            _echo("nothing written", err=True)
             return
     workflow.write_item(added)
-    click.echo(f"wrote {added.path}")
+    _echo(f"wrote {added.path}")
     if not interactive:
-        click.echo("\n".join(workflow.movement_lines(added)))
+        _echo("\n".join(workflow.movement_lines(added)))
 
 
 @main.command()
@@ -508,17 +525,19 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
         label = "timestamp"
     if plot and kind:
         _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
-        click.echo(f"wrote {plot}", err=True)
+        _echo(f"wrote {plot}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"columns": header, "rows": [dict(r.values) for r in rows]}, indent=2, ensure_ascii=False))
+        _echo(json.dumps({"columns": header, "rows": [dict(r.values) for r in rows]}, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([[r.values.get(c, "") for c in header] for r in rows])
-        click.echo(out.getvalue(), nl=False)
+        from ._terminal import safe_cell
+
+        writer.writerow([safe_cell(c) for c in header])
+        writer.writerows([[safe_cell(r.values.get(c, "")) for c in header] for r in rows])
+        _echo(out.getvalue(), nl=False, data=True)
     else:
-        click.echo(workflow.history_table(header, rows, label=label))
+        _echo(workflow.history_table(header, rows, label=label))
 
 
 @main.command()
@@ -540,9 +559,9 @@ def diff(model: str, old: str, new: str | None, targets: Sequence[str], as_of: s
     with open_side(model, old, "--from") as before, open_side(model, new, "--to") as after:
         result = run_diff(before, after, targets=targets, as_of=as_of)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        _echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(diff_text(result, markdown=fmt == "markdown"))
+        _echo(diff_text(result, markdown=fmt == "markdown"))
 
 
 @main.command()
@@ -572,7 +591,7 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
             raise ArgmapError.at(Location("--format"), f"unknown report format '{fmt}'; write some of "
                                                        f"{', '.join(known)}, separated by commas")
     output_dir = output_dir or report_dir(model)
-    click.echo(f"argmap watch: {model} → {output_dir}{os.sep}")
+    _echo(f"argmap watch: {model} → {output_dir}{os.sep}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
     live.run(model, output_dir, echo=click.echo, formats=chosen, serve_port=port if serve else None)
 
@@ -594,7 +613,7 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     loaded = _load(model)
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
     for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command):
-        click.echo(f"wrote {path}")
+        _echo(f"wrote {path}")
 
 
 @main.command()
@@ -605,7 +624,7 @@ def new(name: str, directory: str) -> None:
     from .scaffold import scaffold
 
     for path in scaffold(name, directory):
-        click.echo(f"wrote {path}")
+        _echo(f"wrote {path}")
 
 
 @main.command()
@@ -614,7 +633,7 @@ def schema(kind: str) -> None:
     """Print the JSON Schema of model files (or of evidence files with --kind evidence)."""
     from .schema import evidence_schema, model_schema
 
-    click.echo(json.dumps(model_schema() if kind == "model" else evidence_schema(), indent=2, ensure_ascii=False))
+    _echo(json.dumps(model_schema() if kind == "model" else evidence_schema(), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,9 @@ __all__ = ["find_cycle", "load", "validate"]
 
 def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     """Read and check a model with its evidence; raise ArgmapError listing every problem."""
+    from .errors import reset_suggestions
+
+    reset_suggestions()
     result = load_model(path, evidence)
     problems = list(result.problems)
     if result.model is not None:
@@ -53,6 +56,7 @@ class _Validator:
         self.model = model
         self.skip = skip
         self.problems: list[Problem] = []
+        self._names: frozenset[str] | None = None
 
     def run(self) -> list[Problem]:
         self._ids()
@@ -91,8 +95,9 @@ class _Validator:
     def _known(self, identifier: str, at: Location, what: str) -> Claim | None:
         claim = self.model.claims.get(identifier)
         if claim is None and identifier not in self.skip:
-            self._report(at, f"{what}: unknown claim '{identifier}'"
-                         + did_you_mean(identifier, {*self.model.claims, *self.skip}))
+            if self._names is None:  # once, not once per unknown id
+                self._names = frozenset({*self.model.claims, *self.skip})
+            self._report(at, f"{what}: unknown claim '{identifier}'" + did_you_mean(identifier, self._names))
         return claim
 
     def _claim(self, claim: Claim) -> None:
