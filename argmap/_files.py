@@ -36,9 +36,9 @@ def kind_of(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def read_bytes(path: str, at: Location | None = None, *, limit: int | None = None) -> bytes:
+def read_bytes(path: str, at: Location | None = None, *, limit: int | None = None, track: bool = True) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), at most ``limit``;
-    anything else is an ArgmapError at ``at``."""
+    anything else is an ArgmapError at ``at``. ``track``: record it as an input of the command."""
     at = at or Location(path)
     limit = MAX_FILE_BYTES if limit is None else limit
     try:
@@ -83,8 +83,9 @@ def read_bytes(path: str, at: Location | None = None, *, limit: int | None = Non
         raise ArgmapError.at(at, f"file grew past {_amount(limit)} while it was read; argmap reads files up "
                                  f"to {_amount(limit)}")
     data = b"".join(chunks)
-    _DIGESTS[os.path.abspath(path)] = hashlib.sha256(data).hexdigest()
-    _READ[(info.st_dev, info.st_ino)] = path
+    if track:
+        _DIGESTS[os.path.abspath(path)] = hashlib.sha256(data).hexdigest()
+        _READ[(info.st_dev, info.st_ino)] = path
     return data
 
 

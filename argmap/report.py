@@ -599,7 +599,11 @@ def regenerate_command(model_path: str, *, as_of: str | None = None, output: str
         parts += ["--as-of", as_of]
     if templates:
         parts += ["--templates", _shown(templates)]
-    return " ".join(shlex.quote(p) for p in parts)
+    command = " ".join(shlex.quote(p) for p in parts)
+    if templates:  # a reader handed this line runs the templates' code: say so
+        command += (f"  # {_shown(templates)} holds Jinja templates, which are code: read them before "
+                    "running this, or leave out --templates for argmap's own")
+    return command
 
 
 def default_folder(model_path: str) -> str:
@@ -906,6 +910,22 @@ def _template_error(exc: Exception, templates: str | None) -> ArgmapError:
                                                  "(or remove it from --templates to use argmap's own)")
 
 
+def _template_frame(exc: BaseException, templates: str | None) -> Location | None:
+    """The file:line of the innermost frame of ``exc`` in a template of the ``templates`` folder
+    (Jinja puts template frames, with their lines, into the traceback), or None."""
+    if not templates:
+        return None
+    root = os.path.realpath(templates) + os.sep
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if os.path.realpath(name).startswith(root):
+            found = Location(name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
 # ----------------------------------------------------------------------------- rendering
 
 
@@ -944,6 +964,12 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
             files["trajectory.pdf"] = figures.get("trajectory.pdf")
     except TemplateError as exc:
         raise _template_error(exc, templates) from None
+    except Exception as exc:  # {{ 1/0 }}, a type error… in a user's template is bad input, not a bug
+        located = _template_frame(exc, templates)
+        if located is None:
+            raise
+        raise ArgmapError.at(located, f"{type(exc).__name__} in a report template: {exc}; fix the template "
+                                      "(or remove it from --templates to use argmap's own)") from None
     files["report.json"] = (json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return files
 
