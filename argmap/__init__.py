@@ -7,11 +7,19 @@ evidence, compiled into a Bayesian network that says what to believe and why.
     >>> beliefs.posterior("cooperation")            # P(cooperation = true | evidence to 2020)
 """
 
-from .errors import ArgmapError, Location, Problem
-from .infer import Beliefs, ClaimBelief
-from .model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
-from .scales import SCALES
-from .validate import load
+import sys
+
+try:
+    from .errors import ArgmapError, Location, Problem
+    from .infer import Beliefs, ClaimBelief
+    from .model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
+    from .scales import SCALES
+    from .validate import load
+except KeyboardInterrupt:
+    if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
+        sys.stderr.write("\nargmap: interrupted\n")
+        raise SystemExit(130) from None
+    raise
 
 __version__ = "0.1.0"
 

@@ -313,3 +313,225 @@ def test_history_and_diff_read_commits_holding_absolute_symlinks(project):
     done = run("diff", "models/m.yaml", "--from", "HEAD~1", cwd=project)
     assert done.returncode == 0 and "added" in done.stdout and "passwd" not in done.stdout
     assert snapshot(project, skip=(".git",)) == before
+
+
+# ----------------------------------------------------------------------------- terminal and CSV output
+
+ESCAPES = "\x1b]0;pwned\x07\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J\x9b31m"
+
+
+def test_terminal_escapes_from_input_are_printed_visibly(project):
+    write(project, "models/m.yaml", MINIMAL.replace("argmap: 1\n", f"argmap: 1\ntitle: \"T{ESCAPES.encode('unicode_escape').decode()}\"\n")
+          + "  s:\n    text: s\n    states: [\"a\\e[31m\", b]\n    prior: {\"a\\e[31m\": 0.5, b: 0.5}\n")
+    for args in (["update", "models/m.yaml"], ["check", "models/m.yaml"], ["next", "models/m.yaml", "-t", "h"]):
+        done = run(*args, cwd=project)
+        assert done.returncode == 0
+        assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout and "\x9b" not in done.stdout
+    assert "\\x1b]0;pwned\\x07" in run("update", "models/m.yaml", cwd=project).stdout
+    assert "a\\x1b[31m" in run("update", "models/m.yaml", cwd=project).stdout
+    write(project, "models/bad.yaml", "argmap: 1\nclaims:\n  h: {text: x, supported_by: {\"\\e]0;x\\a\": 1}}\n")
+    done = run("check", "models/bad.yaml", cwd=project)
+    assert done.returncode == 2 and "\x1b" not in done.stderr and "\\x1b]0;x\\x07" in done.stderr
+
+
+def test_history_prints_log_cells_visibly_and_csv_neutralises_formulas(project):
+    write(project, "reports/m/beliefs.csv", "timestamp,commit,as_of,model,evidence,items,h\n"
+          f"2026-01-01T00:00:00Z,\x1b]0;x\x07,,=cmd|' /C calc'!A0,@SUM(A1),1,0.5000\n")
+    done = run("history", "models/m.yaml", cwd=project)
+    assert done.returncode == 0 and "\x1b" not in done.stdout and "\\x1b]0;x\\x07" in done.stdout
+    done = run("history", "models/m.yaml", "--format", "csv", cwd=project)
+    assert "'=cmd|' /C calc'!A0" in done.stdout and "'@SUM(A1)" in done.stdout and ",0.5000" in done.stdout
+
+
+def test_update_csv_and_the_belief_log_neutralise_formula_cells(project):
+    write(project, "models/m.yaml", MINIMAL + "  s:\n    text: s\n    role: hypothesis\n    states: [\"=cmd|' /C calc'!A0\", \"-1\"]\n"
+          "    prior: {\"=cmd|' /C calc'!A0\": 0.5, \"-1\": 0.5}\n")
+    done = run("update", "models/m.yaml", "--format", "csv", cwd=project)
+    assert "\"'=cmd|' /C calc'!A0\"" in done.stdout or ",'=cmd|" in done.stdout
+    assert ",-1," in done.stdout  # a number stays a number
+    assert "\n=" not in done.stdout and ",=" not in done.stdout
+    run("update", "models/m.yaml", "--log", cwd=project)
+    log = open(os.path.join(project, "reports/m/beliefs.csv")).read()
+    cells = [cell for line in log.splitlines() for cell in line.split(",")]
+    assert not [cell for cell in cells if cell and (cell[0] in "=+@" or (cell[0] == "-" and cell != "-1"))]
+
+
+# ----------------------------------------------------------------------------- report, templates
+
+
+def test_report_hashes_what_it_loaded_even_if_a_file_goes_away(project):
+    done = run("report", "models/m.yaml", "-o", "out", "--format", "md", cwd=project)
+    import json
+
+    data = json.load(open(os.path.join(project, "out/report.json")))
+    text = json.dumps(data)
+    with open(os.path.join(project, "evidence/m/items.yaml"), "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() in text
+    assert done.returncode == 0
+
+
+def test_template_errors_are_exit_two_with_file_and_line(project):
+    write(project, "tpl/report.md.j2", "fine\n{{ 1/0 }}\n")
+    write(project, "tpl/report.html.j2", "{{ r.title + 5 }}\n")
+    done = run("report", "models/m.yaml", "-o", "out", "--format", "md", "--templates", "tpl", cwd=project)
+    assert done.returncode == 2 and "tpl/report.md.j2:2: ZeroDivisionError in a report template" in done.stderr
+    done = run("report", "models/m.yaml", "-o", "out", "--format", "html", "--templates", "tpl", cwd=project)
+    assert done.returncode == 2 and "tpl/report.html.j2:1: TypeError in a report template" in done.stderr
+    assert not os.path.exists(os.path.join(project, "out"))
+
+
+def test_the_reproduce_line_says_templates_are_code(project):
+    write(project, "tpl/report.md.j2", "{% extends \"argmap/report.md.j2\" %}\n")
+    done = run("report", "models/m.yaml", "-o", "out", "--format", "md", "--templates", "tpl", cwd=project)
+    assert done.returncode == 0
+    text = open(os.path.join(project, "out/report.md")).read()
+    assert "--templates tpl  # tpl holds Jinja templates, which are code" in text
+
+
+# ----------------------------------------------------------------------------- races
+
+
+def test_concurrent_adds_of_one_id_write_one_item(project):
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "argmap", "add", "models/m.yaml", "--id", "dup", "--bears-on", "h",
+               "--lr", "2", "--no-input"]
+    runs = [subprocess.Popen([*command, "--text", f"seen {k}", "--date", f"202{k}"], cwd=project, env=environment,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_limit)
+            for k in range(3)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in runs]
+    assert sorted(code for code, _ in results) == [0, 2, 2], results
+    assert all("Traceback" not in err for _, err in results)
+    written = [n for n in os.listdir(os.path.join(project, "evidence/m")) if "dup" in n]
+    assert len(written) == 1
+    assert run("check", "models/m.yaml", cwd=project).returncode == 0
+
+
+def test_concurrent_logged_updates_lose_no_line(project):
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    runs = []
+    for k in range(3):  # each run a different evidence set, so that each adds a line
+        write(project, f"ev{k}/e.yaml", f"- id: x{k}\n  text: t\n  bears_on: h\n  lr: {k + 2}\n")
+        runs.append(subprocess.Popen([sys.executable, "-m", "argmap", "update", "models/m.yaml", "-e", f"ev{k}", "--log"],
+                                     cwd=project, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=_limit))
+    assert [p.wait(timeout=120) for p in runs] == [0, 0, 0]
+    lines = open(os.path.join(project, "reports/m/beliefs.csv")).read().splitlines()
+    assert len(lines) == 4, lines
+
+
+# ----------------------------------------------------------------------------- the live server
+
+
+def _serve(project):
+    import re as _re
+
+    process = subprocess.Popen([sys.executable, "-m", "argmap", "watch", "models/m.yaml", "--serve", "--port", "0",
+                                "--format", "html"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, preexec_fn=_limit)
+    lines = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        found = _re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if found:
+            return process, int(found.group(1))
+    process.kill()
+    raise AssertionError("".join(lines))
+
+
+def _request(port: int, raw: bytes, timeout: float = 10) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+def test_the_live_server_refuses_rebinding_nul_paths_and_caps_connections(project):
+    import socket
+
+    process, port = _serve(project)
+    try:
+        ok = _request(port, f"GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        assert ok.startswith(b"HTTP/1.0 200")
+        rebound = _request(port, b"GET / HTTP/1.0\r\nHost: attacker.example:80\r\n\r\n")
+        assert rebound.startswith(b"HTTP/1.0 403")
+        nul = _request(port, f"GET /report%00.html HTTP/1.0\r\nHost: localhost:{port}\r\n\r\n".encode())
+        assert nul.startswith(b"HTTP/1.0 400")
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+        time.sleep(1)
+        threads = len(os.listdir(f"/proc/{process.pid}/task"))
+        assert threads < 32 + 12, threads  # the cap, plus the watcher's own threads
+        for sock in idle:
+            sock.close()
+        time.sleep(0.5)
+        assert _request(port, f"GET / HTTP/1.0\r\nHost: localhost:{port}\r\n\r\n".encode()).startswith(b"HTTP/1.0 200")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    out = process.stdout.read()
+    assert "Traceback" not in out
+
+
+# ----------------------------------------------------------------------------- the rest
+
+
+def test_bif_export_refuses_state_names_with_bif_syntax(project):
+    write(project, "models/m.yaml", MINIMAL + "  s:\n    text: s\n    states: [ok, \"x }; probability ( h ) {\"]\n"
+          "    prior: {ok: 0.5, \"x }; probability ( h ) {\": 0.5}\n")
+    done = run("export", "models/m.yaml", "--to", "bif", "-o", "out/m.bif", cwd=project)
+    assert done.returncode == 2 and "models/m.yaml:9: claim 's': state 'x }; probability ( h ) {' cannot be written in BIF" in done.stderr
+    assert not os.path.exists(os.path.join(project, "out"))
+    done = run("export", "models/m.yaml", "--to", "xmlbif", "-o", "out/m.xml", cwd=project)
+    assert done.returncode == 0
+
+
+def test_non_utf8_file_names_are_a_clear_problem(project):
+    with open(os.path.join(os.fsencode(project), b"evidence", b"m", b"\xff\xfe.yaml"), "w") as out:
+        out.write("- id: e2\n  text: t\n  bears_on: h\n  lr: 2\n")
+    for args in (["report", "models/m.yaml", "-o", "out"], ["export", "models/m.yaml", "--to", "json", "-o", "out/m.json"]):
+        done = run(*args, cwd=project)
+        assert done.returncode == 2 and "evidence/m/\\xff\\xfe.yaml" in done.stderr and "is not UTF-8" in done.stderr
+
+
+@pytest.mark.parametrize("behaviour", ["fail", "hang"])
+def test_a_failing_or_hanging_dot_is_a_clear_error(project, tmp_path, behaviour):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\necho 'dot: out of memory' >&2\nexit 3\n" if behaviour == "fail" else "#!/bin/sh\nsleep 60\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "ARGMAP_DOT_TIMEOUT": "2"}
+    done = run("diagram", "models/m.yaml", "-o", "out/d.svg", cwd=project, env=env, timeout=60)
+    assert done.returncode == 2 and done.seconds < 30
+    assert ("dot failed (exit 3): dot: out of memory" if behaviour == "fail" else "did not finish within 2 s") in done.stderr
+    assert not os.path.exists(os.path.join(project, "out"))
+
+
+def test_three_thousand_misspelt_parents_are_checked_fast(project):
+    lines = [f"  claim_number_{i}: {{text: c, prior: 0.5}}\n" for i in range(3000)]
+    lines += [f"  kid_{i}: {{text: k, supported_by: {{clam_number_{i}: 0.5}}}}\n" for i in range(3000)]
+    write(project, "models/m.yaml", "argmap: 1\nclaims:\n" + "".join(lines))
+    done = run("check", "models/m.yaml", cwd=project, timeout=120)
+    assert done.returncode == 2 and done.seconds < 60 and "argmap: 3001 problems found" in done.stderr
+    assert "did you mean 'claim_number_0'?" in done.stderr
+
+
+def test_ctrl_c_exits_130_with_one_line(project):
+    import signal
+
+    for delay in (0.3, 0.6, 1.0, 2.0):  # during the imports, and during the command
+        process = subprocess.Popen([sys.executable, "-m", "argmap", "report", "models/m.yaml", "-o", "out"],
+                                   cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=_limit)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        if process.returncode == 0 or "init_import_site" in err:
+            continue  # finished before the signal, or it came before Python itself had started
+        assert process.returncode == 130, (delay, err)
+        assert "Traceback" not in err and err.strip() == "argmap: interrupted", (delay, err)
