@@ -593,7 +593,7 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
     output_dir = output_dir or report_dir(model)
     _echo(f"argmap watch: {model} → {output_dir}{os.sep}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
-    live.run(model, output_dir, echo=click.echo, formats=chosen, serve_port=port if serve else None)
+    live.run(model, output_dir, echo=_echo, formats=chosen, serve_port=port if serve else None)
 
 
 @main.command()

@@ -395,7 +395,8 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], int]:
     try:
         data = _plain(read_yaml("\n" * (first + 1) + "\n".join(lines[first + 1:end]), source)) or {}
     except ArgmapError as exc:
-        raise ArgmapError([Problem(p.location, f"front matter is not valid YAML: {p.message}")
+        raise ArgmapError([Problem(p.location, ("front matter is not valid YAML: " if p.message.startswith("YAML")
+                                                else "front matter: ") + p.message)
                            for p in exc.problems]) from None
     if not isinstance(data, dict):
         raise ArgmapError.at(Location(source, first + 1), "front matter must be a YAML mapping (key: value lines)")
