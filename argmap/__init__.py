@@ -11,15 +11,22 @@ The package's folders are the pipeline's stages, in order: ``loader`` → ``engi
 data model (``model``, ``errors``, ``scales``) imports none of them.
 """
 
+import sys
 from typing import Any as _Any
 
-from argmap import model as _model
-from argmap.engine.infer import Beliefs, ClaimBelief
-from argmap.engine.infer import update as _update
-from argmap.errors import ArgmapError, Location, Problem
-from argmap.loader.validate import load
-from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
-from argmap.scales import SCALES
+try:
+    from argmap import model as _model
+    from argmap.engine.infer import Beliefs, ClaimBelief
+    from argmap.engine.infer import update as _update
+    from argmap.errors import ArgmapError, Location, Problem
+    from argmap.loader.validate import load
+    from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
+    from argmap.scales import SCALES
+except KeyboardInterrupt:
+    if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
+        sys.stderr.write("\nargmap: interrupted\n")
+        raise SystemExit(130) from None
+    raise
 
 __version__ = "0.1.0"
 

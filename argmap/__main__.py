@@ -1,5 +1,11 @@
 """`python -m argmap` → the command line."""
 
-from argmap.cli import main
+import sys
 
-main()
+try:  # Ctrl-C while the imports run: one line and 130, as in the commands themselves
+    from argmap.cli import main
+
+    main()
+except KeyboardInterrupt:
+    sys.stderr.write("\nargmap: interrupted\n")
+    sys.exit(130)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+
+from argmap.errors import ArgmapError, Location
 
 __all__ = ["write_atomic", "write_atomic_bytes"]
 
@@ -16,7 +19,11 @@ def write_atomic(path: str, text: str, *, overwrite: bool = True) -> None:
 
 
 def write_atomic_bytes(path: str, data: bytes, *, overwrite: bool = True) -> None:
-    """:func:`write_atomic` for bytes (images, PDF): the file is exactly ``data``."""
+    """:func:`write_atomic` for bytes (images, PDF): the file is exactly ``data``.
+
+    Only a regular file is ever replaced: the rename would put a regular file in the place of
+    a symlink, a FIFO or a device node (as root, ``-o /dev/null`` would replace the device)."""
+    _refuse_special(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".argmap-", suffix=".tmp")
@@ -35,6 +42,22 @@ def write_atomic_bytes(path: str, data: bytes, *, overwrite: bool = True) -> Non
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _refuse_special(path: str) -> None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return  # not there (or not reachable): the write itself says what is wrong
+    if stat.S_ISREG(info.st_mode):
+        return
+    from argmap._files import kind_of
+
+    what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else kind_of(info.st_mode)
+    hint = (f"give the path it points to ({os.path.realpath(path)})" if stat.S_ISLNK(info.st_mode)
+            else "give the path of a file")
+    raise ArgmapError.at(Location(path), f"{path} is {what}, not a regular file; argmap writes outputs only "
+                                         f"as regular files and does not replace anything else — {hint}")
 
 
 def _umask() -> int:

@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from argmap._terminal import visible
+
 __all__ = ["STDOUT", "data", "data_bytes", "is_stdout", "json_data", "quiet_warnings", "setup_streams", "status"]
 
 STDOUT = "-"
@@ -73,8 +75,12 @@ def is_stdout(path: str | None) -> bool:
     return path == STDOUT
 
 
-def data(text: str, *, nl: bool = True) -> None:
-    """Text results on stdout (degraded where the encoding cannot show a character)."""
+def data(text: str, *, nl: bool = True, raw: bool = False) -> None:
+    """Text results on stdout (degraded where the encoding cannot show a character), control
+    characters from input files shown, not obeyed by a terminal; ``raw`` text (CSV) is written as
+    it is unless stdout is a terminal."""
+    if not raw or sys.stdout.isatty():
+        text = visible(text)
     click.echo(text, nl=nl)
 
 
@@ -92,5 +98,5 @@ def json_data(value: Any, *, indent: int | None = 2) -> None:
 
 
 def status(message: str) -> None:
-    """A status line ("wrote …") on stderr, never mixed into the data."""
-    click.echo(message, err=True)
+    """A status line ("wrote …") on stderr, never mixed into the data; control characters shown."""
+    click.echo(visible(message), err=True)

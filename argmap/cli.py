@@ -24,14 +24,20 @@ class _Group(click.Group):
     """Turns ArgmapError into `file:line: message` lines on stderr and exit status 2."""
 
     def invoke(self, ctx: click.Context):
+        from argmap._files import forget_reads
+
+        forget_reads()  # one command's inputs (CliRunner runs many in one process)
         try:
             return super().invoke(ctx)
         except ArgmapError as exc:
             for problem in exc.problems:
-                click.echo(f"{problem}", err=True)
+                status(f"{problem}")
             count = len(exc.problems)
-            click.echo(f"argmap: {count} problem{'s' if count != 1 else ''} found", err=True)
+            status(f"argmap: {count} problem{'s' if count != 1 else ''} found")
             ctx.exit(2)
+        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1, the code for a bug
+            status("\nargmap: interrupted")
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,7 +122,7 @@ def update(model: str, evidence: Sequence[str], as_of: str | None, fmt: str, eng
     if fmt == "json":
         json_data(beliefs.to_dict())
     elif fmt == "csv":
-        data(_csv(beliefs), nl=False)
+        data(_csv(beliefs), nl=False, raw=True)
     else:
         data(_table(beliefs))
 
@@ -138,11 +144,14 @@ def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
 
 
 def _csv(beliefs) -> str:
+    from argmap._terminal import safe_cell  # a state '=cmd|…' must not become a spreadsheet formula
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["claim", "role", "state", "prior", "posterior", "verbal"])
     for cid, role, state, prior, posterior, verbal in _rows(beliefs):
-        writer.writerow([cid, role, state, f"{prior:.6f}", f"{posterior:.6f}", verbal])
+        writer.writerow([safe_cell(cid), safe_cell(role), safe_cell(state), f"{prior:.6f}", f"{posterior:.6f}",
+                         safe_cell(verbal)])
     return out.getvalue()
 
 
@@ -186,9 +195,12 @@ def _write_output(path: str, payload: bytes, *, overwrite: bool = True) -> None:
     from argmap._io import write_atomic_bytes
     from argmap.errors import Location
 
+    from argmap._files import refuse_input
+
     if is_stdout(path):
         data_bytes(payload)
         return
+    refuse_input(path)
     try:
         write_atomic_bytes(path, payload, overwrite=overwrite)
     except FileExistsError as exc:
@@ -469,20 +481,20 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
             sys.exit(1)
     added = workflow.prepare_item(model_path, workflow.build_document(loaded, fields), into=into, model=loaded)
     if interactive or dry_run:
-        click.echo(added.text.rstrip())
+        data(added.text.rstrip())
     if dry_run:
-        click.echo("\n".join(workflow.movement_lines(added)))
+        data("\n".join(workflow.movement_lines(added)))
         status(f"nothing written (--dry-run); it would go to {added.path}")
         return
     if interactive:
-        click.echo("\n".join(workflow.movement_lines(added)))
+        data("\n".join(workflow.movement_lines(added)))
         if not click.confirm(f"Write {added.path}?", default=True):
             status("nothing written")
             return
     workflow.write_item(added)
     status(f"wrote {added.path}")
     if not interactive:
-        click.echo("\n".join(workflow.movement_lines(added)))
+        data("\n".join(workflow.movement_lines(added)))
 
 
 @main.command()
@@ -526,9 +538,11 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([[r.values.get(c, "") for c in header] for r in rows])
-        data(out.getvalue(), nl=False)
+        from argmap._terminal import safe_cell
+
+        writer.writerow([safe_cell(c) for c in header])
+        writer.writerows([[safe_cell(r.values.get(c, "")) for c in header] for r in rows])
+        data(out.getvalue(), nl=False, raw=True)
     else:
         data(workflow.history_table(header, rows, label=label))
 
@@ -610,10 +624,10 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     missing: dict[str, str] = {}
     for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,
                             missing=missing):
-        click.echo(f"wrote {path}", err=True)
+        status(f"wrote {path}")
     for name, why in missing.items():  # the rest of the report stands: exit 0, but say what is not there
         shown = "the diagram inside report.html" if name == "diagram-screen.svg" else name
-        click.echo(f"argmap: {shown} not written: {why}", err=True)
+        status(f"argmap: {shown} not written: {why}")
 
 
 @main.command()

@@ -51,7 +51,7 @@ def test_object_construction_tags_never_run(case_dir, tmp_path):
 
 
 def test_files_over_the_size_limit_are_refused(case_dir, monkeypatch):
-    monkeypatch.setattr(sys.modules["argmap.loader.reader"], "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(sys.modules["argmap._files"], "MAX_FILE_BYTES", 100)
     file, line, message = only(problems(case_dir, MINIMAL + "# padding\n" * 20))
     assert "argmap reads files up to" in message
 

@@ -434,6 +434,22 @@ def to_aif(beliefs: Beliefs) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- BIF / XMLBIF
 
 
+_BIF_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+
+
+def _check_bif_names(model: Model) -> None:
+    """BIF has no quoting: a state named ``x }; probability ( y ) {`` would be written as BIF
+    syntax. Refuse names outside BIF's words (XMLBIF escapes them, so it takes any name)."""
+    from argmap.errors import ArgmapError, Problem
+
+    bad = [Problem(claim.where("states"), f"claim '{claim.id}': state {state!r} cannot be written in BIF, "
+                                          "which has no quoting (letters, digits, _ . - only); rename the "
+                                          "state, or export --to xmlbif, which escapes it")
+           for claim in model.claims.values() for state in claim.states if not _BIF_WORD.match(state)]
+    if bad:
+        raise ArgmapError(bad)
+
+
 def to_bif(beliefs: Beliefs, *, xml: bool = False) -> Export:
     """The compiled network through pgmpy's BIF (or XMLBIF) writer; the evidence that counts is
     written beside it as ``.evidence.json`` ({variable: state}), with argmap's posteriors so that
@@ -444,6 +460,8 @@ def to_bif(beliefs: Beliefs, *, xml: bool = False) -> Export:
     from argmap.engine.infer import evidence_assignment
 
     model = beliefs.model
+    if not xml:
+        _check_bif_names(model)
     network = network_of(model)
     bn = to_pgmpy(network)
     bn.name = model.name

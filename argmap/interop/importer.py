@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import yaml
 
+from argmap.loader.yaml_lines import read_yaml
 from argmap.errors import ArgmapError, Location, Problem
 
 __all__ = ["IMPORT_SUFFIXES", "Imported", "import_file", "parse_argdown", "sanitise_id"]
@@ -65,7 +66,7 @@ def import_file(source: str, output: str, *, force: bool = False) -> list[str]:
     evidence, its evidence file beside it; return the paths written. Nothing is written unless
     the result passes ``argmap check``; existing files are kept unless ``force``."""
     kind = _kind(source)
-    from argmap.loader.reader import read_text
+    from argmap._files import read_text
 
     if kind == "bif" and source.endswith(".gz"):
         text = _read_gzip(source)
@@ -86,11 +87,19 @@ def _kind(source: str) -> str:
 
 
 def _read_gzip(path: str) -> str:
+    import io
+
+    from argmap._files import read_bytes
+    from argmap._files import MAX_FILE_BYTES
+
+    packed = read_bytes(path)
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read().decode("utf-8").replace("\r\n", "\n")
-    except FileNotFoundError:
-        raise ArgmapError.at(Location(path), f"no such file: {path}") from None
+        with gzip.GzipFile(fileobj=io.BytesIO(packed)) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded: a gzip bomb unpacks 1000 to 1
+        if len(data) > MAX_FILE_BYTES:
+            raise ArgmapError.at(Location(path), f"unpacks to more than {MAX_FILE_BYTES // 10**6} MB; argmap "
+                                                 f"reads files up to {MAX_FILE_BYTES // 10**6} MB")
+        return data.decode("utf-8").replace("\r\n", "\n")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise ArgmapError.at(Location(path), f"cannot read {path} as gzipped UTF-8 text ({exc}); "
                                              "give a .bif file or a .bif.gz made with gzip") from None
@@ -127,6 +136,10 @@ def _write(imported: Imported, source: str, output: str, *, force: bool) -> list
     written = []
     targets = [(output, model_text)] + ([(os.path.join(os.path.dirname(output), evidence_name), evidence_text)]
                                         if imported.items else [])
+    from argmap._files import refuse_input
+
+    for path, _ in targets:
+        refuse_input(path)  # even with --force: never the file imported from
     if not force:
         for path, _ in targets:
             if os.path.exists(path):
@@ -215,8 +228,52 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
     return Imported(model, [], notes, header)
 
 
+_BIF_VARIABLE = re.compile(r"\bvariable\s+([^\s{]+)\s*\{[^}]*?\[\s*(\d+)\s*\]")
+_BIF_FAMILY = re.compile(r"\bprobability\s*\(\s*([^|)\s]+)\s*(?:\|([^)]*))?\)")
+_XML_VARIABLE = re.compile(r"<VARIABLE\b.*?</VARIABLE>", re.S | re.I)
+_XML_DEFINITION = re.compile(r"<(?:DEFINITION|PROBABILITY)\b.*?</(?:DEFINITION|PROBABILITY)>", re.S | re.I)
+_XML_TAG = {tag: re.compile(rf"<{tag}>\s*(.*?)\s*</{tag}>", re.S | re.I) for tag in ("NAME", "OUTCOME", "FOR", "GIVEN")}
+
+
+def _check_sizes(text: str, source: str, *, xml: bool) -> None:
+    """Refuse tables too large to build before pgmpy allocates them: a 2.6 kB BIF whose variable
+    has 26 parents asks for 2**27 numbers. Sizes come from the declared state counts."""
+    from argmap._limits import MAX_STATES, table_problem
+
+    cards: dict[str, int] = {}
+    families: list[tuple[str, list[str], int]] = []
+    if xml:
+        for match in _XML_VARIABLE.finditer(text):
+            name = _XML_TAG["NAME"].search(match.group(0))
+            if name:
+                cards[name.group(1)] = len(_XML_TAG["OUTCOME"].findall(match.group(0)))
+        for match in _XML_DEFINITION.finditer(text):
+            child = _XML_TAG["FOR"].search(match.group(0))
+            if child:
+                families.append((child.group(1), _XML_TAG["GIVEN"].findall(match.group(0)),
+                                 text.count("\n", 0, match.start()) + 1))
+    else:
+        for match in _BIF_VARIABLE.finditer(text):
+            cards[match.group(1)] = int(match.group(2))
+        for match in _BIF_FAMILY.finditer(text):
+            parents = [p.strip() for p in (match.group(2) or "").split(",") if p.strip()]
+            families.append((match.group(1), parents, text.count("\n", 0, match.start()) + 1))
+    wide = [(name, count) for name, count in cards.items() if count > MAX_STATES]
+    if wide:
+        raise ArgmapError.at(Location(source), f"variable '{wide[0][0]}' has {wide[0][1]:,} states; argmap claims "
+                                               f"have up to {MAX_STATES:,} states (merge states, or model the "
+                                               "quantity in ranges)")
+    problems = [problem for child, parents, line in families
+                if (problem := table_problem(Location(source, line), f"variable '{child}'", max(cards.get(child, 1), 1),
+                                             [max(cards.get(p, 1), 1) for p in parents]))]
+    if problems:
+        raise ArgmapError(problems)
+
+
 def _read_network(text: str, source: str, *, xml: bool) -> Any:
     import warnings
+
+    _check_sizes(text, source, xml=xml)
 
     from pgmpy.readwrite import BIFReader, XMLBIFReader
 
@@ -259,11 +316,13 @@ def _topological(network: Any) -> list[str]:
 def _state_names(raw: list[str]) -> list[str]:
     """argmap states: non-empty, no commas, no surrounding spaces, unique."""
     out: list[str] = []
+    seen: set[str] = set()  # a set: a list made 100,000 states take minutes
     for index, name in enumerate(raw):
         clean = re.sub(r"\s*,\s*", "_", name).strip() or f"state{index + 1}"
-        while clean in out:
+        while clean in seen:
             clean += "_"
         out.append(clean)
+        seen.add(clean)
     return out
 
 
@@ -332,16 +391,25 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], int]:
     except StopIteration:
         raise ArgmapError.at(Location(source, first + 1), "front matter opened with '===' is never closed; "
                                                           "end it with a line '==='") from None
+    # argmap's own YAML reader, with its limits (aliases, nesting, size); the padding keeps line numbers
     try:
-        data = yaml.safe_load("\n".join(lines[first + 1:end])) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first + 2 + (mark.line if mark else 0)
-        raise ArgmapError.at(Location(source, line), f"front matter is not valid YAML: "
-                                                     f"{getattr(exc, 'problem', exc)}") from None
+        data = _plain(read_yaml("\n" * (first + 1) + "\n".join(lines[first + 1:end]), source)) or {}
+    except ArgmapError as exc:
+        raise ArgmapError([Problem(p.location, ("front matter is not valid YAML: " if p.message.startswith("YAML")
+                                                else "front matter: ") + p.message)
+                           for p in exc.problems]) from None
     if not isinstance(data, dict):
         raise ArgmapError.at(Location(source, first + 1), "front matter must be a YAML mapping (key: value lines)")
     return data, end + 1
+
+
+def _plain(value: Any) -> Any:
+    """LocDict/LocList → dict/list, which yaml.safe_dump can write."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _strip_comments(text: str) -> str:
@@ -455,10 +523,10 @@ def _metadata(rest: str, at: Location) -> tuple[dict[str, Any], str]:
         raise ArgmapError.at(at, "metadata block '{' is not closed on its line; write {key: value, …} on one line")
     block = rest[: index + 1]
     try:
-        data = yaml.safe_load(block)
-    except yaml.YAMLError as exc:
-        raise ArgmapError.at(at, f"metadata {block[:50]} is not valid YAML: {getattr(exc, 'problem', exc)}; "
-                                 "write {key: value, …}") from None
+        data = _plain(read_yaml(block, at.file))
+    except ArgmapError as exc:
+        raise ArgmapError.at(at, f"metadata {block[:50]} is not valid YAML: "
+                                 f"{exc.problems[0].message}; write {{key: value, …}}") from None
     if not isinstance(data, dict):
         raise ArgmapError.at(at, "metadata must be a mapping {key: value, …}")
     return data, rest[index + 1:]

@@ -70,7 +70,7 @@ def read(path: str, at: Location | None = None) -> Bibliography:
     """Parse the BibTeX file at ``path``; ArgmapError (file:line, what to write) when it is not one."""
     import os
 
-    from argmap.loader.reader import read_text
+    from argmap._files import read_text
 
     where = at or Location(path)
     try:

@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from argmap._files import read_text, walk_files
+from argmap._limits import MAX_STATES
 from argmap.loader.yaml_lines import LocDict, LocList, read_yaml, scalar_text
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
 from argmap.model import (
@@ -37,11 +39,10 @@ from argmap.model import (
 )
 from argmap.scales import ADMIRALTY, SCALES, Scale
 
-__all__ = ["LoadResult", "load_model", "parse_date", "read_text"]
+__all__ = ["LoadResult", "load_model", "parse_date"]
 
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
-MAX_FILE_BYTES = 50 * 1024 * 1024
 SUM_TOLERANCE = 1e-9
 EVIDENCE_SUFFIXES = (".yaml", ".yml")
 
@@ -78,32 +79,6 @@ class LoadResult:
         self.unreadable = unreadable  # ids whose definition had a problem; don't report them twice
 
 
-def read_text(path: str, location: Location | None = None) -> str:
-    """A file's text as UTF-8, or a clear problem."""
-    at = location or Location(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ArgmapError.at(
-                at, f"file is {size / 1e6:.0f} MB; argmap reads files up to {MAX_FILE_BYTES // 10**6} MB"
-            )
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise ArgmapError.at(at, f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise ArgmapError.at(at, f"{path} is a folder; give a .yaml file") from None
-    except OSError as exc:
-        raise ArgmapError.at(at, f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8").replace("\r\n", "\n")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ArgmapError.at(
-            Location(path, line), "file is not UTF-8 text; save it as UTF-8 in your editor"
-        ) from None
-
-
 def load_model(path: str, evidence: Sequence[str] | None = None) -> LoadResult:
     """Read a model file and its evidence files (``evidence`` overrides the model's list)."""
     problems: list[Problem] = []
@@ -135,12 +110,11 @@ def _evidence_files(
     files: list[str] = []
     for path, location in paths:
         if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
-                dirs.sort()
-                files.extend(
-                    os.path.join(folder, n) for n in sorted(names) if n.endswith(EVIDENCE_SUFFIXES)
-                )
-        elif os.path.isfile(path):
+            try:
+                files.extend(walk_files(path, EVIDENCE_SUFFIXES, location))
+            except ArgmapError as exc:
+                problems.extend(exc.problems)
+        elif os.path.exists(path):  # a device or FIFO too: read_text says it is not a regular file
             files.append(path)
         elif explicit:
             problems.append(Problem(location, f"evidence path not found: {path}"))
@@ -509,6 +483,9 @@ def read_states(body: LocDict, cid: str) -> tuple[str, ...]:
     at = body.where("states")
     if not isinstance(raw, list) or len(raw) < 2:
         raise InvalidValue(at, f"claim '{cid}': states is a list of two or more names, e.g. [low, medium, high]")
+    if len(raw) > MAX_STATES:
+        raise InvalidValue(at, f"claim '{cid}': {len(raw):,} states; a claim has up to {MAX_STATES:,} states "
+                           "(merge states, or model the quantity in ranges)")
     states = tuple(scalar_text(s) for s in raw)
     for s in states:
         if not s or "," in s or s != s.strip():

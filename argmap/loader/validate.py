@@ -9,8 +9,10 @@ problems of both.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
+from argmap._limits import MAX_TABLE_ENTRIES, table_problems
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
 from argmap.loader.reader import load_model
 from argmap.model import (
@@ -30,6 +32,9 @@ __all__ = ["find_cycle", "load", "validate"]
 
 def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     """Read and check a model with its evidence; raise ArgmapError listing every problem."""
+    from argmap.errors import reset_suggestions
+
+    reset_suggestions()
     result = load_model(path, evidence)
     problems = list(result.problems)
     if result.model is not None:
@@ -51,6 +56,7 @@ class _Validator:
         self.model = model
         self.skip = skip
         self.problems: list[Problem] = []
+        self._names: frozenset[str] | None = None
 
     def run(self) -> list[Problem]:
         self._ids()
@@ -65,6 +71,7 @@ class _Validator:
         observed: dict[str, tuple[str, EvidenceItem]] = {}
         for item in self.model.evidence:
             self._item(item, observed)
+        self.problems.extend(table_problems(self.model, self.skip))  # before anything allocates them
         return self.problems
 
     def _report(self, at: Location, message: str) -> None:
@@ -88,8 +95,9 @@ class _Validator:
     def _known(self, identifier: str, at: Location, what: str) -> Claim | None:
         claim = self.model.claims.get(identifier)
         if claim is None and identifier not in self.skip:
-            self._report(at, f"{what}: unknown claim '{identifier}'"
-                         + did_you_mean(identifier, {*self.model.claims, *self.skip}))
+            if self._names is None:  # once, not once per unknown id
+                self._names = frozenset({*self.model.claims, *self.skip})
+            self._report(at, f"{what}: unknown claim '{identifier}'" + did_you_mean(identifier, self._names))
         return claim
 
     def _claim(self, claim: Claim) -> None:
@@ -125,6 +133,8 @@ class _Validator:
                 if state not in allowed:
                     self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
                                      f"'{pid}'" + did_you_mean(state, allowed))
+        if math.prod(map(len, state_lists)) > MAX_TABLE_ENTRIES:
+            return  # too large to list; table_problems reports it
         every = list(itertools.product(*state_lists))
         missing = [row for row in every if row not in table.rows]
         if missing:

@@ -49,6 +49,7 @@ def read_yaml(text: str, file: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
+        _count_values(text, file)
         node = yaml.compose(text, Loader=_Loader)
     except RecursionError:
         raise ArgmapError.at(Location(file), f"nesting too deep for YAML to read; argmap files nest a few "
@@ -60,6 +61,7 @@ def read_yaml(text: str, file: str) -> Any:
         if exc.context:
             what = f"{exc.context}, {what}"
         lines = text.splitlines()
+        line = min(line, len(lines))  # libyaml puts an error at the end of the text past its last line
         if 0 < line <= len(lines) and "\t" in lines[line - 1]:
             what += " — this line has a tab; YAML indents with spaces only"
         raise ArgmapError.at(
@@ -72,6 +74,24 @@ def read_yaml(text: str, file: str) -> Any:
     if node is None:
         return None
     return _Converter(file).convert(node, 0)
+
+
+def _count_values(text: str, file: str) -> None:
+    """Refuse a document of more than MAX_NODES values while it is parsed, before the composer
+    holds them all (a 48 MB list of zeros took 7 GB and two minutes to compose). Every value
+    is delimited by a colon, comma, dash, bracket, question mark or line break, so a text with
+    few of these cannot hold many values and is not parsed twice."""
+    delimiters = sum(text.count(c) for c in ":,-\n[{?")
+    if 2 * delimiters + 2 <= MAX_NODES:
+        return
+    values = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            values += 1
+            if values > MAX_NODES:
+                raise ArgmapError.at(Location(file, event.start_mark.line + 1),
+                                     f"document holds more than {MAX_NODES:,} values; argmap files hold "
+                                     "far fewer — split the data or write it out differently")
 
 
 class _Converter:

@@ -13,6 +13,7 @@ are made independent of the run (version comments, PDF dates), so diagrams can b
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -576,6 +577,9 @@ def check_choice(value: str, choices: Any, option: str) -> None:
 # ----------------------------------------------------------------------------- layout and bytes
 
 
+DOT_TIMEOUT = 120  # seconds; a layout of thousands of boxes takes a few
+
+
 def system_dot() -> str | None:
     """Path of Graphviz's ``dot``, or None (tests replace this to exercise the fallback)."""
     return shutil.which("dot")
@@ -605,10 +609,21 @@ def render_graph(graph: graphviz.Digraph, format: str) -> bytes:
 def _run_dot(source: str, format: str) -> bytes:
     engine = system_dot() or "dot"
     fmt = {"svg": "svg", "pdf": "pdf:cairo", "png": "png:cairo"}[format]
-    done = subprocess.run([engine, f"-T{fmt}", "-Gdpi=300" if format == "png" else "-Gdpi=72"],
-                          input=source.encode("utf-8"), capture_output=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace')}")
+    limit = float(os.environ.get("ARGMAP_DOT_TIMEOUT", DOT_TIMEOUT))
+    try:
+        done = subprocess.run([engine, f"-T{fmt}", "-Gdpi=300" if format == "png" else "-Gdpi=72"],
+                              input=source.encode("utf-8"), capture_output=True, check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise ArgmapError.at(Location(engine), f"Graphviz's dot did not finish within {limit:g} s and was "
+                                               "stopped; draw fewer boxes (--evidence none or summary), or set "
+                                               "ARGMAP_DOT_TIMEOUT to allow it longer") from None
+    except OSError as exc:
+        raise ArgmapError.at(Location(engine), f"cannot run Graphviz's dot: {exc.strerror or exc}; "
+                                               f"{GRAPHVIZ_HINT}") from None
+    if done.returncode != 0 or not done.stdout:
+        said = " ".join(done.stderr.decode("utf-8", "replace").split())[:300] or "no message"
+        raise ArgmapError.at(Location(engine), f"Graphviz's dot failed (exit {done.returncode}): {said}; "
+                                               f"check the Graphviz installation ({GRAPHVIZ_HINT})")
     return done.stdout
 
 

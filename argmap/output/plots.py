@@ -87,6 +87,7 @@ def _short(label: str, width: int = 64) -> str:
 _LINES = ("-", "--", ":", "-.")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _GREYS = ("0.0", "0.45", "0.25")  # three greys against four line styles: no two series alike
+MAX_SERIES = 12
 
 
 def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *, fmt: str = "svg",
@@ -101,6 +102,11 @@ def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *,
     width = min(max(6.3, 1.6 + 0.19 * count), 12.0)  # the text width of a paper; wider for many items
     fig, ax = plt.subplots(figsize=(width, 4.4), layout="constrained")
     x = list(range(count))
+    if len(series) > MAX_SERIES:  # a legend of hundreds of states is unreadable and takes minutes to lay out
+        peak = {k: max((step.posteriors[c][s] for step in steps), default=0.0) for k, (c, s, _) in enumerate(series)}
+        kept = sorted(sorted(peak, key=lambda k: -peak[k])[:MAX_SERIES])
+        title = (title or "Belief trajectory") + f" ({MAX_SERIES} of {len(series)} series, the most probable)"
+        series = [series[k] for k in kept]
     for k, (claim, state, label) in enumerate(series):
         y = [step.posteriors[claim][state] for step in steps]
         ax.plot(x, y, linestyle=_LINES[k % len(_LINES)], marker=_MARKERS[k % len(_MARKERS)],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import math
 import os
 import re
@@ -609,8 +610,6 @@ def render_text(sentences: list[list[_Piece]]) -> str:
 
 
 def render_html(sentences: list[list[_Piece]]) -> str:
-    import html
-
 
     def piece(p: _Piece) -> str:
         if p.style == "em":
@@ -618,8 +617,6 @@ def render_html(sentences: list[list[_Piece]]) -> str:
         if p.style in ("url", "doi"):
             url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
             if url:
-                from argmap.output.report import _quoted_url
-
                 return f'<a href="{html.escape(_quoted_url(url), quote=True)}">{html.escape(p.text)}</a>'
         return html.escape(p.text.strip())
 
@@ -714,8 +711,9 @@ def _input_files(model: Model) -> list[InputFile]:
 
 
 def _sha256(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    from argmap._files import digest_of  # the hash of the bytes loaded, so a file changed since cannot disagree
+
+    return digest_of(path)
 
 
 def _shown(path: str) -> str:
@@ -741,7 +739,11 @@ def regenerate_command(model_path: str, *, as_of: str | None = None, output: str
         parts += ["--as-of", as_of]
     if templates:
         parts += ["--templates", _shown(templates)]
-    return " ".join(shlex.quote(p) for p in parts)
+    command = " ".join(shlex.quote(p) for p in parts)
+    if templates:  # a reader handed this line runs the templates' code: say so
+        command += (f"  # {_shown(templates)} holds Jinja templates, which are code: read them before "
+                    "running this, or leave out --templates for argmap's own")
+    return command
 
 
 def default_folder(model_path: str) -> str:
@@ -1065,6 +1067,22 @@ def _template_error(exc: Exception, templates: str | None) -> ArgmapError:
                                                  "(or remove it from --templates to use argmap's own)")
 
 
+def _template_frame(exc: BaseException, templates: str | None) -> Location | None:
+    """The file:line of the innermost frame of ``exc`` in a template of the ``templates`` folder
+    (Jinja puts template frames, with their lines, into the traceback), or None."""
+    if not templates:
+        return None
+    root = os.path.realpath(templates) + os.sep
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if os.path.realpath(name).startswith(root):
+            found = Location(name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
 # ----------------------------------------------------------------------------- rendering
 
 
@@ -1106,6 +1124,12 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
             files["report.tex"] = env.get_template("report.tex.j2").render(**context).encode("utf-8")
     except TemplateError as exc:
         raise _template_error(exc, templates) from None
+    except Exception as exc:  # {{ 1/0 }}, a type error… in a user's template is bad input, not a bug
+        located = _template_frame(exc, templates)
+        if located is None:
+            raise
+        raise ArgmapError.at(located, f"{type(exc).__name__} in a report template: {exc}; fix the template "
+                                      "(or remove it from --templates to use argmap's own)") from None
     files |= {name: data for name, data in drawn.items() if data is not None}
     if missing is not None:
         missing.update(figures.missing)
@@ -1227,6 +1251,10 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ArgmapError.at(Location(folder), f"{folder} is a file; -o names the folder the report is written to")
+    from argmap._files import refuse_input
+
+    for name in files:  # all checked before the first is written
+        refuse_input(os.path.join(folder, name))
     written = []
     for name, data in files.items():
         path = os.path.join(folder, name)

@@ -11,6 +11,7 @@ whole model has been loaded, validated and updated with the new item in a tempor
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -21,7 +22,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -259,9 +260,18 @@ def prepare_item(model_path: str, document: Mapping[str, Any], *, into: str | No
 
 
 def write_item(added: Added) -> None:
-    """Write the new evidence file; an existing file is never replaced."""
+    """Write the new evidence file; an existing file is never replaced. Under a lock on the
+    model's folder the evidence is read again first, so two concurrent `add --id x` cannot both
+    write an item x."""
+    from argmap.loader.reader import load_model
+
+    model = added.before.model
     try:
-        write_atomic(added.path, added.text, overwrite=False)
+        with folder_lock(os.path.dirname(os.path.abspath(model.path)), Location(added.path)):
+            fresh = load_model(model.path).model
+            if fresh is not None:
+                _check_new_id(fresh, added.item.id)
+            write_atomic(added.path, added.text, overwrite=False)
     except FileExistsError:
         raise ArgmapError.at(Location(added.path), f"{added.path} exists; argmap add never overwrites a file; "
                                                    "choose another --id") from None
@@ -409,10 +419,14 @@ class ItemFields:
 
 def _number_or_text(text: str) -> Any:
     """An option's value as YAML would read it: 0.7 → a number, [0.6, 0.8] → a range, else text."""
+    from argmap.loader.yaml_lines import read_yaml  # its limits: an option is no place for an alias bomb either
+
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = read_yaml(text, "<option>")
+    except ArgmapError:
         return text.strip()
+    if isinstance(value, list):
+        value = list(value)
     return value if isinstance(value, int | float | list) and not isinstance(value, bool) else text.strip()
 
 
@@ -677,7 +691,7 @@ class LogRow:
 
 def read_log(path: str) -> tuple[list[str], list[LogRow]]:
     """The log's columns and rows; a missing or malformed file is a clear problem."""
-    from argmap.loader.reader import read_text
+    from argmap._files import read_text
 
     text = read_text(path)
     reader = csv.reader(io.StringIO(text))
@@ -701,9 +715,11 @@ def log_beliefs(beliefs: Beliefs, path: str | None = None, *, now: dt.datetime |
 
     New hypotheses add columns at the end (the file is then rewritten, old lines left empty
     there); everything is written atomically."""
+    from argmap._terminal import safe_cell  # a state named '=cmd|…' is a formula in a spreadsheet
+
     model = beliefs.model
     path = path or log_path(model)
-    columns = [column_name(c, s) for c, s in belief_columns(model)]
+    columns = [safe_cell(column_name(c, s)) for c, s in belief_columns(model)]
     row = {
         "timestamp": (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": git_commit(model),
@@ -714,21 +730,43 @@ def log_beliefs(beliefs: Beliefs, path: str | None = None, *, now: dt.datetime |
     }
     for (cid, state), name in zip(belief_columns(model), columns):
         row[name] = f"{beliefs.posterior(cid, state):.4f}"
-    header, rows = read_log(path) if os.path.exists(path) else (list(LOG_FIXED), [])
-    if rows and all(rows[-1].values.get(k) == row[k] for k in ("model", "evidence", "as_of")):
-        return path, False
-    header = header + [c for c in columns if c not in header]
-    records = [r.values for r in rows] + [row]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for record in records:
-        writer.writerow([record.get(c, "") for c in header])
-    try:
-        write_atomic(path, out.getvalue())
-    except OSError as exc:
-        raise ArgmapError.at(Location(path), f"cannot write the belief log {path}: {exc.strerror or exc}") from None
+    with folder_lock(os.path.dirname(os.path.abspath(path)), Location(path)):  # two runs: both lines kept
+        header, rows = read_log(path) if os.path.exists(path) else (list(LOG_FIXED), [])
+        if rows and all(rows[-1].values.get(k) == row[k] for k in ("model", "evidence", "as_of")):
+            return path, False
+        header = header + [c for c in columns if c not in header]
+        records = [r.values for r in rows] + [row]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        for record in records:
+            writer.writerow([record.get(c, "") for c in header])
+        try:
+            write_atomic(path, out.getvalue())
+        except OSError as exc:
+            raise ArgmapError.at(Location(path), f"cannot write the belief log {path}: {exc.strerror or exc}") from None
     return path, True
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str, at: Location) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (flock on the folder itself: no lock file is left behind),
+    held while a file in it is read, changed and replaced."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise ArgmapError.at(at, f"cannot open the folder {folder}: {exc.strerror or exc}") from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks, as before
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 # ----------------------------------------------------------------------------- history

@@ -128,11 +128,24 @@ def _extract(root: str, commit: str, paths: Sequence[str], folder: str, label: s
     if not names:
         return
     data = _git(["archive", "--format=tar", commit, "--", *names], root, what=label, binary=True)
+    from argmap._files import MAX_FILE_BYTES
+
+    root_real = os.path.realpath(folder)
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        try:
-            archive.extractall(folder, filter="data")
-        except TypeError:  # Python < 3.11.4 has no filters; the archive is the user's own repository
-            archive.extractall(folder)
+        # regular files only, each written by argmap: a committed symlink (absolute or not) is
+        # never followed out of the copy, and never crashes the extraction (AbsoluteLinkError)
+        for member in archive:
+            if not member.isfile() or member.size > MAX_FILE_BYTES:
+                continue
+            target = os.path.realpath(os.path.join(folder, member.name))
+            if not target.startswith(root_real + os.sep):
+                continue
+            source = archive.extractfile(member)
+            if source is None:
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as out:
+                out.write(source.read())
 
 
 def _relabel(problem: Problem, folder: str, label: str) -> Problem:

@@ -26,6 +26,7 @@ import re
 import threading
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -423,9 +424,14 @@ def _with_script(page: str, version: int) -> str:
     return page[:at] + script + page[at:] if at >= 0 else page + script
 
 
+MAX_CONNECTIONS = 32  # at once; more are closed at once instead of each holding a thread
+IDLE_SECONDS = 20  # a connection that sends nothing for this long is closed
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     state: LiveState
     folder: str
+    timeout = IDLE_SECONDS  # socket timeout: a client that opens a connection and sends nothing is dropped
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, directory=self.folder, **kwargs)
@@ -437,7 +443,27 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def _refused(self) -> bool:
+        """Refuse (and answer) a request from a page of another site that reached this server
+        through DNS rebinding (its Host is that site's name), or a path with a NUL byte."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or "").strip().lower()
+        allowed = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")} | {"127.0.0.1", "localhost", "[::1]"}
+        if host not in allowed:
+            self.send_error(403, "argmap serves only http://127.0.0.1 and http://localhost (Host header refused)")
+            return True
+        if "\0" in urllib.parse.unquote(self.path) or "%00" in self.path.lower():
+            self.send_error(400, "a NUL byte in the path")
+            return True
+        return False
+
+    def do_HEAD(self) -> None:  # noqa: N802 - the standard library's name
+        if not self._refused():
+            super().do_HEAD()
+
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        if self._refused():
+            return
         path = self.path.split("?", 1)[0]
         if path == EVENTS_PATH:
             return self._events()
@@ -455,8 +481,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return super().do_GET()
 
     def _page(self, file: str) -> None:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            page = handle.read()
+        from argmap._files import read_bytes
+
+        try:  # a regular file, bounded; never a FIFO that would hold the thread
+            page = read_bytes(file, track=False).decode("utf-8", "replace")
+        except ArgmapError:
+            self.send_error(404)
+            return
         self._send(_with_script(page, self.state.version).encode("utf-8"), "text/html; charset=utf-8")
 
     def _send(self, data: bytes, kind: str) -> None:
@@ -489,6 +520,26 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):  # full: close at once rather than start a thread
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def serve(folder: str, state: LiveState, *, port: int, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
