@@ -202,7 +202,11 @@ def _write_output(path: str, data: bytes, *, overwrite: bool = True) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--evidence", "evidence_mode", default="summary", show_default=True, metavar="none|summary|all",
               help="Evidence drawn: none; one box per claim (count, net dB); or one box per item.")
-def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str) -> None:
+@click.option("--width", metavar="3.5in|7in|LENGTH",
+              help="Lay the map out for this page width, no text under 7 pt (e.g. 3.5in, 7in, 85mm).")
+@click.option("--font", metavar="FAMILY", help="Font family (default: Liberation Serif/Sans or the like).")
+def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str,
+            width: str | None, font: str | None) -> None:
     """Draw MODEL's argument map with prior → posterior of every claim into FILE."""
     from .render import diagram as draw
     from .render import format_for_path
@@ -220,7 +224,8 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
 
         raise ArgmapError.at(Location("--format"), f"-o {output} names a .{output.rsplit('.', 1)[-1]} file but "
                                                    f"--format is {fmt}; make them agree (or leave out --format)")
-    data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of)
+    data = draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of, width=width, font=font,
+                warn=lambda text: click.echo(f"warning: {text}", err=True))
     _write_output(output, data)
     click.echo(f"wrote {output}")
 

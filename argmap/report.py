@@ -968,12 +968,17 @@ class _Figures:
         stem, fmt = name.rsplit(".", 1)
         report = self.report
         if stem == "diagram":
-            return diagram(report.model, format=fmt, style="paper", evidence="summary", beliefs=self.beliefs)
+            return diagram(report.model, format=fmt, style="paper", evidence="summary", beliefs=self.beliefs,
+                           width=FIGURE_WIDTH)
         if stem == "diagram-screen":
-            return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs)
+            return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs,
+                           width=FIGURE_WIDTH)
         steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
         series = [(s.claim, s.state, s.label) for s in report.series]
         return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}")
+
+
+FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width
 
 
 def _context(report: Report) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""Figures fitted to a journal page, measured: the PDF page is as wide as --width asks and no
+text in the figure is under 7 pt at that width, for the shipped case and a 36-claim model."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from bigmodel import write_big_model
+from conftest import SHIPPED_MODEL
+
+import argmap
+from argmap import figure, render
+
+SVG = "{http://www.w3.org/2000/svg}"
+WIDTHS = {"3.5in": 252.0, "7in": 504.0}
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory) -> dict[str, argmap.Model]:
+    big = write_big_model(tmp_path_factory.mktemp("big"))
+    return {"shipped": argmap.load(SHIPPED_MODEL), "36 claims": argmap.load(big)}
+
+
+def pdf_page_width(data: bytes) -> float:
+    """The width in points of the (first) page's MediaBox."""
+    box = re.search(rb"/MediaBox\s*\[\s*([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s*\]", data)
+    assert box, "no MediaBox in the PDF"
+    return float(box.group(3)) - float(box.group(1))
+
+
+def svg_text_sizes(data: bytes) -> list[float]:
+    """Every text run's font size in points as printed: its size in the SVG times the scale from
+    the SVG's user units (viewBox) to its declared width in points (and any scale() transforms)."""
+    root = ET.fromstring(data)
+    printed = float(root.get("width", "0pt").removesuffix("pt"))
+    view = float(root.get("viewBox").split()[2])
+    sizes: list[float] = []
+
+    def walk(element: ET.Element, factor: float) -> None:
+        transform = element.get("transform", "")
+        match = re.search(r"scale\(([0-9.]+)", transform)
+        factor *= float(match.group(1)) if match else 1.0
+        if element.tag == f"{SVG}text" and "".join(element.itertext()).strip():
+            size = element.get("font-size") or re.search(r"font-size:\s*([0-9.]+)", element.get("style", "")).group(1)
+            sizes.append(float(size) * factor)
+        for child in element:
+            walk(child, factor)
+
+    walk(root, printed / view)
+    return sizes
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("case", ["shipped", "36 claims"])
+def test_map_fits_the_width_with_no_text_under_7pt(cases, case, width):
+    warnings: list[str] = []
+    model = cases[case]
+    pdf = render.diagram(model, format="pdf", width=width, warn=warnings.append)
+    assert abs(pdf_page_width(pdf) - WIDTHS[width]) <= 1.0
+    svg = render.diagram(model, format="svg", width=width)
+    sizes = svg_text_sizes(svg)
+    assert sizes and min(sizes) >= figure.MIN_TEXT_PT - 0.01, f"smallest text {min(sizes):.2f} pt"
+    assert not [w for w in warnings if "shrunk" in w]
+    text = " ".join(render.svg_text_of(svg))
+    for claim in model.claims.values():  # every claim is still in the figure
+        assert render._lines(claim.label or claim.text, 15)[0].split()[0] in text
+
+
+def test_a_map_too_tall_for_a_page_says_so(cases):
+    warnings: list[str] = []
+    render.diagram(cases["36 claims"], format="svg", width="3.5in", warn=warnings.append)
+    assert any("more than a page" in w and "label:" in w and "--evidence none" in w for w in warnings)
+
+
+def test_a_map_that_cannot_fit_is_shrunk_and_says_how_small(cases):
+    warnings: list[str] = []
+    pdf = render.diagram(cases["36 claims"], format="pdf", width="1.5in", evidence="all", warn=warnings.append)
+    assert abs(pdf_page_width(pdf) - 108) <= 1.0
+    assert any("shrunk to fit" in w and "label:" in w for w in warnings)
+
+
+@pytest.mark.parametrize(("text", "points"), [("3.5in", 252), ("7in", 504), ("85mm", 85 * 72 / 25.4),
+                                              ("12cm", 12 * 72 / 2.54), ("300pt", 300)])
+def test_widths(text, points):
+    assert figure.parse_width(text).points == pytest.approx(points)
+
+
+@pytest.mark.parametrize("text", ["7", "wide", "7 inches", "0.5in", "100in"])
+def test_bad_widths_say_what_to_write(text):
+    with pytest.raises(argmap.ArgmapError, match="--width"):
+        figure.parse_width(text)
+
+
+def test_layers_fold_a_wide_rank_and_keep_parents_below():
+    nodes = [f"n{k}" for k in range(10)] + ["top"]
+    parents = {"top": nodes[:10]}
+    placed = figure.layers(nodes, parents, dict.fromkeys(nodes, 50.0), capacity=170, gap=10, top=["top"])
+    per_layer: dict[int, int] = {}
+    for n in nodes[:10]:
+        per_layer[placed[n]] = per_layer.get(placed[n], 0) + 1
+    assert max(per_layer.values()) == 3 and placed["top"] > max(placed[n] for n in nodes[:10])
