@@ -292,12 +292,16 @@ def import_(source: str, output: str, force: bool) -> None:
               help="Monte Carlo draws over all ranges at once (0: skip).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows of the table/plot.")
+@click.option("--width", metavar="3.5in|7in|LENGTH", help="The tornado plot's width (no text under 7 pt).")
 def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: str | None, fmt: str,
-                output: str | None, draws: int, seed: int, top: int) -> None:
+                output: str | None, draws: int, seed: int, top: int, width: str | None) -> None:
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
     from . import sensitivity as sens
 
+    from .figure import parse_width
+
+    parse_width(width)
     loaded = _load(model, evidence)
     wanted, results = sens.sensitivity(loaded, target_spec, as_of)
     base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
@@ -306,7 +310,7 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
 
         if not output:
             raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt}")
-        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, title=loaded.title and
+        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, width=width, title=loaded.title and
                                       f"Sensitivity of {wanted.claim}"))
         click.echo(f"wrote {output}", err=True)
         return
@@ -481,7 +485,9 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
               help="With --git: the most recent commits to read.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--plot", metavar="FILE", help="Also draw the evolution into FILE (.svg, .png or .pdf).")
-def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None) -> None:
+@click.option("--width", metavar="3.5in|7in|LENGTH", help="The plot's width (no text under 7 pt), e.g. 3.5in or 7in.")
+def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None,
+            width: str | None) -> None:
     """How the belief in MODEL's hypotheses evolved: the belief log written by `update --log`, or
     (--git) every committed revision of the model and its evidence."""
     import os
@@ -489,6 +495,9 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     from . import workflow
     from .render import format_for_path
 
+    from .figure import parse_width
+
+    parse_width(width)
     kind = format_for_path(plot) if plot else None
     if plot and kind not in ("svg", "png", "pdf"):
         raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
@@ -507,7 +516,7 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
         header, rows = workflow.read_log(path)
         label = "timestamp"
     if plot and kind:
-        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
+        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label, width=width))
         click.echo(f"wrote {plot}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"columns": header, "rows": [dict(r.values) for r in rows]}, indent=2, ensure_ascii=False))

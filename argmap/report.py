@@ -975,7 +975,7 @@ class _Figures:
                            width=FIGURE_WIDTH)
         steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
         series = [(s.claim, s.state, s.label) for s in report.series]
-        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}")
+        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}", width=FIGURE_WIDTH)
 
 
 FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width

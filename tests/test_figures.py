@@ -101,3 +101,52 @@ def test_layers_fold_a_wide_rank_and_keep_parents_below():
     for n in nodes[:10]:
         per_layer[placed[n]] = per_layer.get(placed[n], 0) + 1
     assert max(per_layer.values()) == 3 and placed["top"] > max(placed[n] for n in nodes[:10])
+
+
+def _plots(model: argmap.Model, width: str, fmt: str) -> dict[str, bytes]:
+    from argmap import plots, sensitivity, workflow
+    from argmap.infer import trajectory
+
+    steps = trajectory(model, None, claims=["cooperation", "alliance"])
+    wanted, results = sensitivity.sensitivity(model, "cooperation", None)
+    header = ["timestamp", "commit", "as_of", "model", "evidence", "items", "cooperation=true"]
+    rows = [workflow.LogRow({"timestamp": f"2026-12-0{1 + k // 10}T10:{k:02d}:00Z", "commit": f"{k:07x}", "as_of": "",
+                             "model": "m", "evidence": "e", "items": "1", "cooperation=true": str(0.5 + k / 100)})
+            for k in range(40)]
+    return {
+        "trajectory": plots.trajectory(steps, [("cooperation", "true", "cooperation"), ("alliance", "true", "alliance")],
+                                       fmt=fmt, width=width),
+        "tornado": plots.tornado(results, wanted, results[0].at_value, fmt=fmt, width=width, top=12),
+        "history": workflow.history_plot(header, rows, fmt=fmt, width=width),
+    }
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_plots_fit_the_width_with_no_text_under_7pt(cases, width):
+    pdfs = _plots(cases["shipped"], width, "pdf")
+    svgs = _plots(cases["shipped"], width, "svg")
+    for name, pdf in pdfs.items():
+        assert abs(pdf_page_width(pdf) - WIDTHS[width]) <= 0.5, name
+        sizes = svg_text_sizes(svgs[name])
+        assert min(sizes) >= figure.MIN_TEXT_PT - 0.01, f"{name}: smallest text {min(sizes):.2f} pt"
+
+
+def test_history_ticks_do_not_run_together():
+    from argmap import workflow
+
+    rows = [workflow.LogRow({"timestamp": "2026-12-01T10:00:00Z", "commit": f"{k:07x}"}) for k in range(60)]
+    ticks = workflow._history_ticks(rows, "timestamp", 3.5)
+    shown = [t for t in ticks if t]
+    assert sum("2026-12-01" in t for t in shown) == 1  # a repeated date is written once
+    assert len(shown) * 1.3 * figure.MIN_TEXT_PT <= 3.5 * 72 * 0.85  # each rotated label has its room
+
+
+def test_tornado_of_a_near_certain_target_is_not_magnified_and_keeps_labels_apart(cases):
+    from argmap import plots
+
+    left, right = plots.axis_window(0.9963, 0.9971)  # cooperation's swings in the shipped case
+    assert right == 1.0 and right - left >= 0.2 and left <= 0.9963
+    assert plots.axis_window(0.2, 0.7) == pytest.approx((0.175, 0.8))
+    a = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=false)", 30)
+    b = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=true)", 30)
+    assert a != b and a.endswith("false)") and b.endswith("true)")
