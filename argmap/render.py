@@ -158,13 +158,21 @@ def diagram(
         from .fit import fit_to_width
 
         graph = fit_to_width(graph, fit, warn=warn)
-    return render_graph(graph, format)
+    data = render_graph(graph, format)
+    return declare_font(data, STYLES[style].generic, font) if format == "svg" else data
+
+
+def declare_font(svg: bytes, generic: str, requested: str | None = None) -> bytes:
+    """Name in the SVG, after the family Graphviz measured the text in, its metric-compatible
+    stand-ins and the generic family, so that a browser without it keeps the words in place."""
+    family = resolve_font(generic, requested)
+    return svg.replace(f'font-family="{family}"'.encode(), f'font-family="{css_family(family, generic)}"'.encode())
 
 
 def beliefs_svg(beliefs: Beliefs, *, style: str = "screen", evidence: str = "summary") -> str:
     """SVG text of the diagram of ``beliefs`` (what Jupyter shows for a Beliefs object)."""
     graph = build_graph(beliefs, style=style, evidence=evidence, html=system_dot() is not None)
-    return render_graph(graph, "svg").decode("utf-8")
+    return declare_font(render_graph(graph, "svg"), STYLES[style].generic).decode("utf-8")
 
 
 def _graph_class(html: bool) -> type:

@@ -150,3 +150,27 @@ def test_tornado_of_a_near_certain_target_is_not_magnified_and_keeps_labels_apar
     a = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=false)", 30)
     b = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=true)", 30)
     assert a != b and a.endswith("false)") and b.endswith("true)")
+
+
+def _svg_families(svg: bytes) -> set[str]:
+    return {f.split(",")[0] for f in re.findall(rb'font-family="([^"]+)"', svg) for f in [f.decode()]}
+
+
+@pytest.mark.parametrize(("style", "font", "generic"), [("paper", None, "serif"), ("screen", None, "sans"),
+                                                          ("paper", "DejaVu Sans", None),
+                                                          ("paper", "No Such Font 18", None)])
+def test_svg_declares_the_font_fontconfig_resolved(cases, style, font, generic):
+    """The family first in the SVG is the one Graphviz measured: what fc-match gives for it."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-match"):
+        pytest.skip("no fontconfig")
+    requested = font or figure.resolve_font(generic)
+    resolved = subprocess.run(["fc-match", "-f", "%{family}", requested], capture_output=True, check=True,
+                              text=True).stdout.split(",")[0]
+    svg = render.diagram(cases["shipped"], format="svg", style=style, font=font, width="7in")
+    assert _svg_families(svg) == {resolved}
+    if font is None:
+        assert resolved == requested  # a default is an installed family, not a name fontconfig replaces
+        assert b"serif" in svg  # …followed by the generic family for browsers without it
