@@ -390,14 +390,17 @@ def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[Evidence
         return kinds, nodes
     per_target: dict[str, int] = {}
     for item in weighed:
-        graph.node(item.id, label=_item_label(item, look), tooltip=_tooltip(item.text),
+        effects = {target: evidence_effect(model, [item], target, network) for target in item.targets}
+        # a fitted map writes an item's weight inside its box: labels on many arrows would collide
+        inside = effects if look.compact else {}
+        graph.node(item.id, label=_item_label(item, look, inside), tooltip=_tooltip(item.text),
                    **_node_look("evidence", "evidence", look))
-        for target in item.targets:
-            effect = evidence_effect(model, [item], target, network)
+        for target, effect in effects.items():
             # stagger a claim's items over up to three tiers (as Graphviz's `unflatten` does), so
             # that many items make the figure taller instead of very wide
             tier = per_target[target] = per_target.get(target, -1) + 1
-            graph.edge(item.id, target, label=_effect_label(effect, look), minlen=str(1 + tier % 3),
+            label = {} if look.compact else {"label": _effect_label(effect, look)}
+            graph.edge(item.id, target, minlen=str(1 + tier % 3), **label,
                        **_edge_look(effect.kind, look, evidence=True))
             kinds.add(effect.kind)
         nodes.append(item.id)
@@ -454,7 +457,8 @@ def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set
             return [names for names, _ in items]
         shapes = [names for names, _ in items if len(names) == 1]
         rows = [sum(shapes[k:k + 4], []) for k in range(0, len(shapes), 4)]
-        rows += [names for names, _ in items if len(names) > 1]
+        lines = [names for names, _ in items if len(names) > 1]
+        rows += [sum(lines[k:k + 2], []) for k in range(0, len(lines), 2)]
         for row in rows:
             with key.subgraph() as line:
                 line.attr(rank="same")
@@ -634,13 +638,18 @@ def _group_label(items: list[EvidenceItem], effect: EvidenceEffect, look: Style)
     return "<" + "<BR/>".join(lines) + ">"
 
 
-def _item_label(item: EvidenceItem, look: Style) -> str:
+def _item_label(item: EvidenceItem, look: Style, effects: dict[str, EvidenceEffect] | None = None) -> str:
     lines = [_font(_html(part), look.small, bold=True) for part in _split_id(item.id, 16)]
     lines += [_font(_html(f"[{key}]"), look.small) for key in item.cite]
     if item.date:
         lines.append(_font(_html(str(item.date)), look.small))
     if not item.observed:
         lines.append(_font("not found", look.small, italic=True))
+    for target, effect in (effects or {}).items():
+        parts = [(state.replace("_", " ") + " " if not effect.is_binary else "") + format_decibels(db)
+                 for state, db in effect.strongest()] or ["0.0 dB"]
+        text = (f"{target}: " if len(effects or {}) > 1 else "") + ", ".join(parts)
+        lines += [_font(_html(line), look.small, italic=True) for line in _lines(text, 24, limit=3)]
     return "<" + "<BR/>".join(lines) + ">"
 
 
@@ -656,10 +665,10 @@ def _effect_label(effect: EvidenceEffect, look: Style) -> str:
 def _strength_label(kind: str, strength: Any, look: Style) -> str:
     """A noisy-OR strength for the head of its arrow, on a white ground so that lines under it
     do not cross the digits."""
-    if strength is None:
-        return ""
     sign = {SUPPORT: "+", ATTACK: "−"}.get(kind, "")
-    text = _font(sign + _html(str(strength)), look.small)
+    # a parent given through a table has no one strength: the label says where its effect is written
+    text = _font(sign + _html(str(strength)), look.small) if strength is not None else _font("table", look.small,
+                                                                                               italic=True)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" CELLSPACING="0" BGCOLOR="white"><TR><TD>{text}</TD></TR></TABLE>>'
 
 

@@ -174,3 +174,64 @@ def test_svg_declares_the_font_fontconfig_resolved(cases, style, font, generic):
     if font is None:
         assert resolved == requested  # a default is an installed family, not a name fontconfig replaces
         assert b"serif" in svg  # …followed by the generic family for browsers without it
+
+
+# Graphviz draws a normal or empty head 10 pt × arrowsize long, a tee 5 pt × arrowsize
+HEAD_LENGTH = {"normal": 10.0, "empty": 10.0, "tee": 5.0}
+
+
+@pytest.mark.parametrize("style", ["paper", "screen"])
+def test_edges_are_legible_at_the_width(cases, style):
+    source = render.diagram(cases["shipped"], format="dot", style=style, width="3.5in").decode()
+    edges = [line for line in source.splitlines() if " -> " in line and "invis" not in line]
+    claims = set(cases["shipped"].claims)
+    claim_edges = [e for e in edges if e.split()[0] in claims]
+    assert claim_edges
+    for line in edges:
+        head = re.search(r"arrow(?:head|tail)=(\w+)", line).group(1)
+        size = float(re.search(r"arrowsize=([0-9.]+)", line).group(1))
+        assert HEAD_LENGTH[head] * size >= 2 * 72 / 25.4, line  # at least 2 mm: the map is not scaled
+        assert ("style=dashed" in line) == (head == "tee"), line  # dashes mean attack, nothing else
+    for line in claim_edges:  # each claim arrow is labelled by its head, on a white ground
+        assert re.search(r"(head|tail)label=<<TABLE[^>]*BGCOLOR=\"white\"", line), line
+    table = [e for e in claim_edges if "arrowhead=empty" in e or "arrowtail=empty" in e]
+    assert table and all("<I>table</I>" in e for e in table)  # a table parent has no one strength
+    assert "<I>table</I>" in next(e for e in claim_edges if e.split()[:3] == ["cooperation", "->", "alliance"])
+    nodes = [line for line in source.splitlines() if "shape=" in line and "legend__" not in line]
+    assert not any("dashed" in line for line in nodes)  # assumptions are told apart by their ground
+
+
+@pytest.mark.parametrize("style", ["paper", "screen"])
+def test_belief_bar_with_a_prior_tick_in_both_styles(cases, style):
+    source = render.diagram(cases["shipped"], format="dot", style=style, width="7in").decode()
+    line = next(line for line in source.splitlines() if line.lstrip().startswith("border_war_memory "))
+    cells = re.findall(r'<TD WIDTH="(\d+)" HEIGHT="6" FIXEDSIZE="TRUE" BGCOLOR="([^"]+)"', line)
+    look = render.STYLES[style]
+    assert [c for _, c in cells].count("black") == 1  # the prior's tick
+    filled = sum(int(w) for w, c in cells if c == look.bar)
+    total = sum(int(w) for w, c in cells if c != "black")
+    assert filled / total == pytest.approx(cases["shipped"].update()["border_war_memory"].posterior["true"], abs=0.02)
+    assert all(int(w) >= 1 for w, _ in cells)
+
+
+@pytest.mark.parametrize("width", [None, "7in"])
+def test_hypotheses_sit_above_what_follows_from_them(cases, width):
+    """An outcome that depends on a hypothesis is drawn below it, the arrow pointing down."""
+    import subprocess
+
+    model = cases["36 claims"]
+    source = render.diagram(model, format="dot", width=width).decode()
+    if width:
+        y = {m.group(1): float(m.group(2)) for m in re.finditer(r'^\s*(\w+) \[pos="[-0-9.]+,([-0-9.]+)!"\]',
+                                                             source, re.M)}
+    else:
+        plain = subprocess.run(["dot", "-Tplain"], input=source.encode(), capture_output=True, check=True).stdout
+        y = {p[1]: float(p[3]) for p in (line.split() for line in plain.decode().splitlines()) if p[0] == "node"}
+    outcomes = [c for c in model.claims.values() if c.role == "outcome"]
+    assert outcomes
+    for outcome in outcomes:
+        for parent in outcome.parents:
+            assert y[parent] > y[outcome.id], (parent, outcome.id)
+    tops = render.top_claims(model)
+    others = [c for c, claim in model.claims.items() if claim.role not in ("hypothesis", "rival", "outcome")]
+    assert min(y[t] for t in tops) > max(y[o] for o in others if not any(p in tops for p in model.claims[o].parents))
