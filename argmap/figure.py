@@ -8,7 +8,7 @@ import platform
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 
@@ -91,53 +91,43 @@ def css_family(family: str, generic: str) -> str:
 
 
 def layers(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: Mapping[str, float],
-           capacity: float, gap: float, *, top: Sequence[str] = ()) -> dict[str, int]:
-    """Each node's layer (0 at the bottom): a node sits above every parent, a layer holds at most
-    ``capacity`` points of nodes (``gap`` between two), so a wide rank is folded into several;
-    the ``top`` nodes (hypotheses) go above all others that do not depend on them."""
+           capacity: float, gap: float, *, top: Sequence[str] = (),
+           downstream: Collection[str] | None = None) -> dict[str, int]:
+    """Each node's layer (0 at the bottom): a node sits below every node it bears on, a layer holds
+    at most ``capacity`` points of nodes (``gap`` between two), so a wide rank is folded into
+    several. Filled from the top down, so that a reason sits right under what it supports (short
+    arrows); the ``top`` nodes (hypotheses) start the top row, and what follows from a top node (a
+    mechanism or outcome depending on it; ``downstream``, by default all that depends on a top
+    node) is drawn below it, its arrow pointing down."""
+    top_set = set(top)
+    if downstream is None:
+        downstream = _descendants(top_set, nodes, parents) - top_set
+    above: dict[str, list[str]] = {n: [] for n in nodes}  # the nodes each must sit below
+    for child in nodes:
+        for parent in parents.get(child, ()):
+            if parent not in above:
+                continue
+            if parent in top_set and child in downstream:
+                above[child].append(parent)  # drawn downwards: the hypothesis is above
+            else:
+                above[parent].append(child)
+    index = {n: k for k, n in enumerate(nodes)}
+    highest = len(nodes) + 1  # a provisional top layer, shifted to 0-based at the end
     placed: dict[str, int] = {}
     used: dict[int, float] = {}
-    order = _topological(nodes, parents, top)
-    top_set = set(top)
-    # what depends on a top node is placed after the top nodes, drawn below them (arrows down)
-    downstream = _descendants(top_set, nodes, parents) - top_set
-    lifted = 0
-    for node in order:
-        if node in top_set and not lifted:
-            # the top block starts above everything placed so far
-            lifted = max(placed.values(), default=-1) + 1
-        floor = max((placed[p] + 1 for p in parents.get(node, ()) if p in placed and not
-                     (node in downstream and p in top_set)), default=0)
-        if node in top_set:
-            floor = max(floor, lifted)
-        layer = floor
-        while used.get(layer, 0.0) and used[layer] + gap + widths[node] > capacity:
-            layer += 1
-        used[layer] = used.get(layer, 0.0) + (gap if used.get(layer) else 0.0) + widths[node]
-        placed[node] = layer
-    return placed
-
-
-def _topological(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], top: Sequence[str]) -> list[str]:
-    """Parents first; of the nodes ready, non-top before top, then in the given order; nodes that
-    depend on a top node come after all top nodes."""
-    top_set = set(top)
-    later = _descendants(top_set, nodes, parents) - top_set
-    index = {n: k for k, n in enumerate(nodes)}
-    done: list[str] = []
-    seen: set[str] = set()
     pending = list(nodes)
     while pending:
-        ready = [n for n in pending if all(p in seen or p not in index for p in parents.get(n, ()))]
-        if not ready:  # a cycle (the model forbids them): take the rest in order
-            ready = pending[:]
-        group = ([n for n in ready if n not in top_set and n not in later]
-                 or [n for n in ready if n in top_set] or ready)
-        node = min(group, key=index.__getitem__)
-        done.append(node)
-        seen.add(node)
+        ready = [n for n in pending if all(a in placed for a in above[n])] or pending[:1]
+        node = min(ready, key=lambda n: (n not in top_set, index[n]))  # tops first, then in the model's order
         pending.remove(node)
-    return done
+        ceiling = [placed[a] - 1 for a in above[node] if a in placed]
+        layer = min(ceiling) if ceiling else (highest if node in top_set or not top_set else highest - 1)
+        while used.get(layer, 0.0) and used[layer] + gap + widths[node] > capacity:
+            layer -= 1
+        used[layer] = used.get(layer, 0.0) + (gap if used.get(layer) else 0.0) + widths[node]
+        placed[node] = layer
+    low = min(placed.values(), default=0)
+    return {n: layer - low for n, layer in placed.items()}
 
 
 def _descendants(roots: set[str], nodes: Sequence[str], parents: Mapping[str, Sequence[str]]) -> set[str]:

@@ -83,7 +83,10 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
         order.append(cid)
     order += [n for n in targets if n not in order]
     room = width - 2 * _MARGIN
-    placed = layers(order, parents, {n: sizes[n][0] for n in order}, room, _GAP, top=list(tops))
+    from .render import _downstream
+
+    placed = layers(order, parents, {n: sizes[n][0] for n in order}, room, _GAP, top=list(tops),
+                    downstream=_downstream(model, list(tops)))
     rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
     for node in order:
         rows[placed[node]].append(node)

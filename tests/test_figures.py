@@ -232,6 +232,9 @@ def test_hypotheses_sit_above_what_follows_from_them(cases, width):
     for outcome in outcomes:
         for parent in outcome.parents:
             assert y[parent] > y[outcome.id], (parent, outcome.id)
-    tops = render.top_claims(model)
-    others = [c for c, claim in model.claims.items() if claim.role not in ("hypothesis", "rival", "outcome")]
-    assert min(y[t] for t in tops) > max(y[o] for o in others if not any(p in tops for p in model.claims[o].parents))
+    highest = max(y[c] for c in model.claims)
+    assert {model.claims[c].role for c in model.claims if y[c] == highest} <= {"hypothesis", "rival"}  # the top row
+    for claim in model.claims.values():  # a reason sits below what it supports (save a hypothesis' outcomes)
+        for parent in claim.parents:
+            if claim.role != "outcome":
+                assert y[parent] < y[claim.id], (parent, claim.id)

@@ -226,7 +226,7 @@ def test_html_is_self_contained_and_escaped(shipped_files):
         assert not (tag == "script" and "src" in attributes)
     csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]
-    assert text.count("<svg") == 2 and "<?xml" not in text
+    assert text.count("<svg") == 3 and "<?xml" not in text  # the map (wide and phone), the trajectory
 
 
 def test_html_in_chromium(shipped_files):
