@@ -298,7 +298,6 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
     from . import sensitivity as sens
-
     from .figure import parse_width
 
     parse_width(width)
@@ -493,9 +492,8 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     import os
 
     from . import workflow
-    from .render import format_for_path
-
     from .figure import parse_width
+    from .render import format_for_path
 
     parse_width(width)
     kind = format_for_path(plot) if plot else None

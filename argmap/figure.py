@@ -14,7 +14,7 @@ import attrs
 
 from .errors import ArgmapError, Location
 
-__all__ = ["MIN_TEXT_PT", "FONT_CANDIDATES", "Width", "layers", "parse_width", "resolve_font"]
+__all__ = ["FONT_CANDIDATES", "MIN_TEXT_PT", "Width", "layers", "parse_width", "resolve_font"]
 
 MIN_TEXT_PT = 7.0  # the smallest text a journal accepts in a printed figure
 

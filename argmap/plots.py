@@ -18,7 +18,7 @@ from .figure import MIN_TEXT_PT, Width, parse_width, resolve_font
 from .infer import Step
 from .sensitivity import Sensitivity, Target
 
-__all__ = ["trajectory", "tornado"]
+__all__ = ["tornado", "trajectory"]
 
 FORMATS = ("svg", "png", "pdf")
 DEFAULT_WIDTH = 6.3  # inches: the text width of a one-column paper, when no width is asked for

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import ArgmapError, Location
+from .figure import css_family, parse_width, resolve_font
 from .model import Claim, EvidenceItem, Model
 from .relations import (
     ATTACK,
@@ -33,7 +34,6 @@ from .relations import (
     evidence_effect,
     format_decibels,
 )
-from .figure import css_family, parse_width, resolve_font
 from .scales import SCALES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -456,9 +456,9 @@ def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set
         if width is not None:
             return [names for names, _ in items]
         shapes = [names for names, _ in items if len(names) == 1]
-        rows = [sum(shapes[k:k + 4], []) for k in range(0, len(shapes), 4)]
+        rows = [[n for names in shapes[k:k + 4] for n in names] for k in range(0, len(shapes), 4)]
         lines = [names for names, _ in items if len(names) > 1]
-        rows += [sum(lines[k:k + 2], []) for k in range(0, len(lines), 2)]
+        rows += [[n for names in lines[k:k + 2] for n in names] for k in range(0, len(lines), 2)]
         for row in rows:
             with key.subgraph() as line:
                 line.attr(rank="same")
@@ -469,7 +469,7 @@ def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set
                     key.edge(left, right, style="invis")
         for lower, upper in zip(rows[1:], rows):  # rankdir BT: stack the rows top to bottom
             key.edge(lower[0], upper[0], style="invis")
-    for node in above if rows else ():  # noqa: B020
+    for node in above if rows else ():
         # the key goes under the whole map: a strip below widens the figure less than a column
         # beside it. Weight 0 so that these links do not pull the map's nodes sideways.
         graph.edge(rows[0][0], node, style="invis", weight="0")

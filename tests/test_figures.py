@@ -223,7 +223,7 @@ def test_hypotheses_sit_above_what_follows_from_them(cases, width):
     source = render.diagram(model, format="dot", width=width).decode()
     if width:
         y = {m.group(1): float(m.group(2)) for m in re.finditer(r'^\s*(\w+) \[pos="[-0-9.]+,([-0-9.]+)!"\]',
-                                                             source, re.M)}
+                                                             source, re.MULTILINE)}
     else:
         plain = subprocess.run(["dot", "-Tplain"], input=source.encode(), capture_output=True, check=True).stdout
         y = {p[1]: float(p[3]) for p in (line.split() for line in plain.decode().splitlines()) if p[0] == "node"}

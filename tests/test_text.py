@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import html.parser
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from argmap import report as rep
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 cmarkgfm = pytest.importorskip("cmarkgfm")
-from cmarkgfm.cmark import Options  # noqa: E402
+from cmarkgfm.cmark import Options
 
 
 class Visible(html.parser.HTMLParser):
@@ -103,7 +103,7 @@ def test_captions_do_not_nest_parentheses():
     for name, pattern in (("report.html", r"<figcaption>(.*?)</figcaption>"), ("report.tex", r"\\captionof\{\w+\}\{(.*?)\}\n"),
                           ("report.md", r"^\*(The .*?)\*$")):
         text = (ROOT / "reports" / "russia_china" / name).read_text(encoding="utf-8")
-        captions = re.findall(pattern, text, re.S | re.M)
+        captions = re.findall(pattern, text, re.DOTALL | re.MULTILINE)
         assert captions, name
         for caption in captions:
             depth = 0
