@@ -232,7 +232,11 @@ def _no_stdout(output: str | None, what: str) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--evidence", "evidence_mode", default="summary", show_default=True, metavar="none|summary|all",
               help="Evidence drawn: none; one box per claim (count, net dB); or one box per item.")
-def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str) -> None:
+@click.option("--width", metavar="3.5in|7in|LENGTH",
+              help="Lay the map out for this page width, no text under 7 pt (e.g. 3.5in, 7in, 85mm).")
+@click.option("--font", metavar="FAMILY", help="Font family (default: Liberation Serif/Sans or the like).")
+def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | None, evidence_mode: str,
+            width: str | None, font: str | None) -> None:
     """Draw MODEL's argument map with prior → posterior of every claim into FILE."""
     from argmap.output.diagram import diagram as draw
     from argmap.output.diagram import format_for_path
@@ -250,7 +254,8 @@ def diagram(model: str, output: str, fmt: str | None, style: str, as_of: str | N
 
         raise ArgmapError.at(Location("--format"), f"-o {output} names a .{output.rsplit('.', 1)[-1]} file but "
                                                    f"--format is {fmt}; make them agree (or leave out --format)")
-    _write_output(output, draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of))
+    _write_output(output, draw(_load(model), format=fmt, style=style, evidence=evidence_mode, as_of=as_of,
+                               width=width, font=font, warn=lambda text: status(f"warning: {text}")))
 
 
 @main.command()
@@ -315,12 +320,15 @@ def import_(source: str, output: str, force: bool) -> None:
               help="Monte Carlo draws over all ranges at once (0: skip).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows of the table/plot.")
+@click.option("--width", metavar="3.5in|7in|LENGTH", help="The tornado plot's width (no text under 7 pt).")
 def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: str | None, fmt: str,
-                output: str | None, draws: int, seed: int, top: int) -> None:
+                output: str | None, draws: int, seed: int, top: int, width: str | None) -> None:
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
     from argmap.analysis import sensitivity as sens
+    from argmap.output.figure import parse_width
 
+    parse_width(width)
     loaded = _load(model, evidence)
     wanted, results = sens.sensitivity(loaded, target_spec, as_of)
     base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
@@ -330,7 +338,7 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         if not output:
             raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt} "
                                                        "(or -o - for standard output)")
-        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, title=loaded.title and
+        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, width=width, title=loaded.title and
                                       f"Sensitivity of {wanted.claim}"))
         return
     carlo = None
@@ -506,14 +514,18 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
               help="With --git: the most recent commits to read.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--plot", metavar="FILE", help="Also draw the evolution into FILE (.svg, .png or .pdf).")
-def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None) -> None:
+@click.option("--width", metavar="3.5in|7in|LENGTH", help="The plot's width (no text under 7 pt), e.g. 3.5in or 7in.")
+def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None,
+            width: str | None) -> None:
     """How the belief in MODEL's hypotheses evolved: the belief log written by `update --log`, or
     (--git) every committed revision of the model and its evidence."""
     import os
 
     from argmap.workflow import journal as workflow
+    from argmap.output.figure import parse_width
     from argmap.output.diagram import format_for_path
 
+    parse_width(width)
     kind = format_for_path(plot) if plot else None
     if plot and kind not in ("svg", "png", "pdf"):
         raise ArgmapError.at(Location("--plot"), f"--plot {plot}: name a .svg, .png or .pdf file")
@@ -532,7 +544,7 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
         header, rows = workflow.read_log(path)
         label = "timestamp"
     if plot and kind:
-        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label))
+        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label, width=width))
     if fmt == "json":
         json_data({"columns": header, "rows": [dict(r.values) for r in rows]})
     elif fmt == "csv":

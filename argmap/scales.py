@@ -81,3 +81,8 @@ SCALES: dict[str, Scale] = {
 
 # NATO/Admiralty source-reliability letters → P(source is reliable); a documented convention
 ADMIRALTY: dict[str, float] = {"A": 0.95, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
+
+
+def scale_name(scale: str) -> str:
+    """A verbal scale's name as a reader writes it: icd203 → ICD 203."""
+    return {"icd203": "ICD 203", "kent": "Kent", "ipcc": "IPCC"}.get(scale, scale)

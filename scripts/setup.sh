@@ -16,6 +16,18 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
+# Figures are set in Liberation Serif/Sans (the metrics of Times and Helvetica); without them
+# fontconfig falls back to another family and the committed figures are laid out differently.
+if command -v fc-match >/dev/null 2>&1 && [ "$(fc-match -f '%{family}' 'Liberation Serif')" != "Liberation Serif" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing the Liberation fonts (apt-get install fonts-liberation)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-liberation >/dev/null) \
+      || echo "setup: could not install fonts-liberation; figures fall back to another font" >&2
+  else
+    echo "setup: Liberation Serif not found; install fonts-liberation for figures as committed" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"

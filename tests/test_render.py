@@ -104,9 +104,9 @@ def test_committed_diagram_is_current(shipped):
     path = os.path.join(ROOT, "reports", "russia_china", "diagram.svg")
     with open(path, "rb") as handle:
         committed = handle.read()
-    assert committed == render.diagram(shipped, format="svg"), (
-        "regenerate: argmap diagram models/russia_china.yaml -o reports/russia_china/diagram.svg "
-        "(and diagram.pdf)")
+    assert committed == render.diagram(shipped, format="svg", width="7in"), (
+        "regenerate: argmap report models/russia_china.yaml (or argmap diagram models/russia_china.yaml "
+        "--width 7in -o reports/russia_china/diagram.svg, and diagram.pdf)")
 
 
 HOSTILE = {

@@ -227,7 +227,7 @@ def test_html_is_self_contained_and_escaped(shipped_files):
         assert not (tag == "script" and "src" in attributes)
     csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]
-    assert text.count("<svg") == 2 and "<?xml" not in text
+    assert text.count("<svg") == 3 and "<?xml" not in text  # the map (wide and phone), the trajectory
 
 
 def test_html_in_chromium(shipped_files):
@@ -241,6 +241,8 @@ def test_html_in_chromium(shipped_files):
             return {id: s.id, width: box.width, height: box.height, texts: s.querySelectorAll('text').length,
                     drawn: Array.from(s.querySelectorAll('text')).filter(t => t.getBBox().width > 0).length};
         })""")
+        assert {f["id"] for f in figures} == {"diagram", "diagram-narrow", "trajectory"}
+        figures = [f for f in figures if f["width"] > 0]  # the phone's map is hidden on a desktop
         assert {f["id"] for f in figures} == {"diagram", "trajectory"}
         for figure in figures:
             assert figure["width"] > 300 and figure["height"] > 200, figure
@@ -265,6 +267,12 @@ def test_html_in_chromium(shipped_files):
         phone = browser.page("file://" + path, width=390, height=844, mobile=True)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
         assert phone.evaluate("getComputedStyle(document.querySelector('table.evidence thead')).position") == "absolute"
+        # on a phone the map is the one laid out for 3.5 in: shown near its size, its text drawn
+        shown = phone.evaluate("""Array.from(document.querySelectorAll('#argument svg.figure-svg'))
+            .filter(s => s.getBoundingClientRect().width > 0).map(s => ({id: s.id, width: s.getBoundingClientRect().width,
+             drawn: Array.from(s.querySelectorAll('text')).filter(t => t.getBBox().width > 0).length}))""")
+        assert [f["id"] for f in shown] == ["diagram-narrow"] and 300 < shown[0]["width"] <= 390, shown
+        assert shown[0]["drawn"] > 20
         phone_shot = phone.screenshot(os.path.join(OUTPUT, "report-phone.png"))
         assert not phone.problems(), phone.problems()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 5
@@ -537,7 +545,7 @@ def test_user_templates_override_and_extend_the_shipped_ones(case_dir):
     done = CliRunner().invoke(main, ["report", path, "-o", out_dir, "--format", "md", "--templates", templates])
     assert done.exit_code == 0, done.output
     text = open(os.path.join(out_dir, "report.md"), encoding="utf-8").read()
-    assert text.startswith("# Our own header: \\<script\\>") and "## Evidence" in text
+    assert text.startswith("# Our own header: \\<script>") and "## Evidence" in text  # a tag's < escaped, > needs not
     assert "--templates" in text
     with open(os.path.join(templates, "report.md.j2"), "w", encoding="utf-8") as out:
         out.write("line one\n{% if %}\n")

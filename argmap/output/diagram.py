@@ -25,6 +25,7 @@ import attrs
 
 from argmap._text import plural
 from argmap.errors import ArgmapError, Location
+from argmap.output.figure import css_family, downstream_of, parse_width, resolve_font
 from argmap.model import Claim, EvidenceItem, Model
 from argmap.analysis.relations import (
     ATTACK,
@@ -36,7 +37,7 @@ from argmap.analysis.relations import (
     evidence_effect,
     format_decibels,
 )
-from argmap.scales import SCALES
+from argmap.scales import SCALES, scale_name
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
@@ -70,7 +71,7 @@ class Style:
     """How a diagram looks; what it says is the same in every style."""
 
     name: str
-    font: str
+    font: str  # the family Graphviz is asked for (resolved through fontconfig, see figure.resolve_font)
     font_size: float  # points, at the figure's natural size
     small: float  # role words, evidence notes
     title_size: float
@@ -84,6 +85,8 @@ class Style:
     bar: str | None  # colour of the belief bar; None: no bar
     bar_empty: str
     fills: dict[str, str]  # role → node fill
+    generic: str = "serif"  # serif or sans: which installed family stands in for ``font``
+    compact: bool = False  # fitted to a width: role in the key, evidence as a badge in the claim
 
 
 # Okabe & Ito (2008) colour-blind-safe palette, used for lines; fills are light tints of it.
@@ -91,11 +94,11 @@ OKABE_ITO = {"blue": "#0072B2", "green": "#009E73", "vermillion": "#D55E00", "gr
 
 STYLES: dict[str, Style] = {
     "paper": Style(
-        name="paper", font="Times-Roman", font_size=17, small=15, title_size=21, wrap=14,
+        name="paper", font="Times", font_size=17, small=15, title_size=21, wrap=14,
         ink="black", edge_ink="black", evidence_ink="gray35",
         support="black", attack="black", influence="gray25",
-        bar=None, bar_empty="white",
-        fills={},
+        bar="gray35", bar_empty="gray88",
+        fills={"assumption": "gray92"},
     ),
     "screen": Style(
         name="screen", font="Helvetica", font_size=13, small=11, title_size=17, wrap=18,
@@ -104,6 +107,7 @@ STYLES: dict[str, Style] = {
         bar=OKABE_ITO["blue"], bar_empty="#E6E6E6",
         fills={"hypothesis": "#E8F1F8", "rival": "#FBEDE3", "factor": "#F4F4F4", "mechanism": "#EAF6F1",
                "assumption": "#FAF7E6", "outcome": "#F1ECF6", "evidence": "#FFFFFF"},
+        generic="sans",
     ),
 }
 
@@ -114,7 +118,7 @@ ROLE_SHAPES: dict[str, dict[str, str]] = {
     "rival": {"shape": "box", "style": "rounded", "peripheries": "2", "penwidth": "1.2"},
     "factor": {"shape": "box", "penwidth": "1.2"},
     "mechanism": {"shape": "box", "style": "diagonals", "penwidth": "1.2"},
-    "assumption": {"shape": "box", "style": "rounded,dashed", "penwidth": "1.2"},
+    "assumption": {"shape": "box", "style": "rounded,filled", "fillcolor": "gray92", "penwidth": "0.8"},
     "outcome": {"shape": "box3d", "penwidth": "1.2"},
     "evidence": {"shape": "note", "penwidth": "0.9"},
 }
@@ -141,19 +145,38 @@ def diagram(
     evidence: str = "summary",
     as_of: Any = None,
     beliefs: Beliefs | None = None,
+    width: str | None = None,
+    font: str | None = None,
+    warn: Any = None,
 ) -> bytes:
-    """The model's argument map with its beliefs, as bytes in ``format``."""
+    """The model's argument map with its beliefs, as bytes in ``format``. ``width`` ("3.5in",
+    "7in", "85mm" …) lays the map out for that page width with no text under 7 pt (``warn`` is
+    called with a sentence when the map cannot fit); ``font`` names the family to set it in."""
     check_choice(format, FORMATS, "--format")
+    fit = parse_width(width)
     if beliefs is None:
         beliefs = model.update(as_of=as_of)
     html = format == "dot" or system_dot() is not None
-    return render_graph(build_graph(beliefs, style=style, evidence=evidence, html=html), format)
+    graph = build_graph(beliefs, style=style, evidence=evidence, html=html, width=width, font=font)
+    if fit is not None and system_dot() is not None:
+        from argmap.output.fit import fit_to_width
+
+        graph = fit_to_width(graph, fit, warn=warn)
+    data = render_graph(graph, format)
+    return declare_font(data, STYLES[style].generic, font) if format == "svg" else data
+
+
+def declare_font(svg: bytes, generic: str, requested: str | None = None) -> bytes:
+    """Name in the SVG, after the family Graphviz measured the text in, its metric-compatible
+    stand-ins and the generic family, so that a browser without it keeps the words in place."""
+    family = resolve_font(generic, requested)
+    return svg.replace(f'font-family="{family}"'.encode(), f'font-family="{css_family(family, generic)}"'.encode())
 
 
 def beliefs_svg(beliefs: Beliefs, *, style: str = "screen", evidence: str = "summary") -> str:
     """SVG text of the diagram of ``beliefs`` (what Jupyter shows for a Beliefs object)."""
     graph = build_graph(beliefs, style=style, evidence=evidence, html=system_dot() is not None)
-    return render_graph(graph, "svg").decode("utf-8")
+    return declare_font(render_graph(graph, "svg"), STYLES[style].generic).decode("utf-8")
 
 
 def repr_svg(make: Any) -> str | None:
@@ -181,6 +204,9 @@ def _graph_class(html: bool) -> type:
 
         def edge(self, tail_name: str, head_name: str, label: str | None = None, _attributes: Any = None,
                  **attrs: Any) -> None:
+            for end in ("headlabel", "taillabel"):
+                if end in attrs:
+                    attrs[end] = _plain_label(attrs[end])
             super().edge(tail_name, head_name, _plain_label(label), _attributes=_attributes, **attrs)
 
         def attr(self, kw: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
@@ -242,49 +268,107 @@ def _plain_text(cell: Any) -> str:
 # ----------------------------------------------------------------------------- building the graph
 
 
+def fitted_style(look: Style, width_pt: float) -> Style:
+    """``look`` with type sizes in final points for a figure ``width_pt`` wide (no text under
+    7 pt there) and the compact layout: role words in the key, evidence as a badge."""
+    narrow = width_pt < 5 * 72
+    return attrs.evolve(look, font_size=8.5 if narrow else 9.0, small=7.0 if narrow else 7.5,
+                        title_size=9.5 if narrow else 10.5, wrap=15 if narrow else 17, compact=True)
+
+
 def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summary",
-                html: bool = True) -> graphviz.Digraph:
+                html: bool = True, width: str | None = None, font: str | None = None) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph`` (not yet laid out). ``html=False`` turns every label
-    into plain text lines, for a Graphviz built without HTML-like labels (the WebAssembly one)."""
+    into plain text lines, for a Graphviz built without HTML-like labels (the WebAssembly one).
+    With ``width`` the claims are folded into layers that fit it (this measures the labels with
+    the system's ``dot``); :func:`argmap.output.fit.fit_to_width` then sets the page to that width."""
     check_choice(style, STYLES, "--style")
     check_choice(evidence, EVIDENCE_MODES, "--evidence")
     look = STYLES[style]
+    look = attrs.evolve(look, font=resolve_font(look.generic, font))
+    fit = parse_width(width)
+    if fit is not None:
+        look = fitted_style(look, fit.points)
     model = beliefs.model
     graph = _graph_class(html)("argmap", strict=False)
     graph.attr(
         rankdir="BT", newrank="true", charset="UTF-8", outputorder="edgesfirst",
-        nodesep="0.14", ranksep="0.4", pad="0.15", margin="0",
+        nodesep="0.12" if look.compact else "0.14", ranksep="0.3" if look.compact else "0.4",
+        pad="0.05" if look.compact else "0.15", margin="0",
         fontname=look.font, fontsize=_pt(look.font_size), fontcolor=look.ink,
-        labelloc="t", labeljust="c", label=_title(beliefs, look),
+        labelloc="t", labeljust="c", label=_title(beliefs, look, fit.points if fit else None),
     )
     graph.attr("node", fontname=look.font, fontsize=_pt(look.font_size), fontcolor=look.ink,
-               color=look.ink, margin="0.08,0.05")
+               color=look.ink, margin="0.06,0.03" if look.compact else "0.08,0.05")
     graph.attr("edge", fontname=look.font, fontsize=_pt(look.small), fontcolor=look.ink,
                color=look.edge_ink, arrowsize="0.8", penwidth="1.1")
 
+    counted = [model.item(i) for i in beliefs.counted]
+    badges = _badges(model, counted) if look.compact and evidence == "summary" else {}
     for claim in model.claims.values():
-        graph.node(claim.id, label=_claim_label(claim, beliefs, look), tooltip=_tooltip(claim.text),
-                   **_node_look("claim", claim.role, look))
-    # hypotheses and rivals on the top rank: what the argument is about is read first
-    tops = [c.id for c in model.claims.values() if c.role in ("hypothesis", "rival")
-            and not any(p for p in c.parents if model.claims[p].role in ("hypothesis", "rival"))]
-    if len(tops) > 1:
+        graph.node(claim.id, label=_claim_label(claim, beliefs, look, badges.get(claim.id)),
+                   tooltip=_tooltip(claim.text), **_node_look("claim", claim.role, look))
+    tops = top_claims(model)
+    downstream = downstream_of(model, tops)
+    if len(tops) > 1 and fit is None:
         with graph.subgraph() as top:
             top.attr(rank="same")
             for cid in tops:
                 top.node(cid)
 
     kinds_used: set[str] = set()
+    arriving: dict[str, int] = {}
     for relation in claim_relations(model):
         kinds_used.add(relation.kind)
-        label = _strength_label(relation.kind, relation.strength, look.small)
-        graph.edge(relation.source, relation.target, label=label, **_edge_look(relation.kind, look, evidence=False))
+        label = _strength_label(relation.kind, relation.strength, look)
+        edge = _edge_look(relation.kind, look, evidence=False)
+        # labels of the arrows into one claim alternate sides and step outwards, so they do not pile up
+        k = arriving[relation.target] = arriving.get(relation.target, -1) + 1
+        edge["labelangle"] = f"{-28 if k % 2 == 0 else 28}"
+        edge["labeldistance"] = f"{1.5 + 0.5 * (k // 2):g}"
+        if relation.source in tops and relation.target in downstream:
+            # a mechanism or outcome that follows from a hypothesis sits below it: the edge is
+            # written upwards (for the ranking) and drawn downwards
+            graph.edge(relation.target, relation.source, dir="back", arrowtail=edge.pop("arrowhead"),
+                       **({"taillabel": label} if label else {}), **edge)
+        else:
+            graph.edge(relation.source, relation.target, **({"headlabel": label} if label else {}), **edge)
 
-    counted = [model.item(i) for i in beliefs.counted]
-    evidence_kinds, evidence_nodes = _draw_evidence(graph, model, counted, evidence, look)
+    evidence_kinds, evidence_nodes = ({k for _, k in badges.values()}, []) if badges else \
+        _draw_evidence(graph, model, counted, evidence, look)
     roots = [c.id for c in model.claims.values() if not c.parents]
-    _legend(graph, model, look, kinds_used, evidence_kinds, evidence, above=evidence_nodes + roots)
+    key_rows = _legend(graph, model, look, kinds_used, evidence_kinds, evidence, above=evidence_nodes + roots,
+                       width=fit.points if fit else None)
+    if fit is not None and system_dot() is not None:
+        from argmap.output.fit import drawn_width, place
+
+        base = graph
+        for spare in (0, 12, 24, 48, 96):  # arrows that bulge past the boxes: leave them room
+            graph = base.copy()
+            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare)
+            if drawn_width(graph.source) <= fit.points:
+                break
     return graph
+
+
+def top_claims(model: Model) -> list[str]:
+    """Hypotheses and rivals that do not depend on another: the argument's top row."""
+    return [c.id for c in model.claims.values() if c.role in ("hypothesis", "rival")
+            and not any(p for p in c.parents if model.claims[p].role in ("hypothesis", "rival"))]
+
+
+def _badges(model: Model, counted: list[EvidenceItem]) -> dict[str, tuple[str, str]]:
+    """claim → (the evidence summary as one line, the kind of its net effect), for compact maps."""
+    from argmap.engine.compile import network_of
+
+    weighed = [i for i in counted if not i.is_observation]
+    out: dict[str, tuple[str, str]] = {}
+    for target, (items, effect) in effects_by_target(model, weighed, network_of(model)).items():
+        parts = []
+        for state, db in effect.strongest():
+            parts.append((state.replace("_", " ") + " " if not effect.is_binary else "") + format_decibels(db))
+        out[target] = (f"{len(items)} item{'s' if len(items) != 1 else ''}: " + ", ".join(parts), effect.kind)
+    return out
 
 
 def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[EvidenceItem], mode: str,
@@ -308,14 +392,17 @@ def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[Evidence
         return kinds, nodes
     per_target: dict[str, int] = {}
     for item in weighed:
-        graph.node(item.id, label=_item_label(item, look), tooltip=_tooltip(item.text),
+        effects = {target: evidence_effect(model, [item], target, network) for target in item.targets}
+        # a fitted map writes an item's weight inside its box: labels on many arrows would collide
+        inside = effects if look.compact else {}
+        graph.node(item.id, label=_item_label(item, look, inside), tooltip=_tooltip(item.text),
                    **_node_look("evidence", "evidence", look))
-        for target in item.targets:
-            effect = evidence_effect(model, [item], target, network)
+        for target, effect in effects.items():
             # stagger a claim's items over up to three tiers (as Graphviz's `unflatten` does), so
             # that many items make the figure taller instead of very wide
             tier = per_target[target] = per_target.get(target, -1) + 1
-            graph.edge(item.id, target, label=_effect_label(effect, look), minlen=str(1 + tier % 3),
+            label = {} if look.compact else {"label": _effect_label(effect, look)}
+            graph.edge(item.id, target, minlen=str(1 + tier % 3), **label,
                        **_edge_look(effect.kind, look, evidence=True))
             kinds.add(effect.kind)
         nodes.append(item.id)
@@ -323,40 +410,57 @@ def _draw_evidence(graph: graphviz.Digraph, model: Model, counted: list[Evidence
 
 
 def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set[str],
-            evidence_kinds: set[str], mode: str, above: list[str]) -> None:
-    """A key in its own box: the node shapes of the roles used (three to a row), then a short
-    sample of each line style used with what it means (claim arrows left, evidence right)."""
+            evidence_kinds: set[str], mode: str, above: list[str], width: float | None = None) -> list[list[str]]:
+    """A key in its own box: what a claim's box holds, the node shapes of the roles used, then a
+    short sample of each line style used with what it means. Items go in rows: at a given width
+    as many as fit (one row when they do), else four shapes to a row and one row per line style."""
     roles = [r for r in ROLE_SHAPES if r != "evidence" and any(c.role == r for c in model.claims.values())]
-    if mode != "none":
+    if mode != "none" and not look.compact:
         roles.append("evidence")
-    with graph.subgraph(name="cluster_legend") as key:
-        key.attr(label=_html_block([("Key", True)], look.small), labeljust="l", labelloc="b", style="rounded",
-                 color="gray55", penwidth="0.8", margin="6")
-        rows: list[list[str]] = []
-        for start in range(0, len(roles), 4):
-            row = []
-            for role in roles[start:start + 4]:
-                name = f"legend__{role}"
-                key.node(name, label=_html_block([(role, False)], look.small), width="0", height="0",
-                         margin="0.06,0.02", **_node_look("legend", role, look))
-                row.append(name)
-            rows.append(row)
+    # a fitted map is placed by argmap (see fit.place): the key is a row of its entries, unframed
+    with graph.subgraph(name="legend" if width is not None else "cluster_legend") as key:
+        items: list[tuple[list[str], float]] = []  # the nodes of one key entry, its width (points)
+        if width is not None:
+            key.node("legend__title", label=_html_block([("Key", True)], look.small), shape="plaintext",
+                     width="0", height="0", margin="0.02,0")
+            items.append((["legend__title"], 20))
+        else:
+            key.attr(label=_html_block([("Key", True)], look.small), labeljust="l", labelloc="b", style="rounded",
+                     color="gray55", penwidth="0.8", margin="6")
+        holds = ["name", "prior → posterior", "verbal probability"]
+        if look.compact and mode == "summary":
+            holds.append("items: net weight")
+        sample = "legend__claim"
+        key.node(sample, label=_html_block([(line, k == 0) for k, line in enumerate(holds)], look.small),
+                 shape="box", style="rounded", margin="0.05,0.02", width="0", height="0", fontsize=_pt(look.small))
+        items.append(([sample], _text_width(max(holds, key=len), look.small) + 10))
+        for role in roles:
+            name = f"legend__{role}"
+            key.node(name, label=_html_block([(role, False)], look.small), width="0", height="0",
+                     margin="0.12,0.04" if role in ("mechanism", "outcome", "evidence") else "0.07,0.03",
+                     **_node_look("legend", role, look))
+            items.append(([name], _text_width(role, look.small) + 22))
         for kind in (SUPPORT, ATTACK, INFLUENCE):
-            row = []
             for is_evidence, used in ((False, claim_kinds), (True, evidence_kinds)):
                 if kind not in used:
                     continue
                 stem = f"legend__{kind}_{'evidence' if is_evidence else 'claim'}"
                 tail, head, words = f"{stem}_tail", f"{stem}_head", f"{stem}_words"
                 for name in (tail, head):
-                    key.node(name, label="", shape="point", width="0.03", color=look.ink)
-                key.node(words, label=_html_block([(_legend_words(kind, is_evidence), False)], look.small),
+                    key.node(name, label="", shape="point", width="0.02", color=look.ink)
+                text = _legend_words(kind, is_evidence)
+                key.node(words, label=_html_block([(text, False)], look.small),
                          shape="plaintext", width="0", height="0", margin="0.02,0")
                 key.edge(tail, head, minlen="2", **_edge_look(kind, look, evidence=is_evidence))
-                key.edge(head, words, style="invis", minlen="1")
-                row += [tail, head, words]
-            if row:
-                rows.append(row)
+                items.append(([tail, head, words], 40 + _text_width(text, look.small)))
+                if width is None:
+                    key.edge(head, words, style="invis", minlen="1")
+        if width is not None:
+            return [names for names, _ in items]
+        shapes = [names for names, _ in items if len(names) == 1]
+        rows = [[n for names in shapes[k:k + 4] for n in names] for k in range(0, len(shapes), 4)]
+        lines = [names for names, _ in items if len(names) > 1]
+        rows += [[n for names in lines[k:k + 2] for n in names] for k in range(0, len(lines), 2)]
         for row in rows:
             with key.subgraph() as line:
                 line.attr(rank="same")
@@ -371,6 +475,12 @@ def _legend(graph: graphviz.Digraph, model: Model, look: Style, claim_kinds: set
         # the key goes under the whole map: a strip below widens the figure less than a column
         # beside it. Weight 0 so that these links do not pull the map's nodes sideways.
         graph.edge(rows[0][0], node, style="invis", weight="0")
+    return [[row[0]] for row in rows]
+
+
+def _text_width(text: str, size: float) -> float:
+    """A generous estimate of a line's width in points (half an em a character), for packing the key."""
+    return 0.52 * size * len(text)
 
 
 def _legend_words(kind: str, is_evidence: bool) -> str:
@@ -445,10 +555,11 @@ def _html_block(lines: Sequence[tuple[str, bool]], size: float) -> str:
     return f"<{body}>"
 
 
-def _claim_label(claim: Claim, beliefs: Beliefs, look: Style) -> str:
+def _claim_label(claim: Claim, beliefs: Beliefs, look: Style, badge: tuple[str, str] | None = None) -> str:
     belief = beliefs[claim.id]
     rows = [_font("<BR/>".join(_html(line) for line in _lines(_display_name(claim), look.wrap)), look.font_size, bold=True)]
-    rows.append(_font(_html(claim.role), look.small, italic=True))
+    if not look.compact:  # a fitted map shows the role by shape only, explained in its key
+        rows.append(_font(_html(claim.role), look.small, italic=True))
     cells = [f"<TR><TD COLSPAN=\"3\">{row}</TD></TR>" for row in rows]
     scale = SCALES[beliefs.model.scale]
     if belief.observed:
@@ -456,9 +567,9 @@ def _claim_label(claim: Claim, beliefs: Beliefs, look: Style) -> str:
     elif belief.is_binary:
         prior, post = belief.prior["true"], belief.posterior["true"]
         cells.append(f'<TR><TD COLSPAN="3">{_font(_p(prior) + " → " + "<B>" + _p(post) + "</B>", look.font_size)}</TD></TR>')
-        cells.append(f'<TR><TD COLSPAN="3">{_font(_html(scale.word_for(post)), look.small, italic=True)}</TD></TR>')
         if look.bar:
-            cells.append(f'<TR><TD COLSPAN="3">{_bar(post, look)}</TD></TR>')
+            cells.append(f'<TR><TD COLSPAN="3">{_bar(post, look, prior=prior, width=60 if look.compact else 90)}</TD></TR>')
+        cells.append(f'<TR><TD COLSPAN="3">{_font(_html(scale.word_for(post)), look.small, italic=True)}</TD></TR>')
     else:
         for state in belief.states:
             prior, post = belief.prior[state], belief.posterior[state]
@@ -466,31 +577,52 @@ def _claim_label(claim: Claim, beliefs: Beliefs, look: Style) -> str:
             shown = "<BR/>".join(_html(line) for line in _lines(state.replace("_", " "), 12))
             name = _font(shown, look.small, bold=top)
             numbers = _font(_p(prior) + " → " + (f"<B>{_p(post)}</B>" if top else _p(post)), look.small)
-            bar = f"<TD>{_bar(post, look, width=36)}</TD>" if look.bar else ""
+            bar = f"<TD>{_bar(post, look, prior=prior, width=30 if look.compact else 36)}</TD>" if look.bar else ""
             cells.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{name}</TD><TD ALIGN="RIGHT">{numbers}</TD>{bar}</TR>')
         word = scale.word_for(belief.posterior[belief.most_probable])
         cells.append(f'<TR><TD COLSPAN="3">{_font(_html(belief.most_probable.replace("_", " ") + ": " + word), look.small, italic=True)}</TD></TR>')
+    if badge is not None:
+        text = "<BR/>".join(_html(line) for line in _lines(badge[0], look.wrap + 6, limit=5))
+        cells.append(f'<TR><TD COLSPAN="3" BGCOLOR="{_BADGE}" BALIGN="LEFT">{_font(text, look.small)}</TD></TR>')
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
 
 
-def _bar(p: float, look: Style, width: int = 90) -> str:
-    """A belief bar: the filled share of its width is the probability."""
-    filled = round(p * width)
-    cells = []
-    if filled > 0:
-        cells.append(f'<TD WIDTH="{filled}" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{look.bar}"></TD>')
-    if filled < width:
-        cells.append(f'<TD WIDTH="{width - filled}" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{look.bar_empty}"></TD>')
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{"".join(cells)}</TR></TABLE>'
+_BADGE = "gray94"  # the ground of the evidence summary inside a claim
 
 
-def _title(beliefs: Beliefs, look: Style) -> str:
+def _bar(p: float, look: Style, prior: float | None = None, width: int = 90) -> str:
+    """A belief bar: the filled share of its width is the posterior, a black tick marks the prior.
+    Every cell is at least one unit wide, so a small probability still shows as a sliver."""
+    tick = 2 if prior is not None else 0
+    room = width - tick
+    filled = max(1, min(room - 1, round(p * room))) if 0 < p < 1 else round(p * room)
+    at = None if prior is None else max(0, min(room, round(prior * room)))
+    # the bar's cells left to right: (width, colour)
+    cells: list[tuple[int, str]] = []
+    edges = sorted({0, filled, room} | ({at} if at is not None else set()))
+    for left, right in zip(edges, edges[1:]):
+        if at is not None and left == at:
+            cells.append((tick, "black"))
+        cells.append((right - left, look.bar if left < filled else look.bar_empty))
+    if at is not None and at == room:
+        cells.append((tick, "black"))
+    html = "".join(f'<TD WIDTH="{w}" HEIGHT="6" FIXEDSIZE="TRUE" BGCOLOR="{c}"></TD>' for w, c in cells if w > 0)
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{html}</TR></TABLE>'
+
+
+def _title(beliefs: Beliefs, look: Style, width: float | None = None) -> str:
     model = beliefs.model
     counted = len(beliefs.counted)
     when = f"evidence dated up to {beliefs.as_of}" if beliefs.as_of else "all evidence"
-    sub = f"prior → posterior given {counted} of {plural(len(model.evidence), 'evidence item')} ({when}); words: {model.scale}"
-    return (f"<{_font(_html(model.title or model.name), look.title_size, bold=True)}<BR/>"
-            f"{_font(_html(sub), look.small, italic=True)}<BR/> >")
+    sub = f"prior → posterior given {counted} of {plural(len(model.evidence), 'evidence item')} ({when}); words: {scale_name(model.scale)}"
+    title = model.title or model.name
+    if width is None:
+        return (f"<{_font(_html(title), look.title_size, bold=True)}<BR/>"
+                f"{_font(_html(sub), look.small, italic=True)}<BR/> >")
+    heads = _lines(title, max(20, int(width / (0.55 * look.title_size))), limit=3)
+    subs = _lines(sub, max(30, int(width / (0.5 * look.small))), limit=4)
+    return ("<" + "<BR/>".join(_font(_html(line), look.title_size, bold=True) for line in heads) + "<BR/>"
+            + "<BR/>".join(_font(_html(line), look.small, italic=True) for line in subs) + "<BR/> >")
 
 
 def _group_label(items: list[EvidenceItem], effect: EvidenceEffect, look: Style) -> str:
@@ -503,13 +635,18 @@ def _group_label(items: list[EvidenceItem], effect: EvidenceEffect, look: Style)
     return "<" + "<BR/>".join(lines) + ">"
 
 
-def _item_label(item: EvidenceItem, look: Style) -> str:
+def _item_label(item: EvidenceItem, look: Style, effects: dict[str, EvidenceEffect] | None = None) -> str:
     lines = [_font(_html(part), look.small, bold=True) for part in _split_id(item.id, 16)]
     lines += [_font(_html(f"[{key}]"), look.small) for key in item.cite]
     if item.date:
         lines.append(_font(_html(str(item.date)), look.small))
     if not item.observed:
         lines.append(_font("not found", look.small, italic=True))
+    for target, effect in (effects or {}).items():
+        parts = [(state.replace("_", " ") + " " if not effect.is_binary else "") + format_decibels(db)
+                 for state, db in effect.strongest()] or ["0.0 dB"]
+        text = (f"{target}: " if len(effects or {}) > 1 else "") + ", ".join(parts)
+        lines += [_font(_html(line), look.small, italic=True) for line in _lines(text, 24, limit=3)]
     return "<" + "<BR/>".join(lines) + ">"
 
 
@@ -522,11 +659,14 @@ def _effect_label(effect: EvidenceEffect, look: Style) -> str:
     return _html_block(lines or [("0.0 dB", False)], look.small)
 
 
-def _strength_label(kind: str, strength: Any, size: float) -> str:
-    if strength is None:
-        return ""
+def _strength_label(kind: str, strength: Any, look: Style) -> str:
+    """A noisy-OR strength for the head of its arrow, on a white ground so that lines under it
+    do not cross the digits."""
     sign = {SUPPORT: "+", ATTACK: "−"}.get(kind, "")
-    return f"<{_font(sign + _html(str(strength)), size)}>"
+    # a parent given through a table has no one strength: the label says where its effect is written
+    text = _font(sign + _html(str(strength)), look.small) if strength is not None else _font("table", look.small,
+                                                                                               italic=True)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" CELLSPACING="0" BGCOLOR="white"><TR><TD>{text}</TD></TR></TABLE>>'
 
 
 def _tooltip(text: str) -> str:
@@ -542,7 +682,8 @@ def _node_look(kind: str, role: str, look: Style) -> dict[str, str]:
     attributes = dict(ROLE_SHAPES.get(role, ROLE_SHAPES["factor"]))
     fill = look.fills.get(role)
     if fill:
-        attributes["style"] = ",".join(filter(None, [attributes.get("style", ""), "filled"]))
+        styles = [part for part in attributes.get("style", "").split(",") if part]
+        attributes["style"] = ",".join(styles + ([] if "filled" in styles else ["filled"]))
         attributes["fillcolor"] = fill
     if role == "evidence":
         attributes["color"] = look.evidence_ink
@@ -552,15 +693,23 @@ def _node_look(kind: str, role: str, look: Style) -> dict[str, str]:
     return attributes
 
 
+# Arrowheads at least 2 mm long where the figure is set at its size (Graphviz draws a normal head
+# 10 pt × arrowsize long and a tee 5 pt × arrowsize, i.e. about 2.8 mm and 2.1 mm here).
+_ARROWSIZE = {"normal": "0.8", "tee": "1.2", "empty": "0.8"}
+
+
 def _edge_look(kind: str, look: Style, *, evidence: bool) -> dict[str, str]:
     attributes = dict(EDGE_STYLES[kind])
+    attributes["arrowsize"] = _ARROWSIZE[attributes["arrowhead"]]
     attributes["color"] = {SUPPORT: look.support, ATTACK: look.attack, INFLUENCE: look.influence}[kind]
+    attributes["labeldistance"] = "1.6"
+    attributes["labelangle"] = "-30"
     if evidence:
         attributes["penwidth"] = "0.9"
         if look.name == "paper":
             attributes["color"] = look.evidence_ink
     else:
-        attributes["penwidth"] = "1.4"
+        attributes["penwidth"] = "1.4" if not look.compact else "1.1"
     return attributes
 
 

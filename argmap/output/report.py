@@ -781,8 +781,13 @@ def markdown_url(url: str) -> str:
 def latex_link(url: str) -> str:
     """``\\href{URL}{host}``: hyperref reads the URL verbatim at the top level of a paragraph or a
     longtable cell (as argmap's templates use it); braces and backslashes are percent-encoded."""
-    host = urllib.parse.urlsplit(url).netloc or url
-    return "\\href{" + _quoted_url(url).replace("$", "%24") + "}{" + latex_escape(host.removeprefix("www.")) + "}"
+    host = (urllib.parse.urlsplit(url).netloc or url).removeprefix("www.")
+    # a plain domain is set by url.sty (typewriter-free, breakable after its dots, never hyphenated)
+    shown = "\\nolinkurl{" + host + "}" if _PLAIN_HOST.match(host) else latex_escape(host)
+    return "\\href{" + _quoted_url(url).replace("$", "%24") + "}{" + shown + "}"
+
+
+_PLAIN_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 
 
 def latex_url(url: str) -> str:
@@ -801,16 +806,47 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", _CONTROL.sub("", text))
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>&~^$=\"':")  # ':' too: GitHub autolinks http:// in raw text
+# Markdown: a backslash only where CommonMark/GFM would otherwise read a character as markup
+# (so a reader of the raw file, or of the rendered page, sees no stray backslashes).
+_MD_ALWAYS = set("\\`*[]|~<")  # code, emphasis, links, table cells, strikethrough, HTML and autolinks
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # & only where it would start an entity
+_MD_BLOCK = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")  # what a line may start a block with
+_MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=www)(\.)")  # GFM's bare autolinks (an e-mail address stays one)
+_MD_LEFT = re.compile(r"_(?=\w)|(?<=\w)_")  # _ next to a word character: flanking, could emphasise
+
+
+def _md_line(line: str) -> str:
+    out = []
+    for k, char in enumerate(line):
+        if char in _MD_ALWAYS and (char != "<" or line[k + 1:k + 2].isalpha() or line[k + 1:k + 2] in ("/", "!", "?")):
+            out.append("\\" + char)
+        elif char == "_" and (not line[k - 1:k].isalnum() or not line[k + 1:k + 2].isalnum()):
+            out.append("\\_")  # intraword _ (snake_case) is never emphasis
+        elif char == "$" and line.count("$") > 1:
+            out.append("\\$")  # two dollars could make GitHub's inline math
+        else:
+            out.append(char)
+    text = "".join(out)
+    text = _MD_ENTITY.sub("\\\\&", text)
+    text = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
+    match = _MD_BLOCK.match(text)
+    if match:  # a heading, quote, list item, setext underline or ordered list at the line's start
+        lead, mark = match.group(1), match.group(2)
+        if mark.isdigit():
+            end = match.end()
+            text = text[:end] + "\\" + text[end:]
+        else:
+            text = lead + "\\" + text[len(lead):]
+    return text
 
 
 def markdown_escape(text: Any) -> str:
-    """User text → GitHub-flavoured Markdown that shows it verbatim: every Markdown (and HTML)
-    character backslash-escaped (CommonMark lets any ASCII punctuation be escaped), line
-    breaks as <br> so that text can sit in a table cell."""
+    """User text → GitHub-flavoured Markdown that shows it verbatim, in a paragraph, a list item
+    or a table cell: a backslash only before what CommonMark would read as markup there (code,
+    emphasis, links, pipes, HTML, entities, a block marker at a line's start, bare autolinks),
+    line breaks as <br>."""
     text = _clean(text).strip()
-    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
-    return escaped.replace("\n", "<br>")
+    return "<br>".join(_md_line(line) for line in text.split("\n"))
 
 
 # LaTeX: the characters pdfLaTeX sets with the T1 and TS1 encodings (utf8 inputenc declares
@@ -913,11 +949,20 @@ def _tex_unicode(text: str, fallbacks: set[str]) -> str:
 _LIGATURES = re.compile(r"(?<=-)(?=-)|(?<=')(?=')|(?<=,)(?=,)")  # -- '' ,, would become – ” „
 
 
+_DOUBLE_QUOTED = re.compile(r'"([^"\n]+)"')
+_SINGLE_QUOTED = re.compile(r"(?<![\w'])'([^'\n]+?)'(?![\w'])")
+
+
+def _typographic_quotes(text: str) -> str:
+    """Paired straight quotes → “ ” and ‘ ’ (pdfLaTeX sets them as `` '' and ` '); a lone " stays."""
+    return _SINGLE_QUOTED.sub("\u2018\\1\u2019", _DOUBLE_QUOTED.sub("\u201c\\1\u201d", text))
+
+
 def latex_escape(text: Any, fallbacks: set[str] | None = None, *, newlines: bool = True) -> str:
     """User text → LaTeX that pdfLaTeX sets verbatim: the ten special characters and < > | "
     as commands, ligatures (-- '' ,,) broken, line breaks as \\newline (or spaces with
     ``newlines=False``), and non-Latin text replaced as :func:`_tex_unicode` says."""
-    text = _clean(text).strip()
+    text = _typographic_quotes(_clean(text).strip())
     escaped = _LIGATURES.sub("{}", "".join(_TEX_ASCII.get(char, char) for char in text))
     escaped = _tex_unicode(escaped, fallbacks if fallbacks is not None else set())
     lines = [line.strip() for line in escaped.split("\n")]
@@ -1009,12 +1054,19 @@ def _environment(kind: str, templates: str | None, finalize: Callable[[Any], Any
             line_comment_prefix="%#", **options,
         )
     env.filters.update({
-        "p": probability, "lr": ratio, "db": decibels, "loo": loo_decibels, "sortkey": sort_key,
+        "p": probability, "lr": ratio, "db": decibels, "scale_name": scale_name, "loo": loo_decibels, "sortkey": sort_key,
         "words": _words, "raw": _raw, "safe_url": safe_url, "oneline": _oneline,
         "markdown_url": markdown_url, "tex_url": lambda url: Raw(latex_url(url)),
         "tex_link": lambda url: Raw(latex_link(url)), "host": _host, "tex_id": _tex_id, "web_url": _quoted_url, "code_block": _code_block,
     })
     return env
+
+
+def scale_name(scale: str) -> str:
+    """A verbal scale's id as a reader writes it: icd203 → ICD 203."""
+    from argmap.scales import scale_name
+
+    return scale_name(scale)
 
 
 def _tex_id(text: Any) -> Raw:
@@ -1121,6 +1173,8 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
             env = _environment("tex", templates, finalize)
             context = _context(report) | {"fallbacks": finalize.fallbacks, "missing": figures.missing}
             files["beliefs-table.tex"] = env.get_template("beliefs-table.tex.j2").render(**context).encode("utf-8")
+            files["beliefs-table-column.tex"] = env.get_template("beliefs-table-column.tex.j2").render(
+                **context).encode("utf-8")
             files["report.tex"] = env.get_template("report.tex.j2").render(**context).encode("utf-8")
     except TemplateError as exc:
         raise _template_error(exc, templates) from None
@@ -1163,12 +1217,21 @@ class _Figures:
         stem, fmt = name.rsplit(".", 1)
         report = self.report
         if stem == "diagram":
-            return diagram(report.model, format=fmt, style="paper", evidence="summary", beliefs=self.beliefs)
+            return diagram(report.model, format=fmt, style="paper", evidence="summary", beliefs=self.beliefs,
+                           width=FIGURE_WIDTH)
         if stem == "diagram-screen":
-            return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs)
+            return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs,
+                           width=FIGURE_WIDTH)
+        if stem == "diagram-screen-narrow":  # the phone view: one journal column wide
+            return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs,
+                           width=NARROW_WIDTH)
         steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
         series = [(s.claim, s.state, s.label) for s in report.series]
-        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}")
+        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}", width=FIGURE_WIDTH)
+
+
+FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width
+NARROW_WIDTH = "3.5in"  # the map in the HTML report on a phone (one column of a journal page)
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -1187,6 +1250,8 @@ def _render_html(report: Report, figures: _Figures, templates: str | None) -> st
         "script_hash": f"sha256-{digest}",
         "diagram_svg": _inline_or_why(figures, "diagram-screen.svg", "diagram",
                                       "The argument map: every claim with its prior and posterior"),
+        "diagram_narrow_svg": _inline_or_why(figures, "diagram-screen-narrow.svg", "diagram-narrow",
+                                             "The argument map, laid out for a narrow screen"),
         "trajectory_svg": _inline_or_why(figures, "trajectory.svg", "trajectory",
                                          "The belief trajectory: each hypothesis' posterior after each item"),
         "missing": figures.missing,

@@ -811,13 +811,15 @@ def history_table(header: Sequence[str], rows: Sequence[LogRow], *, label: str =
 
 
 def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "svg", title: str = "",
-                 label: str = "timestamp") -> bytes:
-    """Each followed posterior as a step line over the log's lines (matplotlib, greyscale-safe)."""
-    from argmap.output.plots import pyplot
+                 label: str = "timestamp", width: str | None = None) -> bytes:
+    """Each followed posterior as a step line over the log's lines (matplotlib, greyscale-safe);
+    ``width`` ("3.5in", "7in" …): exactly that wide, no text under 7 pt."""
+    from argmap.output.plots import TICK_PT, TITLE_PT, figure_width, pyplot, save
 
     plt = pyplot()
+    inches, fixed = figure_width(width)
     columns = [c for c in header if c not in _NOT_BELIEFS]
-    fig, ax = plt.subplots(figsize=(6.3, 3.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(inches, 3.2 if inches >= 5 else 2.8), layout="constrained")
     styles = ["-", "--", ":", "-."]
     markers = ["o", "s", "^", "D", "v", "x"]
     xs = list(range(len(rows)))
@@ -827,18 +829,32 @@ def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "s
                 markersize=3, color=str(0.15 + 0.5 * (k % 3) / 2), linewidth=1, label=c)
     ax.set_ylim(0, 1)
     ax.set_ylabel("posterior")
-    ticks = [f"{r.values.get(label, '')[:10]}\n{r.values.get('commit', '')}"
-             + (f"\nas of {r.values['as_of']}" if r.values.get("as_of") else "") for r in rows]
-    step = max(1, len(ticks) // 12)
-    ax.set_xticks(xs[::step], ticks[::step], fontsize=6)
-    ax.set_title(title or "How the belief evolved", fontsize=8.5, loc="left")
-    fig.legend(fontsize=6.5, frameon=False, loc="outside lower center", ncol=min(len(columns), 3) or 1)
+    ax.set_xticks(xs, _history_ticks(rows, label, inches))
+    ax.tick_params(axis="x", labelsize=TICK_PT, labelrotation=90, length=2, pad=2)
+    ax.set_title(title or "How the belief evolved", fontsize=TITLE_PT, loc="left")
+    fig.legend(fontsize=TICK_PT, frameon=False, loc="outside lower center",
+               ncol=min(len(columns), 3 if inches >= 5 else 2) or 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    buffer = io.BytesIO()
-    metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
-    if fmt == "pdf":
-        metadata = {"CreationDate": None, "ModDate": None}
-    fig.savefig(buffer, format=fmt, metadata=metadata, dpi=200, bbox_inches="tight", pad_inches=0.05)
-    plt.close(fig)
-    return buffer.getvalue()
+    return save(fig, fmt, fixed)
+
+
+def _history_ticks(rows: Sequence[LogRow], label: str, inches: float) -> list[str]:
+    """One label per line of the log, rotated: the date (only where it changes) and the commit;
+    every k-th when they would touch at 7 pt."""
+    from argmap.output.plots import TICK_PT
+
+    every = max(1, math.ceil(len(rows) * 1.3 * TICK_PT / (inches * 72 * 0.85)))
+    ticks: list[str] = []
+    last_day = None
+    for k, r in enumerate(rows):
+        if k % every:
+            ticks.append("")
+            continue
+        day = r.values.get(label, "")[:10]
+        parts = [day if day != last_day else "", r.values.get("commit", "")[:7]]
+        if r.values.get("as_of"):
+            parts.append(f"as of {r.values['as_of']}")
+        last_day = day
+        ticks.append("  ".join(p for p in parts if p))
+    return ticks

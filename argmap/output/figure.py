@@ -1,0 +1,162 @@
+"""Figure geometry: a width ("3.5in", "7in", "85mm") → points; a font request → the family
+fontconfig draws with; claims and their arrows → layers no wider than the page."""
+
+from __future__ import annotations
+
+import functools
+import platform
+import re
+import shutil
+import subprocess
+from collections.abc import Collection, Mapping, Sequence
+
+import attrs
+
+from argmap.errors import ArgmapError, Location
+from argmap.model import Model
+
+__all__ = ["FONT_CANDIDATES", "MIN_TEXT_PT", "Width", "layers", "parse_width", "resolve_font"]
+
+MIN_TEXT_PT = 7.0  # the smallest text a journal accepts in a printed figure
+
+_UNITS = {"in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "pt": 1.0, "bp": 1.0}
+_LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(in|mm|cm|pt|bp)\s*$", re.IGNORECASE)
+
+
+@attrs.frozen
+class Width:
+    """A figure's width as the user wrote it and in PostScript points (1/72 in)."""
+
+    text: str
+    points: float
+
+    @property
+    def inches(self) -> float:
+        return self.points / 72
+
+
+def parse_width(text: str | None, option: str = "--width") -> Width | None:
+    """``"3.5in"``, ``"7in"``, ``"85mm"``, ``"12cm"``, ``"252pt"`` → :class:`Width`; None stays None."""
+    if text is None:
+        return None
+    match = _LENGTH.match(str(text))
+    if not match:
+        raise ArgmapError.at(Location(option), f"{option} {text!r} is not a length; write a number and a unit, "
+                                               "e.g. 3.5in (one column), 7in (two columns), 85mm or 12cm")
+    points = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not 1.5 * 72 <= points <= 40 * 72:
+        raise ArgmapError.at(Location(option), f"{option} {text}: write a width between 1.5in and 40in")
+    return Width(text=str(text).strip(), points=points)
+
+
+# Metric-compatible families first (Liberation and Nimbus/TeX Gyre have Times' and Helvetica's
+# widths), then the names macOS and Windows install.
+FONT_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "serif": ("Liberation Serif", "Nimbus Roman", "TeX Gyre Termes", "Times New Roman", "Times", "DejaVu Serif"),
+    "sans": ("Liberation Sans", "Nimbus Sans", "TeX Gyre Heros", "Arial", "Helvetica", "DejaVu Sans"),
+}
+_PLATFORM_DEFAULT = {("serif", "Windows"): "Times New Roman", ("sans", "Windows"): "Arial",
+                     ("serif", "Darwin"): "Times", ("sans", "Darwin"): "Helvetica"}
+
+
+@functools.cache
+def fc_family(name: str) -> str | None:
+    """The family fontconfig draws ``name`` with (``fc-match``), or None without fontconfig."""
+    if not shutil.which("fc-match"):
+        return None
+    done = subprocess.run(["fc-match", "-f", "%{family}", name], capture_output=True, check=False)
+    if done.returncode != 0 or not done.stdout:
+        return None
+    return done.stdout.decode("utf-8", "replace").split(",")[0].strip() or None
+
+
+@functools.cache
+def resolve_font(generic: str, requested: str | None = None) -> str:
+    """The family a figure is set in: ``requested`` if given (what fontconfig makes of it, so that
+    the SVG names the font Graphviz measured), else the first installed candidate for
+    ``generic`` ("serif" or "sans"), else what fontconfig gives for the generic name."""
+    if requested:
+        return fc_family(requested) or requested
+    if not shutil.which("fc-match"):
+        return _PLATFORM_DEFAULT.get((generic, platform.system()), FONT_CANDIDATES[generic][0])
+    for candidate in FONT_CANDIDATES[generic]:
+        if (fc_family(candidate) or "").lower() == candidate.lower():
+            return candidate
+    return fc_family(generic) or FONT_CANDIDATES[generic][0]
+
+
+def css_family(family: str, generic: str) -> str:
+    """``family`` then its metric-compatible stand-ins and the generic family, for SVG and CSS."""
+    names = [family] + [c for c in FONT_CANDIDATES[generic] if c != family and not c.startswith("DejaVu")]
+    return ",".join(names + [generic.replace("sans", "sans-serif")])
+
+
+def layers(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: Mapping[str, float],
+           capacity: float, gap: float, *, top: Sequence[str] = (),
+           downstream: Collection[str] | None = None) -> dict[str, int]:
+    """Each node's layer (0 at the bottom): a node sits below every node it bears on, a layer holds
+    at most ``capacity`` points of nodes (``gap`` between two), so a wide rank is folded into
+    several. Filled from the top down, so that a reason sits right under what it supports (short
+    arrows); the ``top`` nodes (hypotheses) start the top row, and what follows from a top node (a
+    mechanism or outcome depending on it; ``downstream``, by default all that depends on a top
+    node) is drawn below it, its arrow pointing down."""
+    top_set = set(top)
+    if downstream is None:
+        downstream = _descendants(top_set, nodes, parents) - top_set
+    above: dict[str, list[str]] = {n: [] for n in nodes}  # the nodes each must sit below
+    for child in nodes:
+        for parent in parents.get(child, ()):
+            if parent not in above:
+                continue
+            if parent in top_set and child in downstream:
+                above[child].append(parent)  # drawn downwards: the hypothesis is above
+            else:
+                above[parent].append(child)
+    index = {n: k for k, n in enumerate(nodes)}
+    highest = len(nodes) + 1  # a provisional top layer, shifted to 0-based at the end
+    placed: dict[str, int] = {}
+    used: dict[int, float] = {}
+    pending = list(nodes)
+    while pending:
+        ready = [n for n in pending if all(a in placed for a in above[n])] or pending[:1]
+        node = min(ready, key=lambda n: (n not in top_set, index[n]))  # tops first, then in the model's order
+        pending.remove(node)
+        ceiling = [placed[a] - 1 for a in above[node] if a in placed]
+        layer = min(ceiling) if ceiling else (highest if node in top_set or not top_set else highest - 1)
+        while used.get(layer, 0.0) and used[layer] + gap + widths[node] > capacity:
+            layer -= 1
+        used[layer] = used.get(layer, 0.0) + (gap if used.get(layer) else 0.0) + widths[node]
+        placed[node] = layer
+    low = min(placed.values(), default=0)
+    return {n: layer - low for n, layer in placed.items()}
+
+
+def _descendants(roots: set[str], nodes: Sequence[str], parents: Mapping[str, Sequence[str]]) -> set[str]:
+    found = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for n in nodes:
+            if n not in found and any(p in found for p in parents.get(n, ())):
+                found.add(n)
+                changed = True
+    return found
+
+
+def system_dot() -> str | None:
+    """Path of Graphviz's ``dot`` (the layouts fitted to a width measure labels with it)."""
+    return shutil.which("dot")
+
+
+def downstream_of(model: Model, tops: list[str]) -> set[str]:
+    """Claims other than hypotheses and rivals that depend on a top claim (drawn below it)."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for c in model.claims.values():
+            if c.id not in found and c.role not in ("hypothesis", "rival") and \
+                    any(p in tops or p in found for p in c.parents):
+                found.add(c.id)
+                changed = True
+    return found

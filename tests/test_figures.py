@@ -1,0 +1,243 @@
+"""Figures fitted to a journal page, measured: the PDF page is as wide as --width asks and no
+text in the figure is under 7 pt at that width, for the shipped case and a 36-claim model."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from bigmodel import write_big_model
+from conftest import SHIPPED_MODEL
+
+import argmap
+from argmap.output import figure
+from argmap.output import diagram as render
+
+SVG = "{http://www.w3.org/2000/svg}"
+WIDTHS = {"3.5in": 252.0, "7in": 504.0}
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory) -> dict[str, argmap.Model]:
+    big = write_big_model(tmp_path_factory.mktemp("big"))
+    return {"shipped": argmap.load(SHIPPED_MODEL), "36 claims": argmap.load(big)}
+
+
+def pdf_page_width(data: bytes) -> float:
+    """The width in points of the (first) page's MediaBox."""
+    box = re.search(rb"/MediaBox\s*\[\s*([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s*\]", data)
+    assert box, "no MediaBox in the PDF"
+    return float(box.group(3)) - float(box.group(1))
+
+
+def svg_text_sizes(data: bytes) -> list[float]:
+    """Every text run's font size in points as printed: its size in the SVG times the scale from
+    the SVG's user units (viewBox) to its declared width in points (and any scale() transforms)."""
+    root = ET.fromstring(data)
+    printed = float(root.get("width", "0pt").removesuffix("pt"))
+    view = float(root.get("viewBox").split()[2])
+    sizes: list[float] = []
+
+    def walk(element: ET.Element, factor: float) -> None:
+        transform = element.get("transform", "")
+        match = re.search(r"scale\(([0-9.]+)", transform)
+        factor *= float(match.group(1)) if match else 1.0
+        if element.tag == f"{SVG}text" and "".join(element.itertext()).strip():
+            size = element.get("font-size") or re.search(r"font-size:\s*([0-9.]+)", element.get("style", "")).group(1)
+            sizes.append(float(size) * factor)
+        for child in element:
+            walk(child, factor)
+
+    walk(root, printed / view)
+    return sizes
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("case", ["shipped", "36 claims"])
+def test_map_fits_the_width_with_no_text_under_7pt(cases, case, width):
+    warnings: list[str] = []
+    model = cases[case]
+    pdf = render.diagram(model, format="pdf", width=width, warn=warnings.append)
+    assert abs(pdf_page_width(pdf) - WIDTHS[width]) <= 1.0
+    svg = render.diagram(model, format="svg", width=width)
+    sizes = svg_text_sizes(svg)
+    assert sizes and min(sizes) >= figure.MIN_TEXT_PT - 0.01, f"smallest text {min(sizes):.2f} pt"
+    assert not [w for w in warnings if "shrunk" in w]
+    text = " ".join(render.svg_text_of(svg))
+    for claim in model.claims.values():  # every claim is still in the figure
+        assert render._lines(claim.label or claim.text, 15)[0].split()[0] in text
+
+
+def test_a_map_too_tall_for_a_page_says_so(cases):
+    warnings: list[str] = []
+    render.diagram(cases["36 claims"], format="svg", width="3.5in", warn=warnings.append)
+    assert any("more than a page" in w and "label:" in w and "--evidence none" in w for w in warnings)
+
+
+def test_a_map_that_cannot_fit_is_shrunk_and_says_how_small(cases):
+    warnings: list[str] = []
+    pdf = render.diagram(cases["36 claims"], format="pdf", width="1.5in", evidence="all", warn=warnings.append)
+    assert abs(pdf_page_width(pdf) - 108) <= 1.0
+    assert any("shrunk to fit" in w and "label:" in w for w in warnings)
+
+
+@pytest.mark.parametrize(("text", "points"), [("3.5in", 252), ("7in", 504), ("85mm", 85 * 72 / 25.4),
+                                              ("12cm", 12 * 72 / 2.54), ("300pt", 300)])
+def test_widths(text, points):
+    assert figure.parse_width(text).points == pytest.approx(points)
+
+
+@pytest.mark.parametrize("text", ["7", "wide", "7 inches", "0.5in", "100in"])
+def test_bad_widths_say_what_to_write(text):
+    with pytest.raises(argmap.ArgmapError, match="--width"):
+        figure.parse_width(text)
+
+
+def test_layers_fold_a_wide_rank_and_keep_parents_below():
+    nodes = [f"n{k}" for k in range(10)] + ["top"]
+    parents = {"top": nodes[:10]}
+    placed = figure.layers(nodes, parents, dict.fromkeys(nodes, 50.0), capacity=170, gap=10, top=["top"])
+    per_layer: dict[int, int] = {}
+    for n in nodes[:10]:
+        per_layer[placed[n]] = per_layer.get(placed[n], 0) + 1
+    assert max(per_layer.values()) == 3 and placed["top"] > max(placed[n] for n in nodes[:10])
+
+
+def _plots(model: argmap.Model, width: str, fmt: str) -> dict[str, bytes]:
+    from argmap.output import plots
+    from argmap.analysis import sensitivity
+    from argmap.workflow import journal as workflow
+    from argmap.engine.infer import trajectory
+
+    steps = trajectory(model, None, claims=["cooperation", "alliance"])
+    wanted, results = sensitivity.sensitivity(model, "cooperation", None)
+    header = ["timestamp", "commit", "as_of", "model", "evidence", "items", "cooperation=true"]
+    rows = [workflow.LogRow({"timestamp": f"2026-12-0{1 + k // 10}T10:{k:02d}:00Z", "commit": f"{k:07x}", "as_of": "",
+                             "model": "m", "evidence": "e", "items": "1", "cooperation=true": str(0.5 + k / 100)})
+            for k in range(40)]
+    return {
+        "trajectory": plots.trajectory(steps, [("cooperation", "true", "cooperation"), ("alliance", "true", "alliance")],
+                                       fmt=fmt, width=width),
+        "tornado": plots.tornado(results, wanted, results[0].at_value, fmt=fmt, width=width, top=12),
+        "history": workflow.history_plot(header, rows, fmt=fmt, width=width),
+    }
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_plots_fit_the_width_with_no_text_under_7pt(cases, width):
+    pdfs = _plots(cases["shipped"], width, "pdf")
+    svgs = _plots(cases["shipped"], width, "svg")
+    for name, pdf in pdfs.items():
+        assert abs(pdf_page_width(pdf) - WIDTHS[width]) <= 0.5, name
+        sizes = svg_text_sizes(svgs[name])
+        assert min(sizes) >= figure.MIN_TEXT_PT - 0.01, f"{name}: smallest text {min(sizes):.2f} pt"
+
+
+def test_history_ticks_do_not_run_together():
+    from argmap.workflow import journal as workflow
+
+    rows = [workflow.LogRow({"timestamp": "2026-12-01T10:00:00Z", "commit": f"{k:07x}"}) for k in range(60)]
+    ticks = workflow._history_ticks(rows, "timestamp", 3.5)
+    shown = [t for t in ticks if t]
+    assert sum("2026-12-01" in t for t in shown) == 1  # a repeated date is written once
+    assert len(shown) * 1.3 * figure.MIN_TEXT_PT <= 3.5 * 72 * 0.85  # each rotated label has its room
+
+
+def test_tornado_of_a_near_certain_target_is_not_magnified_and_keeps_labels_apart(cases):
+    from argmap.output import plots
+
+    left, right = plots.axis_window(0.9963, 0.9971)  # cooperation's swings in the shipped case
+    assert right == 1.0 and right - left >= 0.2 and left <= 0.9963
+    assert plots.axis_window(0.2, 0.7) == pytest.approx((0.175, 0.8))
+    a = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=false)", 30)
+    b = plots.wrap_label("P(edd_caatsa_sanctions | us_china_rivalry=true, cooperation=true)", 30)
+    assert a != b and a.endswith("false)") and b.endswith("true)")
+
+
+def _svg_families(svg: bytes) -> set[str]:
+    return {f.split(",")[0] for f in re.findall(rb'font-family="([^"]+)"', svg) for f in [f.decode()]}
+
+
+@pytest.mark.parametrize(("style", "font", "generic"), [("paper", None, "serif"), ("screen", None, "sans"),
+                                                          ("paper", "DejaVu Sans", None),
+                                                          ("paper", "No Such Font 18", None)])
+def test_svg_declares_the_font_fontconfig_resolved(cases, style, font, generic):
+    """The family first in the SVG is the one Graphviz measured: what fc-match gives for it."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-match"):
+        pytest.skip("no fontconfig")
+    requested = font or figure.resolve_font(generic)
+    resolved = subprocess.run(["fc-match", "-f", "%{family}", requested], capture_output=True, check=True,
+                              text=True).stdout.split(",")[0]
+    svg = render.diagram(cases["shipped"], format="svg", style=style, font=font, width="7in")
+    assert _svg_families(svg) == {resolved}
+    if font is None:
+        assert resolved == requested  # a default is an installed family, not a name fontconfig replaces
+        assert b"serif" in svg  # …followed by the generic family for browsers without it
+
+
+# Graphviz draws a normal or empty head 10 pt × arrowsize long, a tee 5 pt × arrowsize
+HEAD_LENGTH = {"normal": 10.0, "empty": 10.0, "tee": 5.0}
+
+
+@pytest.mark.parametrize("style", ["paper", "screen"])
+def test_edges_are_legible_at_the_width(cases, style):
+    source = render.diagram(cases["shipped"], format="dot", style=style, width="3.5in").decode()
+    edges = [line for line in source.splitlines() if " -> " in line and "invis" not in line]
+    claims = set(cases["shipped"].claims)
+    claim_edges = [e for e in edges if e.split()[0] in claims]
+    assert claim_edges
+    for line in edges:
+        head = re.search(r"arrow(?:head|tail)=(\w+)", line).group(1)
+        size = float(re.search(r"arrowsize=([0-9.]+)", line).group(1))
+        assert HEAD_LENGTH[head] * size >= 2 * 72 / 25.4, line  # at least 2 mm: the map is not scaled
+        assert ("style=dashed" in line) == (head == "tee"), line  # dashes mean attack, nothing else
+    for line in claim_edges:  # each claim arrow is labelled by its head, on a white ground
+        assert re.search(r"(head|tail)label=<<TABLE[^>]*BGCOLOR=\"white\"", line), line
+    table = [e for e in claim_edges if "arrowhead=empty" in e or "arrowtail=empty" in e]
+    assert table and all("<I>table</I>" in e for e in table)  # a table parent has no one strength
+    assert "<I>table</I>" in next(e for e in claim_edges if e.split()[:3] == ["cooperation", "->", "alliance"])
+    nodes = [line for line in source.splitlines() if "shape=" in line and "legend__" not in line]
+    assert not any("dashed" in line for line in nodes)  # assumptions are told apart by their ground
+
+
+@pytest.mark.parametrize("style", ["paper", "screen"])
+def test_belief_bar_with_a_prior_tick_in_both_styles(cases, style):
+    source = render.diagram(cases["shipped"], format="dot", style=style, width="7in").decode()
+    line = next(line for line in source.splitlines() if line.lstrip().startswith("border_war_memory "))
+    cells = re.findall(r'<TD WIDTH="(\d+)" HEIGHT="6" FIXEDSIZE="TRUE" BGCOLOR="([^"]+)"', line)
+    look = render.STYLES[style]
+    assert [c for _, c in cells].count("black") == 1  # the prior's tick
+    filled = sum(int(w) for w, c in cells if c == look.bar)
+    total = sum(int(w) for w, c in cells if c != "black")
+    assert filled / total == pytest.approx(cases["shipped"].update()["border_war_memory"].posterior["true"], abs=0.02)
+    assert all(int(w) >= 1 for w, _ in cells)
+
+
+@pytest.mark.parametrize("width", [None, "7in"])
+def test_hypotheses_sit_above_what_follows_from_them(cases, width):
+    """An outcome that depends on a hypothesis is drawn below it, the arrow pointing down."""
+    import subprocess
+
+    model = cases["36 claims"]
+    source = render.diagram(model, format="dot", width=width).decode()
+    if width:
+        y = {m.group(1): float(m.group(2)) for m in re.finditer(r'^\s*(\w+) \[pos="[-0-9.]+,([-0-9.]+)!"\]',
+                                                             source, re.MULTILINE)}
+    else:
+        plain = subprocess.run(["dot", "-Tplain"], input=source.encode(), capture_output=True, check=True).stdout
+        y = {p[1]: float(p[3]) for p in (line.split() for line in plain.decode().splitlines()) if p[0] == "node"}
+    outcomes = [c for c in model.claims.values() if c.role == "outcome"]
+    assert outcomes
+    for outcome in outcomes:
+        for parent in outcome.parents:
+            assert y[parent] > y[outcome.id], (parent, outcome.id)
+    highest = max(y[c] for c in model.claims)
+    assert {model.claims[c].role for c in model.claims if y[c] == highest} <= {"hypothesis", "rival"}  # the top row
+    for claim in model.claims.values():  # a reason sits below what it supports (save a hypothesis' outcomes)
+        for parent in claim.parents:
+            if claim.role != "outcome":
+                assert y[parent] < y[claim.id], (parent, claim.id)
