@@ -328,7 +328,8 @@ def _conclusion(wanted, base: float) -> str:
 def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -> str:
     lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
              + f": posterior {base:.3f}; conclusion: {_conclusion(wanted, base)}",
-             f"{total} inputs; each moved across its range (its word, its written [low, high], or ±0.1 log-odds)",
+             f"{total} inputs; each moved across its range (its word, its written [low, high], or for a bare "
+             f"number ±{model.uncertainty:g} log-odds, the model's uncertainty)",
              ""]
     rows = [(r.input.label, f"{r.input.value:.3g}", f"[{r.input.low:.3g}, {r.input.high:.3g}]",
              f"{r.at_low:.3f}", f"{r.at_high:.3f}", f"{r.swing:.3f}",

@@ -258,6 +258,7 @@ class Report:
     sources: tuple[SourceRow, ...]
     ach: tuple[AchTable, ...]
     robustness: tuple[Robustness, ...]
+    uncertainty: str  # the model's uncertainty (log-odds half-width of a bare number's range), as text
     references: tuple[Reference, ...]
     inputs: tuple[InputFile, ...]
     versions: Mapping[str, str]
@@ -369,7 +370,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust,
+        robustness=robust, uncertainty=f"{model.uncertainty:g}",
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
     )
