@@ -305,13 +305,22 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
                                       f"Sensitivity of {wanted.claim}"))
         click.echo(f"wrote {output}", err=True)
         return
+    from argmap.analysis.tipping import sentences, tipping_points
+
+    tipping = tipping_points(loaded, wanted, as_of)
     carlo = None
     if draws:
         with click.progressbar(length=draws, label="Monte Carlo", file=sys.stderr,
                                hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
             carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update)
-    text = (json.dumps(_sensitivity_json(wanted, base, results, carlo), indent=2, ensure_ascii=False)
-            if fmt == "json" else _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results)))
+    if fmt == "json":
+        data = _sensitivity_json(wanted, base, results, carlo)
+        data["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
+                                  "prior_shift_db": tipping.prior_shift_db}
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    else:
+        text = _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results))
+        text += "\n\nTipping points: " + " ".join(sentences(tipping))
     if output:
         _write_output(output, (text + "\n").encode())
     else:

@@ -72,3 +72,89 @@ def test_a_bad_uncertainty_is_an_error_that_says_what_to_write(case_dir, bad):
         _model(case_dir, uncertainty=bad)
     message = str(caught.value)
     assert "t.yaml:" in message and "uncertainty" in message and "write a number from 0" in message
+
+
+# ----------------------------------------------------------------------------- tipping points
+
+from hypothesis import assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import attrs  # noqa: E402
+
+from argmap.analysis.tipping import holds, shifted_cpt, tempered_cpts, tipping_points  # noqa: E402
+from argmap.engine.compile import Network, compile_model  # noqa: E402
+from argmap.engine.infer import evidence_assignment  # noqa: E402
+from argmap.testing import models  # noqa: E402
+from conftest import enumerate_posteriors  # noqa: E402
+
+
+def _enumerated(network, evidence, replaced: dict, claim: str) -> np.ndarray:
+    """The target's posterior by brute-force enumeration of the network with some CPTs replaced."""
+    variables = {n: attrs.evolve(v, cpt=replaced[n]) if n in replaced else v for n, v in network.variables.items()}
+    return enumerate_posteriors(Network(variables), evidence)[claim]
+
+
+def _conclusion_holds(tp, posterior: np.ndarray) -> bool:
+    return bool(holds(tp.target, posterior[None], tp.posterior >= 0.5)[0])
+
+
+def _margin(tp, posterior: np.ndarray) -> float:
+    i = tp.target.index
+    if tp.target.by_mode:
+        return float(posterior[i] - np.delete(posterior, i).max())
+    return float(posterior[i] - 0.5)
+
+
+@settings(max_examples=60)
+@given(models(max_claims=4, max_items=5), st.data())
+def test_tipping_points_flip_the_conclusion_just_beyond_and_not_just_short(model, data):
+    network = compile_model(model)
+    evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(None)])
+    claim = data.draw(st.sampled_from(sorted(model.claims)))
+    tp = tipping_points(model, claim, network=network)
+    if tp.fixed:
+        assert claim in evidence and tp.evidence_tempering is None and tp.prior_shift_db is None
+        return
+    assume(abs(_margin(tp, _enumerated(network, evidence, {}, claim))) > 1e-9)
+    if tp.evidence_tempering is not None:
+        alpha = tp.evidence_tempering
+        assert 0 < alpha < 1
+        for a, expect in ((alpha * (1 + 1e-6), True), (alpha * (1 - 1e-6), False)):
+            cpts = {n: t[0] for n, t in tempered_cpts(model, network, evidence, np.array([a])).items()}
+            p = _enumerated(network, evidence, cpts, claim)
+            if abs(_margin(tp, p)) > 1e-13:
+                assert _conclusion_holds(tp, p) is expect, (a, p)
+    else:  # nothing in (0, 1] flips it: in particular neither the prior nor half the evidence
+        for a in (1e-6, 0.5):
+            cpts = {n: t[0] for n, t in tempered_cpts(model, network, evidence, np.array([a])).items()}
+            p = _enumerated(network, evidence, cpts, claim)
+            assert _conclusion_holds(tp, p) or abs(_margin(tp, p)) < 1e-9
+    if tp.prior_shift_db is not None:
+        x = tp.prior_shift_db
+        assert (x < 0) == (tp.target.by_mode or tp.posterior >= 0.5)
+        for shift, expect in ((x * (1 - 1e-6), True), (x * (1 + 1e-6), False)):
+            p = _enumerated(network, evidence, {claim: shifted_cpt(network, tp.target, np.array([shift]))[0]}, claim)
+            if abs(_margin(tp, p)) > 1e-13:
+                assert _conclusion_holds(tp, p) is expect, (shift, p)
+
+
+def test_tempering_scales_every_weight_by_alpha_hand_worked(case_dir):
+    """Prior 0.3, two items of LR 4 and 2 on h: posterior log-odds = logit(0.3) + α·ln 8, which
+    crosses 0 at α = ln(7/3) / ln 8 = 0.4075; the prior shift that flips it is −10·log10(8·3/7)."""
+    claims = {"h": {"text": "h", "prior": 0.3}}
+    items = [{"id": "a", "text": "a", "bears_on": "h", "likelihood": {"true": 0.8, "false": 0.2}},
+             {"id": "b", "text": "b", "bears_on": "h", "likelihood": {"true": 0.6, "false": 0.3}}]
+    model = argmap.load(write(case_dir, {"claims": claims}, items))
+    tp = tipping_points(model, "h")
+    assert tp.posterior == pytest.approx(0.3 * 8 / (0.3 * 8 + 0.7))
+    assert tp.evidence_tempering == pytest.approx(math.log(7 / 3) / math.log(8), abs=1e-9)
+    assert tp.prior_shift_db == pytest.approx(-10 * math.log10(8 * 3 / 7), abs=1e-9)
+    assert tp.overstatement == pytest.approx(1 / tp.evidence_tempering)
+
+
+def test_a_conclusion_the_prior_already_gives_has_no_tempering_tipping_point(case_dir):
+    claims = {"h": {"text": "h", "prior": 0.7}}
+    items = [{"id": "a", "text": "a", "bears_on": "h", "likelihood": {"true": 0.8, "false": 0.2}}]
+    tp = tipping_points(argmap.load(write(case_dir, {"claims": claims}, items)), "h")
+    assert tp.evidence_tempering is None
+    assert tp.prior_shift_db == pytest.approx(-10 * math.log10(4 * 7 / 3), abs=1e-9)
