@@ -313,13 +313,23 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         with click.progressbar(length=draws, label="Monte Carlo", file=sys.stderr,
                                hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
             carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update)
+        with click.progressbar(length=draws, label="Monte Carlo (correlated)", file=sys.stderr,
+                               hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
+            biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update,
+                                      correlated=True)
     if fmt == "json":
         data = _sensitivity_json(wanted, base, results, carlo)
+        data["monte_carlo_correlated"] = None if carlo is None else _carlo_json(biased)
         data["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
                                   "prior_shift_db": tipping.prior_shift_db}
         text = json.dumps(data, indent=2, ensure_ascii=False)
     else:
         text = _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results))
+        if carlo is not None:
+            low, mid, high = biased.quantiles[wanted.claim][wanted.state]
+            text += (f"\nThe same draws with the {biased.shared} evidence inputs biased together (correlated: one common "
+                     f"position, all against or all for the conclusion): posterior {mid:.3f}, 95% interval "
+                     f"[{low:.3f}, {high:.3f}]; the conclusion flips in {biased.flip_probability:.1%} of draws")
         text += "\n\nTipping points: " + " ".join(sentences(tipping))
     if output:
         _write_output(output, (text + "\n").encode())
@@ -366,11 +376,16 @@ def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
             "posterior_at_low": r.at_low, "posterior_at_high": r.at_high, "swing": r.swing,
             "holds_while": [r.holds_from, r.holds_to], "flips_within_range": r.flips_within_range,
         } for r in results],
-        "monte_carlo": None if carlo is None else {
-            "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
-            "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
-                          for cid, states in carlo.quantiles.items()},
-        },
+        "monte_carlo": None if carlo is None else _carlo_json(carlo),
+    }
+
+
+def _carlo_json(carlo) -> dict:
+    return {
+        "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
+        "mode": carlo.mode, **({"shared_inputs": carlo.shared} if carlo.mode == "correlated" else {}),
+        "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
+                      for cid, states in carlo.quantiles.items()},
     }
 
 

@@ -158,3 +158,38 @@ def test_a_conclusion_the_prior_already_gives_has_no_tempering_tipping_point(cas
     tp = tipping_points(argmap.load(write(case_dir, {"claims": claims}, items)), "h")
     assert tp.evidence_tempering is None
     assert tp.prior_shift_db == pytest.approx(-10 * math.log10(4 * 7 / 3), abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- correlated Monte Carlo
+
+from argmap.analysis.sensitivity import monte_carlo  # noqa: E402
+
+
+def test_correlated_draws_are_reproducible_contain_the_point_estimate_and_spread_wider(case_dir):
+    claims = {"h": {"text": "h", "prior": 0.4}}
+    items = [{"id": f"e{k}", "text": "x", "bears_on": "h", "likelihood": {"true": 0.6, "false": 0.4}}
+             for k in range(6)]
+    model = argmap.load(write(case_dir, {"claims": claims}, items))
+    first = monte_carlo(model, "h", draws=3000, seed=5, correlated=True)
+    assert first == monte_carlo(model, "h", draws=3000, seed=5, correlated=True)
+    assert first.mode == "correlated" and first.shared == 12  # two likelihoods per item
+    point = model.update().posterior("h")
+    low, _, high = first.quantiles["h"]["true"]
+    assert low < point < high
+    i_low, _, i_high = monte_carlo(model, "h", draws=3000, seed=5).quantiles["h"]["true"]
+    assert high - low > 1.5 * (i_high - i_low)  # shared errors do not cancel
+    # every item at its least favourable end together: P(e|h) = logistic(logit 0.6 − ½),
+    # P(e|¬h) = logistic(logit 0.4 + ½); the 2.5% quantile lies just above that posterior
+    weak = _logistic(math.log(1.5) - 0.5) / _logistic(math.log(1 / 1.5) + 0.5)
+    floor = 0.4 * weak ** 6 / (0.4 * weak ** 6 + 0.6)
+    assert floor < low < point
+
+
+@settings(max_examples=25)
+@given(models(max_claims=3, max_items=4), st.data())
+def test_correlated_monte_carlo_interval_contains_the_point_estimate(model, data):
+    claim = data.draw(st.sampled_from(sorted(model.claims)))
+    carlo = monte_carlo(model, claim, draws=400, seed=1, correlated=True)
+    point = model.update().claims[claim].posterior[carlo.target.state]
+    low, _, high = carlo.quantiles[claim][carlo.target.state]
+    assert low - 1e-9 <= point <= high + 1e-9 or carlo.shared == 0

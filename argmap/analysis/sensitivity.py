@@ -95,6 +95,8 @@ class MonteCarlo:
     target: Target
     quantiles: dict[str, dict[str, tuple[float, float, float]]]  # claim → state → (2.5%, 50%, 97.5%)
     flip_probability: float  # share of draws in which the conclusion differs from the point estimate
+    mode: str = "independent"  # independent | correlated (see monte_carlo)
+    shared: int = 0  # correlated mode: the evidence inputs drawn from one common position
 
 
 def target(model: Model, spec: str) -> Target:
@@ -322,9 +324,18 @@ def monte_carlo(
     draws: int = 10_000,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
+    correlated: bool = False,
 ) -> MonteCarlo:
-    """Draw every input uniformly across its range at once (seeded), and report each claim's
-    posterior quantiles and how often the target's conclusion differs from the point estimate."""
+    """Draw every input across its range at once (seeded), and report each claim's posterior
+    quantiles and how often the target's conclusion differs from the point estimate.
+
+    Independent (default): every input uniformly and independently, so errors partly cancel.
+    ``correlated``: systematic bias instead — every evidence input (an item's likelihoods, test
+    numbers, table rows and reliability, a source's reliability) that moves the target sits at
+    one common position z ~ U(0, 1) of its range per draw, oriented by its exact one-way
+    function so that z = 0 is the end least favourable to the conclusion for all of them at
+    once (every item favouring the leading state weakened together, every item against it
+    strengthened together); priors, strengths, leaks and claim tables stay independent."""
     network = network_of(model)
     cutoff = as_of_date(as_of)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
@@ -333,13 +344,27 @@ def monte_carlo(
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base))])
     found = [i for i in inputs(model, cutoff) if i.high > i.low]
+    towards: dict[InputKey, bool] = {}  # correlated inputs: True when the high end favours the conclusion
+    if correlated:
+        _, results = sensitivity(model, wanted, cutoff, network=network)
+        against_true = not wanted.by_mode and base[wanted.index] < 0.5  # the conclusion is "below ½"
+        for r in results:
+            if r.input.key[0] in ("item", "source") and r.input.high > r.input.low and r.at_high != r.at_low:
+                towards[r.input.key] = (r.at_high > r.at_low) != against_true
     rng = np.random.default_rng(seed)
     samples: dict[str, list[np.ndarray]] = {cid: [] for cid in model.claims}
     flips = 0
     done = 0
     while done < draws:
         batch = min(_CHUNK * 4, draws - done)
-        overrides = {inp.key: rng.uniform(inp.low, inp.high, size=batch) for inp in found}
+        common = rng.uniform(size=batch) if towards else None  # the independent stream stays as it was
+        overrides = {}
+        for inp in found:
+            if inp.key in towards:
+                position = common if towards[inp.key] else 1 - common
+                overrides[inp.key] = inp.low + position * (inp.high - inp.low)
+            else:
+                overrides[inp.key] = rng.uniform(inp.low, inp.high, size=batch)
         cpts = {name: variable_cpt(model, name, overrides) for name in {inp.variable for inp in found}}
         calibration = calibrate(network, [evidence] * batch, cpts)
         for cid in model.claims:
@@ -359,4 +384,5 @@ def monte_carlo(
         states = model.claims[cid].states
         quantiles[cid] = {s: tuple(float(q) for q in np.nanquantile(values[:, j], [0.025, 0.5, 0.975]))
                           for j, s in enumerate(states)}
-    return MonteCarlo(draws, seed, wanted, quantiles, flips / draws)
+    return MonteCarlo(draws, seed, wanted, quantiles, flips / max(draws, 1),
+                      "correlated" if correlated else "independent", len(towards))
