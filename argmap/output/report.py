@@ -51,6 +51,7 @@ __all__ = [
 FORMATS = ("html", "md", "tex")
 ACH_MIN_DB = 0.5  # an item whose likelihoods differ by less than this (dB) across the states is left out of the ACH view
 TOP_INPUTS = 5  # rows of the robustness section per hypothesis
+REPORT_DRAWS = 2000  # Monte Carlo draws per hypothesis and mode (seed 0): reproducible, a second or so
 TOP_CANDIDATES = 3
 SAFE_SCHEMES = ("http", "https", "ftp", "mailto")
 
@@ -211,6 +212,12 @@ class Robustness:
     total_inputs: int
     flipping: int  # inputs whose range crosses the point where the conclusion flips
     candidates: tuple[Candidate, ...]
+    tipping: tuple[str, ...] = ()  # the tipping points in words (analysis.tipping.sentences)
+    evidence_tempering: float | None = None
+    prior_shift_db: float | None = None
+    monte_carlo: tuple[float, float, float, float] | None = None  # 2.5%, 50%, 97.5%, share of draws flipped
+    monte_carlo_correlated: tuple[float, float, float, float] | None = None
+    draws: int = 0
 
 
 @attrs.frozen
@@ -456,7 +463,8 @@ def _ratio_db(high: float, low: float) -> float:
 
 
 def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Robustness:
-    from argmap.analysis.sensitivity import sensitivity
+    from argmap.analysis.sensitivity import monte_carlo, sensitivity
+    from argmap.analysis.tipping import sentences, tipping_points
     from argmap.analysis.voi import next_evidence
 
     wanted, results = sensitivity(model, claim.id, cutoff, network=network)
@@ -472,8 +480,17 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
     shown = tuple(Candidate(c.id, c.kind, c.text, c.mutual_information,
                             tuple((o, c.outcomes[o], c.posteriors[o][wanted.state]) for o in c.posteriors))
                   for c in candidates[:TOP_CANDIDATES] if c.mutual_information > 1e-6)
+    tipping = tipping_points(model, wanted, cutoff, network=network)
+    spread = {mode: monte_carlo(model, wanted, cutoff, draws=REPORT_DRAWS, seed=0, correlated=mode)
+              for mode in (False, True)}
+
+    def summary(carlo: Any) -> tuple[float, float, float, float]:
+        return (*carlo.quantiles[claim.id][wanted.state], carlo.flip_probability)
+
     return Robustness(claim.id, claim.name, wanted.state, posterior, conclusion, inputs, len(results),
-                      sum(r.flips_within_range for r in results), shown)
+                      sum(r.flips_within_range for r in results), shown, tuple(sentences(tipping)),
+                      tipping.evidence_tempering, tipping.prior_shift_db, summary(spread[False]),
+                      summary(spread[True]), REPORT_DRAWS)
 
 
 # ----------------------------------------------------------------------------- bibliography
