@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -605,16 +607,89 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--templates", metavar="DIR", type=click.Path(file_okay=False),
               help="A folder of your own templates, used before argmap's (report.html.j2, report.md.j2, report.tex.j2 …).")
-def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None) -> None:
+@click.option("--compare", "others", multiple=True, metavar="OTHER.yaml", type=click.Path(dir_okay=False),
+              help="Add a section comparing MODEL with another model of the same question (repeatable).")
+def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None,
+           others: Sequence[str]) -> None:
     """Write the full report of MODEL: HTML, Markdown and LaTeX with the diagram, beliefs, the belief
     trajectory, the evidence table, the ACH view, references and how to reproduce it."""
     from argmap.output.report import make_report, regenerate_command
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     loaded = _load(model)
+    compared = [_load(other) for other in others]
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
-    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command):
+    if others:
+        command += "".join(f" --compare {shlex.quote(o)}" for o in others)
+    for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,
+                            compare=compared):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL MODEL...", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE, in every model.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(1, 10_000), default=30, show_default=True, help="Claims shown in the table.")
+def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
+    """The same question under several MODEL files side by side: posteriors of the claims they
+    share, where they differ most, and the Bayes factor between every pair of states of each
+    shared multi-state claim under each model."""
+    from argmap.analysis.comparison import compare as side_by_side
+
+    if len(models) < 2:
+        raise ArgmapError.at(Location("compare"), "compare needs at least two model files, e.g. "
+                                                  "argmap compare models/mine.yaml models/sceptic.yaml")
+    result = side_by_side([_load(m) for m in models], as_of)
+    if fmt == "json":
+        click.echo(json.dumps(_comparison_json(result), indent=2, ensure_ascii=False))
+        return
+    click.echo("\n".join(_comparison_table(result, top)))
+
+
+def _comparison_json(result) -> dict:
+    def number(x: float):
+        return x if math.isfinite(x) else (None if math.isnan(x) else ("inf" if x > 0 else "-inf"))
+
+    return {
+        "models": [{"name": n, "path": p} for n, p in zip(result.models, result.paths)],
+        "as_of": result.as_of,
+        "claims": [{
+            "id": c.id, "states": list(c.states), "largest_difference": c.spread, "at_state": c.widest_state,
+            "prior": dict(zip(result.models, c.priors)), "posterior": dict(zip(result.models, c.posteriors)),
+            "comparisons": {n: [{"a": f.a, "b": f.b, "prior_odds": number(f.prior_odds),
+                                 "posterior_odds": number(f.posterior_odds), "bayes_factor": number(f.bayes_factor),
+                                 "decibels": number(f.decibels)} for f in pairs]
+                            for n, pairs in zip(result.models, c.pairs)},
+        } for c in result.shared],
+        "not_shared": {n: list(ids) for n, ids in result.only_in.items()},
+        "states_differ": list(result.differing_states),
+        "accounts": {n: list(p) for n, p in result.accounts.items()},
+    }
+
+
+def _comparison_table(result, top: int) -> list[str]:
+    lines = [f"{len(result.models)} models, " + (f"evidence dated up to {result.as_of}" if result.as_of else "all evidence")
+             + f"; {len(result.shared)} shared claims, largest difference first", ""]
+    rows = []
+    for c in result.shared[:top]:
+        shown = ("true",) if c.states == ("true", "false") else c.states
+        for s in shown:
+            name = c.id if s == "true" else f"{c.id}={s}"
+            rows.append((name, *(f"{p[s]:.3f}" for p in c.posteriors),
+                         f"{max(p[s] for p in c.posteriors) - min(p[s] for p in c.posteriors):.3f}"))
+    lines += text_table(("claim", *result.models, "difference"), rows)
+    multi = [c for c in result.shared if c.pairs]
+    if multi:
+        lines += ["", "Pairwise Bayes factors (posterior odds / prior odds; dB), per model:"]
+        rows = [(c.id, f"{f.a} : {f.b}", *(f"{p[k].bayes_factor:.3g} ({p[k].decibels:+.1f} dB)" for p in c.pairs))
+                for c in multi for k, f in enumerate(c.pairs[0])]
+        lines += text_table(("claim", "states", *result.models), rows)
+    for name, ids in result.only_in.items():
+        lines.append(f"only some models have these claims ({name}): {', '.join(ids)}")
+    if result.differing_states:
+        lines.append(f"same id, different states (not compared): {', '.join(result.differing_states)}")
+    return lines
 
 
 @main.command()

@@ -193,3 +193,54 @@ def test_correlated_monte_carlo_interval_contains_the_point_estimate(model, data
     point = model.update().claims[claim].posterior[carlo.target.state]
     low, _, high = carlo.quantiles[claim][carlo.target.state]
     assert low - 1e-9 <= point <= high + 1e-9 or carlo.shared == 0
+
+
+# ----------------------------------------------------------------------------- model comparison
+
+from argmap.analysis.comparison import compare  # noqa: E402
+
+
+def test_compare_equals_update_of_each_model_and_pairwise_factors_by_hand(case_dir):
+    claims = {"d": {"text": "d", "states": ["a", "b", "c"], "prior": {"a": 0.5, "b": 0.3, "c": 0.2}},
+              "x": {"text": "x", "prior": 0.4}}
+    items = [{"id": "e", "text": "e", "bears_on": "d", "likelihood": {"a": 0.8, "b": 0.2, "c": 0.4}}]
+    mine = argmap.load(write(os.path.join(case_dir, "m"), {"claims": claims}, items))
+    other_claims = {"d": dict(claims["d"], prior={"a": 0.2, "b": 0.4, "c": 0.4}), "y": {"text": "y", "prior": 0.5}}
+    theirs = argmap.load(write(os.path.join(case_dir, "o"), {"claims": other_claims}, items))
+    result = compare([mine, theirs])
+    assert [c.id for c in result.shared] == ["d"]
+    assert sorted(result.only_in.values()) == [("x",), ("y",)]
+    (d,) = result.shared
+    for model, posterior, pairs in zip((mine, theirs), d.posteriors, d.pairs):
+        assert posterior == model.update()["d"].posterior
+        prior = model.update()["d"].prior
+        by_pair = {(f.a, f.b): f for f in pairs}
+        assert set(by_pair) == {("a", "b"), ("a", "c"), ("b", "c")}
+        # a likelihood on d alone: the Bayes factor of a over b is the likelihood ratio 0.8 / 0.2
+        assert by_pair["a", "b"].bayes_factor == pytest.approx(4.0)
+        assert by_pair["a", "c"].bayes_factor == pytest.approx(2.0)
+        assert by_pair["b", "c"].decibels == pytest.approx(10 * math.log10(0.5))
+        assert by_pair["a", "b"].prior_odds == pytest.approx(prior["a"] / prior["b"])
+    assert d.spread == pytest.approx(max(abs(d.posteriors[0][s] - d.posteriors[1][s]) for s in "abc"))
+
+
+def test_compare_cli_table_json_and_too_few_models(case_dir):
+    from click.testing import CliRunner
+
+    from argmap.cli import main
+
+    claims = {"h": {"text": "h", "prior": 0.3}}
+    items = [{"id": "e", "text": "e", "bears_on": "h", "lr": 4}]
+    one = write(os.path.join(case_dir, "a"), {"claims": claims}, items)
+    two = write(os.path.join(case_dir, "b"), {"claims": {"h": {"text": "h", "prior": 0.6}}}, items)
+    out = CliRunner().invoke(main, ["compare", one, two, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = yaml.safe_load(out.output)
+    assert [m["path"] for m in data["models"]] == [one, two]  # same file name: told apart by path
+    (h,) = data["claims"]
+    assert h["posterior"][one]["true"] == pytest.approx(argmap.load(one).update().posterior("h"))
+    assert h["posterior"][two]["true"] == pytest.approx(argmap.load(two).update().posterior("h"))
+    table = CliRunner().invoke(main, ["compare", one, two])
+    assert table.exit_code == 0 and "difference" in table.output
+    alone = CliRunner().invoke(main, ["compare", one])
+    assert alone.exit_code == 2 and "at least two model files" in alone.output

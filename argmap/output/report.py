@@ -270,6 +270,7 @@ class Report:
     inputs: tuple[InputFile, ...]
     versions: Mapping[str, str]
     command: str
+    comparison: Any = None  # analysis.comparison.Comparison with the models of `report --compare`
 
     @property
     def hypotheses(self) -> tuple[ClaimRow, ...]:
@@ -310,7 +311,8 @@ def _jsonable(value: Any) -> Any:
 # ----------------------------------------------------------------------------- building it
 
 
-def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True) -> Report:
+def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True,
+          compare: Sequence[Model] = ()) -> Report:
     """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
     from argmap.analysis.weights import leave_one_out, weight_of_evidence
     from argmap.engine.compile import network_of
@@ -380,7 +382,14 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         robustness=robust, uncertainty=f"{model.uncertainty:g}",
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
+        comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
     )
+
+
+def _comparison(model: Model, beliefs: Any, others: Sequence[Model], cutoff: Any) -> Any:
+    from argmap.analysis.comparison import compare
+
+    return compare([model, *others], cutoff, beliefs=[beliefs, *(m.update(as_of=cutoff) for m in others)])
 
 
 def _claim_row(model: Model, beliefs: Any, cid: str, scale: Any) -> ClaimRow:
@@ -1076,9 +1085,10 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
 
 def make_report(model: Model, folder: str | None = None, formats: Iterable[str] = FORMATS, *,
-                as_of: Any = None, templates: str | None = None, command: str | None = None) -> list[str]:
+                as_of: Any = None, templates: str | None = None, command: str | None = None,
+                compare: Sequence[Model] = ()) -> list[str]:
     """Build, render (everything in memory first) and write a report; the paths written."""
     formats = tuple(dict.fromkeys(formats))
-    report = build(model, as_of, command=command)
+    report = build(model, as_of, command=command, compare=compare)
     files = render(report, formats, templates=templates)
     return write(files, folder or default_folder(model.path))
