@@ -295,8 +295,15 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
     from argmap.analysis import sensitivity as sens
 
+    from argmap.analysis.tipping import fixed_by
+
     loaded = _load(model, evidence)
-    wanted, results = sens.sensitivity(loaded, target_spec, as_of)
+    wanted = sens.target(loaded, target_spec)
+    fixed = fixed_by(loaded, wanted.claim, as_of)
+    if fixed:
+        _say_fixed(wanted.claim, fixed, fmt, "sensitivity", output)
+        return
+    wanted, results = sens.sensitivity(loaded, wanted, as_of)
     base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
     if fmt in ("svg", "png", "pdf"):
         from argmap.output.plots import tornado
@@ -334,6 +341,23 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
                      f"[{low:.3f}, {high:.3f}]; the conclusion flips in {biased.flip_probability:.1%} of draws")
         text += "\n\nTipping points: " + " ".join(sentences(tipping))
     if output:
+        _write_output(output, (text + "\n").encode())
+    else:
+        click.echo(text)
+
+
+def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) -> None:
+    """A claim fixed by hard evidence has nothing to analyse: one line (or one JSON object), exit 0."""
+    state, item = fixed
+    line = (f"{claim} is fixed by hard evidence: '{item.id}' ({item.location}) observes {claim} = {state}; "
+            f"no input, tempering or finding can move it, so {command} has nothing to show")
+    if fmt == "json":
+        text = json.dumps({"target": {"claim": claim, "state": state, "posterior": 1.0, "fixed_by": item.id,
+                                      "file": item.location.file, "line": item.location.line},
+                           "fixed": True, "message": line}, indent=2, ensure_ascii=False)
+    else:
+        text = line
+    if output and fmt in ("table", "json"):  # a plot format writes no plot of nothing
         _write_output(output, (text + "\n").encode())
     else:
         click.echo(text)
@@ -403,7 +427,12 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     them would tell about TARGET (mutual information, bits)."""
     from argmap.analysis.voi import next_evidence
 
+    from argmap.analysis.tipping import fixed_by
+
     loaded = _load(model, evidence)
+    if target_claim in loaded.claims and (fixed := fixed_by(loaded, target_claim, as_of)):
+        _say_fixed(target_claim, fixed, fmt, "next", None)
+        return
     now, candidates = next_evidence(loaded, target_claim, as_of)
     if fmt == "json":
         click.echo(json.dumps({"target": target_claim, "posterior": now, "candidates": [
@@ -421,6 +450,12 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
         shown = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {c.posteriors[o][follow]:.3f}" for o in outcomes[:4])
         rows.append((c.id, c.kind, f"{c.mutual_information:.4f}", shown))
     titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
+    if not rows:
+        lines += [f"No candidates: nothing unobserved bears on {target_claim}. To get some, add the evidence you "
+                  f"could look for with 'expected: true' (argmap add {model} --bears-on {target_claim} --expected "
+                  "--text ... --likelihood ...), or leave a claim it depends on unobserved."]
+        click.echo("\n".join(lines))
+        return
     lines += text_table(titles, rows)
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
     click.echo("\n".join(lines))

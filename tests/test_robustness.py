@@ -244,3 +244,55 @@ def test_compare_cli_table_json_and_too_few_models(case_dir):
     assert table.exit_code == 0 and "difference" in table.output
     alone = CliRunner().invoke(main, ["compare", one])
     assert alone.exit_code == 2 and "at least two model files" in alone.output
+
+
+# ----------------------------------------------------------------------------- fixed claims, no candidates
+
+
+def test_sensitivity_and_next_on_a_claim_fixed_by_hard_evidence_say_so_in_one_line(case_dir):
+    from click.testing import CliRunner
+
+    from argmap.cli import main
+
+    claims = {"h": {"text": "h", "prior": 0.3}, "g": {"text": "g", "supported_by": {"h": 0.5}}}
+    items = [{"id": "seen", "text": "s", "observe": {"h": True}},
+             {"id": "e", "text": "e", "bears_on": "g", "likelihood": {"true": 0.7, "false": 0.2}}]
+    path = write(case_dir, {"claims": claims}, items)
+    for command in (["sensitivity", path, "--target", "h"], ["next", path, "--target", "h"]):
+        out = CliRunner().invoke(main, command)
+        assert out.exit_code == 0, out.output
+        assert out.output.count("\n") == 1 and "fixed by hard evidence: 'seen'" in out.output
+        assert "0.0000" not in out.output
+    data = yaml.safe_load(CliRunner().invoke(main, ["sensitivity", path, "--target", "h", "--format", "json"]).output)
+    assert data["fixed"] is True and data["target"]["fixed_by"] == "seen"
+
+
+def test_next_without_candidates_says_what_to_write(case_dir):
+    from click.testing import CliRunner
+
+    from argmap.cli import main
+
+    path = write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.3}}},
+                 [{"id": "e", "text": "e", "bears_on": "h", "lr": 3}])
+    out = CliRunner().invoke(main, ["next", path, "--target", "h"])
+    assert out.exit_code == 0, out.output
+    assert "No candidates" in out.output and "expected: true" in out.output and "--expected" in out.output
+
+
+def test_sensitivity_json_has_tipping_points_and_both_monte_carlo_modes(case_dir):
+    from click.testing import CliRunner
+
+    from argmap.cli import main
+
+    claims = {"h": {"text": "h", "prior": 0.3}}
+    items = [{"id": "a", "text": "a", "bears_on": "h", "likelihood": {"true": 0.8, "false": 0.2}},
+             {"id": "b", "text": "b", "bears_on": "h", "likelihood": {"true": 0.6, "false": 0.3}}]
+    path = write(case_dir, {"claims": claims}, items)
+    out = CliRunner().invoke(main, ["sensitivity", path, "--target", "h", "--format", "json", "--draws", "500"])
+    assert out.exit_code == 0, out.output
+    data = yaml.safe_load(out.output)
+    assert data["tipping_points"]["evidence_tempering"] == pytest.approx(math.log(7 / 3) / math.log(8), abs=1e-9)
+    assert data["tipping_points"]["prior_shift_db"] == pytest.approx(-10 * math.log10(24 / 7), abs=1e-9)
+    assert data["monte_carlo"]["mode"] == "independent" and data["monte_carlo_correlated"]["mode"] == "correlated"
+    table = CliRunner().invoke(main, ["sensitivity", path, "--target", "h", "--draws", "500"]).output
+    assert "overstated by more than ×2.45" in table and "correlated" in table

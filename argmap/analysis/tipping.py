@@ -27,9 +27,9 @@ import numpy as np
 from argmap.analysis.sensitivity import Target, target
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
-from argmap.model import Model
+from argmap.model import EvidenceItem, Model
 
-__all__ = ["MAX_SHIFT_DB", "TippingPoints", "holds", "sentences", "shifted_cpt", "tempered_cpts", "tipping_points"]
+__all__ = ["MAX_SHIFT_DB", "TippingPoints", "fixed_by", "holds", "sentences", "shifted_cpt", "tempered_cpts", "tipping_points"]
 
 MAX_SHIFT_DB = 100.0  # the largest prior shift searched: odds ×10^10 either way
 _GRID = 64  # values per batched calibration
@@ -165,3 +165,13 @@ def sentences(tp: TippingPoints) -> list[str]:
     else:
         out.append(f"No shift of {tp.target.claim}'s prior within ±{MAX_SHIFT_DB:g} dB changes it.")
     return out
+
+
+def fixed_by(model: Model, claim: str, as_of=None) -> tuple[str, EvidenceItem] | None:
+    """The state hard evidence fixes ``claim`` at and the (last) item that fixes it, or None."""
+    cutoff = as_of_date(as_of)
+    found = None
+    for item in model.evidence:
+        if item.is_observation and item.counts_at(cutoff) and claim in item.bearing.states:
+            found = (item.bearing.states[claim], item)
+    return found
