@@ -325,6 +325,7 @@ def monte_carlo(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
     correlated: bool = False,
+    one_way: Sequence[Sensitivity] | None = None,
 ) -> MonteCarlo:
     """Draw every input across its range at once (seeded), and report each claim's posterior
     quantiles and how often the target's conclusion differs from the point estimate.
@@ -335,7 +336,8 @@ def monte_carlo(
     one common position z ~ U(0, 1) of its range per draw, oriented by its exact one-way
     function so that z = 0 is the end least favourable to the conclusion for all of them at
     once (every item favouring the leading state weakened together, every item against it
-    strengthened together); priors, strengths, leaks and claim tables stay independent."""
+    strengthened together); priors, strengths, leaks and claim tables stay independent.
+    ``one_way``: the target's sensitivity functions, when already computed (else computed here)."""
     network = network_of(model)
     cutoff = as_of_date(as_of)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
@@ -346,7 +348,7 @@ def monte_carlo(
     found = [i for i in inputs(model, cutoff) if i.high > i.low]
     towards: dict[InputKey, bool] = {}  # correlated inputs: True when the high end favours the conclusion
     if correlated:
-        _, results = sensitivity(model, wanted, cutoff, network=network)
+        results = one_way if one_way is not None else sensitivity(model, wanted, cutoff, network=network)[1]
         against_true = not wanted.by_mode and base[wanted.index] < 0.5  # the conclusion is "below ½"
         for r in results:
             if r.input.key[0] in ("item", "source") and r.input.high > r.input.low and r.at_high != r.at_low:
