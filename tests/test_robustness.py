@@ -296,3 +296,24 @@ def test_sensitivity_json_has_tipping_points_and_both_monte_carlo_modes(case_dir
     assert data["monte_carlo"]["mode"] == "independent" and data["monte_carlo_correlated"]["mode"] == "correlated"
     table = CliRunner().invoke(main, ["sensitivity", path, "--target", "h", "--draws", "500"]).output
     assert "overstated by more than ×2.45" in table and "correlated" in table
+
+
+def test_report_has_tipping_points_both_monte_carlo_modes_and_a_comparison_section(case_dir):
+    from argmap.output.report import build, render
+
+    claims = {"d": {"text": "d", "role": "hypothesis", "states": ["a", "b", "c"],
+                    "prior": {"a": 0.2, "b": 0.5, "c": 0.3}}}
+    items = [{"id": "e", "text": "e", "bears_on": "d", "likelihood": {"a": 0.8, "b": 0.2, "c": 0.4}}]
+    mine = argmap.load(write(os.path.join(case_dir, "m"), {"claims": claims}, items))
+    other = argmap.load(write(os.path.join(case_dir, "o"), {"claims": {"d": dict(claims["d"], prior={
+        "a": 0.1, "b": 0.6, "c": 0.3})}}, items))
+    report = build(mine, compare=[other])
+    (robust,) = report.robustness
+    assert robust.evidence_tempering is not None  # a is most probable after the evidence, b before it
+    assert robust.monte_carlo is not None and robust.monte_carlo_correlated is not None
+    assert report.comparison.shared[0].id == "d"
+    files = render(report, ("md", "html", "tex"))
+    for name in ("report.md", "report.html", "report.tex"):
+        text = files[name].decode()
+        assert "Model comparison" in text and "Tipping points" in text and "correlated" in text, name
+        assert "overstated by more than" in text, name
