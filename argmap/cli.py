@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -329,8 +331,15 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     from argmap.output.figure import parse_width
 
     parse_width(width)
+    from argmap.analysis.tipping import fixed_by
+
     loaded = _load(model, evidence)
-    wanted, results = sens.sensitivity(loaded, target_spec, as_of)
+    wanted = sens.target(loaded, target_spec)
+    fixed = fixed_by(loaded, wanted.claim, as_of)
+    if fixed:
+        _say_fixed(wanted.claim, fixed, fmt, "sensitivity", output)
+        return
+    wanted, results = sens.sensitivity(loaded, wanted, as_of)
     base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
     if fmt in ("svg", "png", "pdf"):
         from argmap.output.plots import tornado
@@ -341,15 +350,53 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, width=width, title=loaded.title and
                                       f"Sensitivity of {wanted.claim}"))
         return
+    from argmap.analysis.tipping import sentences, tipping_points
+
+    tipping = tipping_points(loaded, wanted, as_of)
     carlo = None
     if draws:
         with click.progressbar(length=draws, label="Monte Carlo", file=sys.stderr,
                                hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
             carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update)
-    text = (json.dumps(_sensitivity_json(wanted, base, results, carlo), indent=2, ensure_ascii=False)
-            if fmt == "json" else _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results)))
+        with click.progressbar(length=draws, label="Monte Carlo (correlated)", file=sys.stderr,
+                               hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
+            biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update,
+                                      correlated=True)
+    if fmt == "json":
+        data = _sensitivity_json(wanted, base, results, carlo)
+        data["monte_carlo_correlated"] = None if carlo is None else _carlo_json(biased)
+        data["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
+                                  "prior_shift_db": tipping.prior_shift_db}
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    else:
+        text = _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results))
+        if carlo is not None:
+            low, mid, high = biased.quantiles[wanted.claim][wanted.state]
+            text += (f"\nThe same draws with the {biased.shared} evidence inputs biased together (correlated: one common "
+                     f"position, all against or all for the conclusion): posterior {mid:.3f}, 95% interval "
+                     f"[{low:.3f}, {high:.3f}]; the conclusion flips in {biased.flip_probability:.1%} of draws")
+        text += "\n\nTipping points: " + " ".join(sentences(tipping))
     if output:
         _write_output(output, (text + "\n").encode("utf-8"))
+    elif fmt == "json":
+        data_bytes((text + "\n").encode("utf-8"))
+    else:
+        data(text)
+
+
+def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) -> None:
+    """A claim fixed by hard evidence has nothing to analyse: one line (or one JSON object), exit 0."""
+    state, item = fixed
+    line = (f"{claim} is fixed by hard evidence: '{item.id}' ({item.location}) observes {claim} = {state}; "
+            f"no input, tempering or finding can move it, so {command} has nothing to show")
+    if fmt == "json":
+        text = json.dumps({"target": {"claim": claim, "state": state, "posterior": 1.0, "fixed_by": item.id,
+                                      "file": item.location.file, "line": item.location.line},
+                           "fixed": True, "message": line}, indent=2, ensure_ascii=False)
+    else:
+        text = line
+    if output and fmt in ("table", "json"):  # a plot format writes no plot of nothing
+        _write_output(output, (text + "\n").encode())
     elif fmt == "json":
         data_bytes((text + "\n").encode("utf-8"))
     else:
@@ -366,7 +413,8 @@ def _conclusion(wanted, base: float) -> str:
 def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -> str:
     lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
              + f": posterior {base:.3f}; conclusion: {_conclusion(wanted, base)}",
-             f"{plural(total, 'input')}; each moved across its range (its word, its written [low, high], or ±0.1 log-odds)",
+             f"{plural(total, 'input')}; each moved across its range (its word, its written [low, high], or for a bare "
+             f"number ±{model.uncertainty:g} log-odds, the model's uncertainty)",
              ""]
     rows = [(r.input.label, f"{r.input.value:.3g}", f"[{r.input.low:.3g}, {r.input.high:.3g}]",
              f"{r.at_low:.3f}", f"{r.at_high:.3f}", f"{r.swing:.3f}",
@@ -394,11 +442,16 @@ def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
             "posterior_at_low": r.at_low, "posterior_at_high": r.at_high, "swing": r.swing,
             "holds_while": [r.holds_from, r.holds_to], "flips_within_range": r.flips_within_range,
         } for r in results],
-        "monte_carlo": None if carlo is None else {
-            "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
-            "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
-                          for cid, states in carlo.quantiles.items()},
-        },
+        "monte_carlo": None if carlo is None else _carlo_json(carlo),
+    }
+
+
+def _carlo_json(carlo) -> dict:
+    return {
+        "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
+        "mode": carlo.mode, **({"shared_inputs": carlo.shared} if carlo.mode == "correlated" else {}),
+        "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
+                      for cid, states in carlo.quantiles.items()},
     }
 
 
@@ -414,7 +467,12 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     them would tell about TARGET (mutual information, bits)."""
     from argmap.analysis.voi import next_evidence
 
+    from argmap.analysis.tipping import fixed_by
+
     loaded = _load(model, evidence)
+    if target_claim in loaded.claims and (fixed := fixed_by(loaded, target_claim, as_of)):
+        _say_fixed(target_claim, fixed, fmt, "next", None)
+        return
     now, candidates = next_evidence(loaded, target_claim, as_of)
     if fmt == "json":
         json_data({"target": target_claim, "posterior": now, "candidates": [
@@ -432,6 +490,12 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
         shown = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {c.posteriors[o][follow]:.3f}" for o in outcomes[:4])
         rows.append((c.id, c.kind, f"{c.mutual_information:.4f}", shown))
     titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
+    if not rows:
+        lines += [f"No candidates: nothing unobserved bears on {target_claim}. To get some, add the evidence you "
+                  f"could look for with 'expected: true' (argmap add {model} --bears-on {target_claim} --expected "
+                  "--text ... --likelihood ...), or leave a claim it depends on unobserved."]
+        data("\n".join(lines))
+        return
     lines += text_table(titles, rows)
     lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
     data("\n".join(lines))
@@ -624,7 +688,10 @@ def watch(model: str, output_dir: str | None, serve: bool, port: int, formats: s
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE (YYYY[-MM[-DD]]).")
 @click.option("--templates", metavar="DIR", type=click.Path(file_okay=False),
               help="A folder of your own templates, used before argmap's (report.html.j2, report.md.j2, report.tex.j2 …).")
-def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None) -> None:
+@click.option("--compare", "others", multiple=True, metavar="OTHER.yaml", type=click.Path(dir_okay=False),
+              help="Add a section comparing MODEL with another model of the same question (repeatable).")
+def report(model: str, output: str | None, formats: str, as_of: str | None, templates: str | None,
+           others: Sequence[str]) -> None:
     """Write the full report of MODEL: HTML, Markdown and LaTeX with the diagram, beliefs, the belief
     trajectory, the evidence table, the ACH view, references and how to reproduce it."""
     from argmap.output.report import make_report, regenerate_command
@@ -632,14 +699,83 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     _no_stdout(output, "a report is several files (the text, its figures, report.json); give -o DIR")
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     loaded = _load(model)
+    compared = [_load(other) for other in others]
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
+    if others:
+        command += "".join(f" --compare {shlex.quote(o)}" for o in others)
     missing: dict[str, str] = {}
     for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,
-                            missing=missing):
+                            missing=missing, compare=compared):
         status(f"wrote {path}")
     for name, why in missing.items():  # the rest of the report stands: exit 0, but say what is not there
         shown = "the diagram inside report.html" if name == "diagram-screen.svg" else name
         status(f"argmap: {shown} not written: {why}")
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL MODEL...", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE, in every model.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(1, 10_000), default=30, show_default=True, help="Claims shown in the table.")
+def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
+    """The same question under several MODEL files side by side: posteriors of the claims they
+    share, where they differ most, and the Bayes factor between every pair of states of each
+    shared multi-state claim under each model."""
+    from argmap.analysis.comparison import compare as side_by_side
+
+    if len(models) < 2:
+        raise ArgmapError.at(Location("compare"), "compare needs at least two model files, e.g. "
+                                                  "argmap compare models/mine.yaml models/sceptic.yaml")
+    result = side_by_side([_load(m) for m in models], as_of)
+    if fmt == "json":
+        json_data(_comparison_json(result))
+        return
+    data("\n".join(_comparison_table(result, top)))
+
+
+def _comparison_json(result) -> dict:
+    def number(x: float):
+        return x if math.isfinite(x) else (None if math.isnan(x) else ("inf" if x > 0 else "-inf"))
+
+    return {
+        "models": [{"name": n, "path": p} for n, p in zip(result.models, result.paths)],
+        "as_of": result.as_of,
+        "claims": [{
+            "id": c.id, "states": list(c.states), "largest_difference": c.spread, "at_state": c.widest_state,
+            "prior": dict(zip(result.models, c.priors)), "posterior": dict(zip(result.models, c.posteriors)),
+            "comparisons": {n: [{"a": f.a, "b": f.b, "prior_odds": number(f.prior_odds),
+                                 "posterior_odds": number(f.posterior_odds), "bayes_factor": number(f.bayes_factor),
+                                 "decibels": number(f.decibels)} for f in pairs]
+                            for n, pairs in zip(result.models, c.pairs)},
+        } for c in result.shared],
+        "not_shared": {n: list(ids) for n, ids in result.only_in.items()},
+        "states_differ": list(result.differing_states),
+        "accounts": {n: list(p) for n, p in result.accounts.items()},
+    }
+
+
+def _comparison_table(result, top: int) -> list[str]:
+    lines = [f"{len(result.models)} models, " + (f"evidence dated up to {result.as_of}" if result.as_of else "all evidence")
+             + f"; {len(result.shared)} shared claims, largest difference first", ""]
+    rows = []
+    for c in result.shared[:top]:
+        shown = ("true",) if c.states == ("true", "false") else c.states
+        for s in shown:
+            name = c.id if s == "true" else f"{c.id}={s}"
+            rows.append((name, *(f"{p[s]:.3f}" for p in c.posteriors),
+                         f"{max(p[s] for p in c.posteriors) - min(p[s] for p in c.posteriors):.3f}"))
+    lines += text_table(("claim", *result.models, "difference"), rows)
+    multi = [c for c in result.shared if c.pairs]
+    if multi:
+        lines += ["", "Pairwise Bayes factors (posterior odds / prior odds; dB), per model:"]
+        rows = [(c.id, f"{f.a} : {f.b}", *(f"{p[k].bayes_factor:.3g} ({p[k].decibels:+.1f} dB)" for p in c.pairs))
+                for c in multi for k, f in enumerate(c.pairs[0])]
+        lines += text_table(("claim", "states", *result.models), rows)
+    for name, ids in result.only_in.items():
+        lines.append(f"only some models have these claims ({name}): {', '.join(ids)}")
+    if result.differing_states:
+        lines.append(f"same id, different states (not compared): {', '.join(result.differing_states)}")
+    return lines
 
 
 @main.command()

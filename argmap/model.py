@@ -42,7 +42,9 @@ TESTS: dict[str, tuple[float, float]] = {  # Van Evera's tests: P(E | H), P(E | 
 class Prob:
     """A probability as written: a number, a verbal word or a [low, high] range.
 
-    Inference uses the midpoint; analysis may move it across ``[low, high]``."""
+    Inference uses the midpoint (for a bare number, low == high: the number itself); analysis
+    moves it across ``[low, high]``, and a bare number across logit(p) ± the model's
+    ``uncertainty`` (:func:`argmap.analysis.sensitivity.input_range`)."""
 
     low: float
     high: float
@@ -262,6 +264,9 @@ class Model:
     theory: str = ""
     authors: tuple[str, ...] = ()
     scale: str = "icd203"
+    #: half-width, in log-odds, of the range a bare number stands for in analysis (DESIGN §3);
+    #: inference always uses the number itself
+    uncertainty: float = 0.5
     bibliography: str | None = None
     evidence_paths: tuple[str, ...] = ()
     evidence_files: tuple[str, ...] = ()  # every file the evidence was read from, in reading order

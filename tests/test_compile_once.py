@@ -89,3 +89,17 @@ def test_a_diff_compiles_each_model_it_walks_through_once(case, counted):
     assert result.exit_code == 0, result.output
     steps = len(json.loads(result.output)["changes"])
     assert steps >= 1 and counted["networks"] == counted["trees"] <= steps + 2, (steps, counted)
+
+
+def test_compare_and_report_compare_compile_each_model_once(case, counted):
+    """`compare` and `report --compare` compile every model they are given once, no more."""
+    models = case / "models"
+    (models / "sceptic.yaml").write_text((models / "russia_china.yaml").read_text().replace(
+        "supported_by: {us_threat: 0.6,", "supported_by: {us_threat: 0.3,"))
+    for args in (["compare", str(models / "russia_china.yaml"), str(models / "sceptic.yaml"), "--format", "json"],
+                 ["report", str(models / "russia_china.yaml"), "--compare", str(models / "sceptic.yaml"),
+                  "-o", str(case / "out"), "--format", "md"]):
+        counted.update(networks=0, trees=0)
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert counted == {"networks": 2, "trees": 2}, f"argmap {' '.join(args[:1])}: {counted}"

@@ -91,8 +91,8 @@ def test_ranges_come_from_words_written_ranges_or_log_odds():
     model = asia_with()
     by_key = {i.key: i for i in inputs(model)}
     smoke = by_key[("claim", "smoke", "prior", "true")]
-    assert smoke.range_from == "±0.1 log-odds"
-    assert (smoke.low, smoke.high) == pytest.approx((1 / (1 + np.exp(0.1)), 1 / (1 + np.exp(-0.1))))
+    assert smoke.range_from == "±0.5 log-odds"  # the default uncertainty (DESIGN §3); smoke's prior is 0.5
+    assert (smoke.low, smoke.high) == pytest.approx((1 / (1 + np.exp(0.5)), 1 / (1 + np.exp(-0.5))))
     either = by_key[("claim", "either", "table", "true, true", "true")]
     assert (either.low, either.high) == (1.0, 1.0)  # a certainty has no log-odds range
 

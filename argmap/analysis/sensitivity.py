@@ -22,9 +22,8 @@ from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
 from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
 
-__all__ = ["Input", "MonteCarlo", "Sensitivity", "Target", "inputs", "monte_carlo", "sensitivity", "target"]
+__all__ = ["Input", "MonteCarlo", "Sensitivity", "Target", "input_range", "inputs", "monte_carlo", "sensitivity", "target"]
 
-LOG_ODDS_STEP = 0.1  # the range of an input written as a bare number: ±0.1 on the log-odds scale
 _CHUNK = 256  # scenarios per calibration: bounds memory on large models
 
 
@@ -53,7 +52,7 @@ class Input:
     prob: Prob
     low: float
     high: float
-    range_from: str  # "word 'likely'", "written range", or "±0.1 log-odds"
+    range_from: str  # "word 'likely'", "written range", or "±0.5 log-odds" (the model's uncertainty)
 
     @property
     def value(self) -> float:
@@ -96,6 +95,8 @@ class MonteCarlo:
     target: Target
     quantiles: dict[str, dict[str, tuple[float, float, float]]]  # claim → state → (2.5%, 50%, 97.5%)
     flip_probability: float  # share of draws in which the conclusion differs from the point estimate
+    mode: str = "independent"  # independent | correlated (see monte_carlo)
+    shared: int = 0  # correlated mode: the evidence inputs drawn from one common position
 
 
 def target(model: Model, spec: str) -> Target:
@@ -123,7 +124,7 @@ def inputs(model: Model, as_of=None) -> list[Input]:
     found: list[Input] = []
 
     def add(key: InputKey, variable: str, label: str, at: Location, prob: Prob) -> None:
-        found.append(_input(key, variable, label, at, prob))
+        found.append(_input(key, variable, label, at, prob, model.uncertainty))
 
     for cid, claim in model.claims.items():
         d = claim.distribution
@@ -148,31 +149,31 @@ def inputs(model: Model, as_of=None) -> list[Input]:
         source = model.sources[sid]
         add(("source", sid, "reliability"), sid, f"reliability of source {sid}", source.location, source.reliability)
     for item in counted:
-        found.extend(_item_inputs(item, model))
+        found.extend(_item_inputs(item, model, model.uncertainty))
     return found
 
 
-def _item_inputs(item: EvidenceItem, model: Model) -> Iterable[Input]:
+def _item_inputs(item: EvidenceItem, model: Model, u: float) -> Iterable[Input]:
     b = item.bearing
     iid = item.id
     if isinstance(b, Likelihood):
         states = model.claims[b.target].states
         for state in states:
             yield _input(("item", iid, "likelihood", state), iid, f"P({iid} | {_name(b.target, state, states)})",
-                         item.where("lr" if b.stated_as == "lr" else "likelihood"), b.probs[state])
+                         item.where("lr" if b.stated_as == "lr" else "likelihood"), b.probs[state], u)
     elif isinstance(b, VanEveraTest):
         if_h, if_not = TESTS[b.test]
         yield _input(("item", iid, "test", "if_h"), iid, f"P({iid} | {b.target}={b.for_state}) ({b.test})",
-                     item.where("test"), Prob.exactly(if_h))
+                     item.where("test"), Prob.exactly(if_h), u)
         yield _input(("item", iid, "test", "if_not"), iid, f"P({iid} | {b.target}≠{b.for_state}) ({b.test})",
-                     item.where("test"), Prob.exactly(if_not))
+                     item.where("test"), Prob.exactly(if_not), u)
     elif isinstance(b, Table):
         for row, dist in b.rows.items():
             given = ", ".join(f"{p}={s}" for p, s in zip(b.parents, row))
             yield _input(("item", iid, "table", ", ".join(row), "true"), iid, f"P({iid} | {given})",
-                         b.row_locations.get(row, item.where("table")), dist["true"])
+                         b.row_locations.get(row, item.where("table")), dist["true"], u)
     if item.reliability is not None:
-        yield _input(("item", iid, "reliability"), iid, f"reliability of {iid}", item.where("reliability"), item.reliability)
+        yield _input(("item", iid, "reliability"), iid, f"reliability of {iid}", item.where("reliability"), item.reliability, u)
 
 
 def _free_states(states: tuple[str, ...]) -> tuple[str, ...]:
@@ -185,18 +186,25 @@ def _name(claim: str, state: str, states: tuple[str, ...]) -> str:
     return f"{claim}={state}"
 
 
-def _input(key: InputKey, variable: str, label: str, at: Location, prob: Prob) -> Input:
+def input_range(prob: Prob, uncertainty: float) -> tuple[float, float, str]:
+    """The range analysis moves a probability across, and where it comes from: a word's range,
+    a written [low, high], or for a bare number p, logit(p) ± ``uncertainty`` (DESIGN §3; 0 and 1
+    stay exact, and so does every bare number with ``uncertainty: 0``)."""
     if prob.low < prob.high:
         written = prob.written
-        source = "written range" if written.startswith("[") else f"word '{written}'"
-        return Input(key, variable, label, at, prob, prob.low, prob.high, source)
+        return prob.low, prob.high, "written range" if written.startswith("[") else f"word '{written}'"
     t = prob.value
-    if 0 < t < 1:
+    if 0 < t < 1 and uncertainty > 0:
         logit = math.log(t / (1 - t))
-        low, high = (1 / (1 + math.exp(-(logit + step))) for step in (-LOG_ODDS_STEP, LOG_ODDS_STEP))
+        low, high = (1 / (1 + math.exp(-(logit + step))) for step in (-uncertainty, uncertainty))
     else:
         low = high = t
-    return Input(key, variable, label, at, prob, low, high, f"±{LOG_ODDS_STEP:g} log-odds")
+    return low, high, f"±{uncertainty:g} log-odds"
+
+
+def _input(key: InputKey, variable: str, label: str, at: Location, prob: Prob, uncertainty: float) -> Input:
+    low, high, source = input_range(prob, uncertainty)
+    return Input(key, variable, label, at, prob, low, high, source)
 
 
 # ----------------------------------------------------------------------------- one-way functions
@@ -316,9 +324,20 @@ def monte_carlo(
     draws: int = 10_000,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
+    correlated: bool = False,
+    one_way: Sequence[Sensitivity] | None = None,
 ) -> MonteCarlo:
-    """Draw every input uniformly across its range at once (seeded), and report each claim's
-    posterior quantiles and how often the target's conclusion differs from the point estimate."""
+    """Draw every input across its range at once (seeded), and report each claim's posterior
+    quantiles and how often the target's conclusion differs from the point estimate.
+
+    Independent (default): every input uniformly and independently, so errors partly cancel.
+    ``correlated``: systematic bias instead — every evidence input (an item's likelihoods, test
+    numbers, table rows and reliability, a source's reliability) that moves the target sits at
+    one common position z ~ U(0, 1) of its range per draw, oriented by its exact one-way
+    function so that z = 0 is the end least favourable to the conclusion for all of them at
+    once (every item favouring the leading state weakened together, every item against it
+    strengthened together); priors, strengths, leaks and claim tables stay independent.
+    ``one_way``: the target's sensitivity functions, when already computed (else computed here)."""
     network = network_of(model)
     cutoff = as_of_date(as_of)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
@@ -327,13 +346,27 @@ def monte_carlo(
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base))])
     found = [i for i in inputs(model, cutoff) if i.high > i.low]
+    towards: dict[InputKey, bool] = {}  # correlated inputs: True when the high end favours the conclusion
+    if correlated:
+        results = one_way if one_way is not None else sensitivity(model, wanted, cutoff, network=network)[1]
+        against_true = not wanted.by_mode and base[wanted.index] < 0.5  # the conclusion is "below ½"
+        for r in results:
+            if r.input.key[0] in ("item", "source") and r.input.high > r.input.low and r.at_high != r.at_low:
+                towards[r.input.key] = (r.at_high > r.at_low) != against_true
     rng = np.random.default_rng(seed)
     samples: dict[str, list[np.ndarray]] = {cid: [] for cid in model.claims}
     flips = 0
     done = 0
     while done < draws:
         batch = min(_CHUNK * 4, draws - done)
-        overrides = {inp.key: rng.uniform(inp.low, inp.high, size=batch) for inp in found}
+        common = rng.uniform(size=batch) if towards else None  # the independent stream stays as it was
+        overrides = {}
+        for inp in found:
+            if inp.key in towards:
+                position = common if towards[inp.key] else 1 - common
+                overrides[inp.key] = inp.low + position * (inp.high - inp.low)
+            else:
+                overrides[inp.key] = rng.uniform(inp.low, inp.high, size=batch)
         cpts = {name: variable_cpt(model, name, overrides) for name in {inp.variable for inp in found}}
         calibration = calibrate(network, [evidence] * batch, cpts)
         for cid in model.claims:
@@ -353,4 +386,5 @@ def monte_carlo(
         states = model.claims[cid].states
         quantiles[cid] = {s: tuple(float(q) for q in np.nanquantile(values[:, j], [0.025, 0.5, 0.975]))
                           for j, s in enumerate(states)}
-    return MonteCarlo(draws, seed, wanted, quantiles, flips / draws)
+    return MonteCarlo(draws, seed, wanted, quantiles, flips / max(draws, 1),
+                      "correlated" if correlated else "independent", len(towards))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from argmap.errors import ArgmapError, Location
+from argmap.loader.reader import DEFAULT_UNCERTAINTY
 from argmap.model import (
     EvidenceItem,
     Likelihood,
@@ -137,6 +138,8 @@ def model_document(model: Model, *, bibliography: str | None = None,
     if evidence is not None:
         document["evidence"] = evidence
     document["scale"] = model.scale
+    if model.uncertainty != DEFAULT_UNCERTAINTY:
+        document["uncertainty"] = model.uncertainty
     if model.sources:
         document["sources"] = {sid: _source_document(s) for sid, s in model.sources.items()}
     document["claims"] = {cid: claim_document(model, cid) for cid in model.claims}

@@ -46,9 +46,12 @@ ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
 SUM_TOLERANCE = 1e-9
 EVIDENCE_SUFFIXES = (".yaml", ".yml")
 
+DEFAULT_UNCERTAINTY = 0.5  # log-odds: 0.5 reads as 0.38–0.62, 0.9 as 0.85–0.94
+MAX_UNCERTAINTY = 5.0  # ±5 log-odds already spans 0.007–0.993 from 0.5
+
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "sources", "claims",
+    "bibliography", "evidence", "scale", "sources", "claims", "uncertainty",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
@@ -296,6 +299,7 @@ class _ModelReader:
             self.problems.append(Problem(doc.where("argmap"), f"format version {version!r} is not "
                                          f"supported; this argmap reads 'argmap: {FORMAT_VERSION}'"))
         self._scale(doc)
+        uncertainty = self._uncertainty(doc)
         meta = {k: self._guard(lambda k=k: _text(doc[k], doc.where(k), k), default="")
                 for k in ("title", "question", "hypothesis", "theory") if k in doc}
         authors = doc.get("authors", ())
@@ -315,6 +319,7 @@ class _ModelReader:
             sources=sources,
             authors=tuple(authors),
             scale=self.scale.name,
+            uncertainty=uncertainty,
             bibliography=bibliography,
             location=top,
             key_locations=doc.key_locations,
@@ -329,6 +334,17 @@ class _ModelReader:
         except InvalidValue as exc:
             self.problems.append(exc.problem)
             return default
+
+    def _uncertainty(self, doc: LocDict) -> float:
+        """The half-width in log-odds of a bare number's range (DESIGN §3); default 0.5."""
+        value = doc.get("uncertainty", DEFAULT_UNCERTAINTY)
+        if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+                or not 0 <= value <= MAX_UNCERTAINTY):
+            self.problems.append(Problem(doc.where("uncertainty"), f"uncertainty: {scalar_text(value)!r} is not a "
+                                         f"half-width in log-odds; write a number from 0 (bare numbers exact) to "
+                                         f"{MAX_UNCERTAINTY:g}, e.g. uncertainty: 0.5 (0.5 reads as 0.38–0.62)"))
+            return DEFAULT_UNCERTAINTY
+        return float(value)
 
     def _scale(self, doc: LocDict) -> None:
         name = doc.get("scale", "icd203")

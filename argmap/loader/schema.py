@@ -393,6 +393,13 @@ def model_schema() -> Schema:
             "letter, and unique across claims, sources and evidence items.",
             {"$ref": "#/$defs/claim"}, keys={"$ref": "#/$defs/id"}, minProperties=1,
         ),
+        "uncertainty": {
+            "type": "number", "minimum": 0, "maximum": 5, "default": 0.5,
+            "description": "Half-width, in log-odds, of the range a bare number stands for in sensitivity "
+                           "analysis and Monte Carlo: p reads as logit(p) ± uncertainty (0.5: 0.5 reads as "
+                           "0.38–0.62, 0.9 as 0.85–0.94). 0 makes bare numbers exact. Inference always uses "
+                           "the number itself; words and written ranges keep their own ranges.",
+        },
     }
     schema = _record("An argmap model file: the claims of an argument and how they depend on each "
                      "other (see docs/model-format.md).", properties, required=("argmap", "claims"))

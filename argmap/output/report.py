@@ -52,6 +52,7 @@ __all__ = [
 FORMATS = ("html", "md", "tex")
 ACH_MIN_DB = 0.5  # an item whose likelihoods differ by less than this (dB) across the states is left out of the ACH view
 TOP_INPUTS = 5  # rows of the robustness section per hypothesis
+REPORT_DRAWS = 1000  # Monte Carlo draws per hypothesis and mode (seed 0): reproducible, and cheap enough for watch
 TOP_CANDIDATES = 3
 SAFE_SCHEMES = ("http", "https", "ftp", "mailto")
 
@@ -212,6 +213,12 @@ class Robustness:
     total_inputs: int
     flipping: int  # inputs whose range crosses the point where the conclusion flips
     candidates: tuple[Candidate, ...]
+    tipping: tuple[str, ...] = ()  # the tipping points in words (analysis.tipping.sentences)
+    evidence_tempering: float | None = None
+    prior_shift_db: float | None = None
+    monte_carlo: tuple[float, float, float, float] | None = None  # 2.5%, 50%, 97.5%, share of draws flipped
+    monte_carlo_correlated: tuple[float, float, float, float] | None = None
+    draws: int = 0
 
 
 @attrs.frozen
@@ -259,10 +266,12 @@ class Report:
     sources: tuple[SourceRow, ...]
     ach: tuple[AchTable, ...]
     robustness: tuple[Robustness, ...]
+    uncertainty: str  # the model's uncertainty (log-odds half-width of a bare number's range), as text
     references: tuple[Reference, ...]
     inputs: tuple[InputFile, ...]
     versions: Mapping[str, str]
     command: str
+    comparison: Any = None  # analysis.comparison.Comparison with the models of `report --compare`
 
     @property
     def hypotheses(self) -> tuple[ClaimRow, ...]:
@@ -303,7 +312,8 @@ def _jsonable(value: Any) -> Any:
 # ----------------------------------------------------------------------------- building it
 
 
-def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True) -> Report:
+def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True,
+          compare: Sequence[Model] = ()) -> Report:
     """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
     from argmap.analysis.weights import leave_one_out, weight_of_evidence
     from argmap.engine.compile import network_of
@@ -370,10 +380,17 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust,
+        robustness=robust, uncertainty=f"{model.uncertainty:g}",
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
+        comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
     )
+
+
+def _comparison(model: Model, beliefs: Any, others: Sequence[Model], cutoff: Any) -> Any:
+    from argmap.analysis.comparison import compare
+
+    return compare([model, *others], cutoff, beliefs=[beliefs, *(m.update(as_of=cutoff) for m in others)])
 
 
 def _claim_row(model: Model, beliefs: Any, cid: str, scale: Any) -> ClaimRow:
@@ -456,7 +473,8 @@ def _ratio_db(high: float, low: float) -> float:
 
 
 def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Robustness:
-    from argmap.analysis.sensitivity import sensitivity
+    from argmap.analysis.sensitivity import monte_carlo, sensitivity
+    from argmap.analysis.tipping import sentences, tipping_points
     from argmap.analysis.voi import next_evidence
 
     wanted, results = sensitivity(model, claim.id, cutoff, network=network)
@@ -472,8 +490,17 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
     shown = tuple(Candidate(c.id, c.kind, c.text, c.mutual_information,
                             tuple((o, c.outcomes[o], c.posteriors[o][wanted.state]) for o in c.posteriors))
                   for c in candidates[:TOP_CANDIDATES] if c.mutual_information > 1e-6)
+    tipping = tipping_points(model, wanted, cutoff, network=network)
+    spread = {mode: monte_carlo(model, wanted, cutoff, draws=REPORT_DRAWS, seed=0, correlated=mode, one_way=results)
+              for mode in (False, True)}
+
+    def summary(carlo: Any) -> tuple[float, float, float, float]:
+        return (*carlo.quantiles[claim.id][wanted.state], carlo.flip_probability)
+
     return Robustness(claim.id, claim.name, wanted.state, posterior, conclusion, inputs, len(results),
-                      sum(r.flips_within_range for r in results), shown)
+                      sum(r.flips_within_range for r in results), shown, tuple(sentences(tipping)),
+                      tipping.evidence_tempering, tipping.prior_shift_db, summary(spread[False]),
+                      summary(spread[True]), REPORT_DRAWS)
 
 
 # ----------------------------------------------------------------------------- bibliography
@@ -1334,10 +1361,10 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
 def make_report(model: Model, folder: str | None = None, formats: Iterable[str] = FORMATS, *,
                 as_of: Any = None, templates: str | None = None, command: str | None = None,
-                missing: dict[str, str] | None = None) -> list[str]:
+                missing: dict[str, str] | None = None, compare: Sequence[Model] = ()) -> list[str]:
     """Build, render (everything in memory first) and write a report; the paths written. Figures
     that cannot be drawn here go into ``missing`` (name → why) instead."""
     formats = tuple(dict.fromkeys(formats))
-    report = build(model, as_of, command=command)
+    report = build(model, as_of, command=command, compare=compare)
     files = render(report, formats, templates=templates, missing=missing)
     return write(files, folder or default_folder(model.path))

@@ -62,6 +62,11 @@ evidence: [../evidence/@NAME@/]
 # icd203 (the default) | kent | ipcc; the words and their ranges are in docs/model-format.md.
 scale: icd203
 
+# How rough your bare numbers are: in robustness analysis (argmap sensitivity, the report) a
+# number p ranges over logit(p) ± uncertainty; 0.5 (the default) reads 0.5 as 0.38–0.62 and 0.9
+# as 0.85–0.94; 0 makes numbers exact. Inference always uses the number itself.
+uncertainty: 0.5
+
 # ----------------------------------------------------------------------------------- sources
 # A source is who reports several evidence items. Items that name the same source share its
 # reliability, so a source repeating itself is not counted as independent confirmation.

@@ -1,0 +1,105 @@
+"""Several models of the same question → their beliefs side by side: the posteriors of the
+claims they share (same id, same states), sorted by where they differ most, and for shared
+multi-state claims the Bayes factor between every pair of states under each model (DESIGN §6).
+
+Each model is compiled once (``network_of``) and updated once; nothing here is a second engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import attrs
+
+from argmap.engine.infer import Beliefs
+from argmap.model import Model
+
+__all__ = ["Comparison", "PairFactor", "SharedClaim", "compare"]
+
+
+@attrs.frozen
+class PairFactor:
+    """Evidence for state ``a`` over state ``b`` of one claim under one model."""
+
+    a: str
+    b: str
+    prior_odds: float
+    posterior_odds: float
+    bayes_factor: float
+    decibels: float
+
+
+@attrs.frozen
+class SharedClaim:
+    """A claim every model has (same id and states): its prior and posterior in each model."""
+
+    id: str
+    states: tuple[str, ...]
+    priors: tuple[dict[str, float], ...]  # one per model, in the order given
+    posteriors: tuple[dict[str, float], ...]
+    spread: float  # the largest difference between two models' posteriors of one state
+    widest_state: str  # the state where that difference is
+    pairs: tuple[tuple[PairFactor, ...], ...] = ()  # per model; multi-state claims only
+
+
+@attrs.frozen
+class Comparison:
+    """The models compared, the claims they share (largest spread first) and what is not shared."""
+
+    models: tuple[str, ...]  # each model's name (its file's), in the order given
+    paths: tuple[str, ...]
+    as_of: str | None
+    shared: tuple[SharedClaim, ...]
+    only_in: dict[str, tuple[str, ...]]  # model name → its claims that not every model has
+    differing_states: tuple[str, ...]  # ids every model has, but with different states
+    # Accounts (DESIGN §3) are being added to the data model in parallel; when Model has them,
+    # shared accounts (same name, same conjunction) go here the same way: name → posterior per model.
+    accounts: dict[str, tuple[float, ...]] = attrs.field(factory=dict)
+
+
+def _pairs(prior: dict[str, float], posterior: dict[str, float], states: Sequence[str]) -> tuple[PairFactor, ...]:
+    """Posterior odds / prior odds for every ordered pair a < b of states (a before b as declared)."""
+    out = []
+    for a, b in itertools.combinations(states, 2):
+        prior_odds = _odds(prior[a], prior[b])
+        posterior_odds = _odds(posterior[a], posterior[b])
+        factor = posterior_odds / prior_odds if prior_odds not in (0.0, math.inf) and not math.isnan(posterior_odds) else math.nan
+        out.append(PairFactor(a, b, prior_odds, posterior_odds, factor,
+                              10 * math.log10(factor) if factor > 0 and math.isfinite(factor) else
+                              (math.inf if factor == math.inf else -math.inf if factor == 0 else math.nan)))
+    return tuple(out)
+
+
+def _odds(p: float, q: float) -> float:
+    if q == 0:
+        return math.inf if p > 0 else math.nan
+    return p / q
+
+
+def compare(models: Sequence[Model], as_of=None, *, beliefs: Sequence[Beliefs] | None = None) -> Comparison:
+    """The models side by side at ``as_of`` (each model's own evidence that counts then)."""
+    beliefs = list(beliefs) if beliefs is not None else [m.update(as_of=as_of) for m in models]
+    names = tuple(m.name for m in models)
+    if len(set(names)) < len(names):  # the same file name in different folders: tell them apart by path
+        names = tuple(m.path for m in models)
+    common = [cid for cid in models[0].claims if all(cid in m.claims for m in models[1:])]
+    differing = tuple(cid for cid in common if len({m.claims[cid].states for m in models}) > 1)
+    shared = []
+    for cid in common:
+        if cid in differing:
+            continue
+        states = models[0].claims[cid].states
+        priors = tuple(dict(b[cid].prior) for b in beliefs)
+        posteriors = tuple(dict(b[cid].posterior) for b in beliefs)
+        shown = states[:1] if len(states) == 2 else states  # a binary claim's two spreads are equal
+        spread, widest = max(((max(p[s] for p in posteriors) - min(p[s] for p in posteriors), s) for s in shown),
+                             key=lambda x: x[0])
+        pairs = tuple(_pairs(pr, po, states) for pr, po in zip(priors, posteriors)) if len(states) > 2 else ()
+        shared.append(SharedClaim(cid, states, priors, posteriors, spread, widest, pairs))
+    shared.sort(key=lambda c: (-c.spread, common.index(c.id)))
+    only_in = {name: tuple(cid for cid in m.claims if cid not in common) for name, m in zip(names, models)}
+    cutoff = beliefs[0].as_of
+    return Comparison(names, tuple(m.path for m in models), str(cutoff) if cutoff else None, tuple(shared),
+                      {k: v for k, v in only_in.items() if v}, differing)
