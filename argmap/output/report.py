@@ -289,9 +289,12 @@ class Report:
     def claim(self, cid: str) -> ClaimRow:
         return next(c for c in self.claims if c.id == cid)
 
+    #: the beliefs the numbers were read from; the figures draw these, computing nothing again
+    beliefs: Any = attrs.field(default=None, eq=False, repr=False)
+
     def to_dict(self) -> dict:
         """The numbers of the report as plain JSON values (infinities as strings)."""
-        data = attrs.asdict(self, filter=lambda a, _: a.name not in ("model", "html", "markdown", "latex"))
+        data = attrs.asdict(self, filter=lambda a, _: a.name not in ("model", "beliefs", "html", "markdown", "latex"))
         return _jsonable(data)
 
 
@@ -372,7 +375,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
     robust = tuple(_robustness(model, network, c, cutoff) for c in hypotheses if not c.observed) if robustness else ()
     dated = [i.date for i in counted if i.date]
     return Report(
-        model=model, name=model.name, title=model.title or model.name, question=model.question,
+        model=model, beliefs=beliefs, name=model.name, title=model.title or model.name, question=model.question,
         hypothesis=model.hypothesis, theory=model.theory, authors=tuple(model.authors), scale=scale.name,
         scale_words=tuple(scale.terms), scale_citation=scale.citation,
         as_of=str(cutoff) if cutoff else None, latest=str(max(dated, key=lambda d: (d.first_day, d.last_day))) if dated else None,
@@ -1184,7 +1187,7 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
     from jinja2 import TemplateError
 
     files: dict[str, bytes] = {}
-    figures = _Figures(report, report.model.update(as_of=report.as_of))
+    figures = _Figures(report, report.beliefs if report.beliefs is not None else report.model.update(as_of=report.as_of))
     drawn: dict[str, bytes | None] = {}
     try:
         if "html" in formats:
