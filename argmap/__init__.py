@@ -22,6 +22,8 @@ try:
     from argmap.loader.validate import load
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
     from argmap.scales import SCALES
+    from argmap.api import (compare, diagram, monte_carlo, next_evidence, report, sensitivity, tipping_points,
+                            trajectory, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -44,6 +46,7 @@ def _beliefs_svg(beliefs: Beliefs) -> str | None:
     return repr_svg(lambda: beliefs_svg(beliefs))
 
 
+update = _update
 _model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg)
 
 __all__ = [
@@ -60,5 +63,15 @@ __all__ = [
     "Problem",
     "Source",
     "__version__",
+    "compare",
+    "diagram",
     "load",
+    "monte_carlo",
+    "next_evidence",
+    "report",
+    "sensitivity",
+    "tipping_points",
+    "trajectory",
+    "update",
+    "weights",
 ]

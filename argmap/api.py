@@ -1,0 +1,133 @@
+"""A loaded model + keyword arguments → every analysis of the command line, from Python.
+
+The functions here are the Python face of the commands (``argmap sensitivity`` is
+:func:`sensitivity`, ``argmap next`` is :func:`next_evidence`, …). They return the typed (attrs)
+results the commands print, compute on the model's one compiled network, and raise
+:class:`~argmap.errors.ArgmapError` for bad arguments — naming the argument (``target=``), not
+the command line's flag (``--target``). Stages are imported on first use, so ``import argmap``
+stays light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from argmap.errors import ArgmapError, Location, Problem
+from argmap.model import Model
+
+__all__ = ["compare", "diagram", "monte_carlo", "next_evidence", "report", "sensitivity", "tipping_points",
+           "trajectory", "weights"]
+
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+
+
+@contextlib.contextmanager
+def _arguments() -> Iterator[None]:
+    """ArgmapErrors about a command-line flag name the keyword argument instead."""
+    try:
+        yield
+    except ArgmapError as exc:
+        def keyword(match: re.Match[str]) -> str:
+            return match.group(1).replace("-", "_") + "="
+
+        def renamed(p: Problem) -> Problem:
+            file = _FLAG.sub(keyword, p.location.file) if p.location.file.startswith("--") else p.location.file
+            return Problem(Location(file, p.location.line), _FLAG.sub(keyword, p.message))
+        raise ArgmapError([renamed(p) for p in exc.problems]) from None
+
+
+def _model(model: Any) -> Model:
+    if not isinstance(model, Model):
+        raise ArgmapError.at(Location("model="), f"model= must be an argmap.Model (from argmap.load), not "
+                                                 f"{type(model).__name__}")
+    return model
+
+
+def trajectory(model: Model, *, as_of: Any = None, claims: Sequence[str] | None = None) -> list:
+    """Every claim's posterior before any evidence and after each counted item, in date order
+    (a list of :class:`argmap.engine.infer.Step`)."""
+    from argmap.engine.infer import trajectory as run
+
+    with _arguments():
+        return run(_model(model), as_of=as_of, claims=claims)
+
+
+def sensitivity(model: Model, target: str, *, as_of: Any = None) -> list:
+    """The exact one-way sensitivity of ``target`` ("claim" or "claim=state") to every input,
+    largest swing first (:class:`argmap.analysis.sensitivity.Sensitivity`: the function
+    f(t) = (a·t + b)/(c·t + d), its range and where the conclusion holds)."""
+    from argmap.analysis.sensitivity import sensitivity as run
+
+    with _arguments():
+        return run(_model(model), target, as_of)[1]
+
+
+def monte_carlo(model: Model, target: str, *, as_of: Any = None, draws: int = 10_000, seed: int = 0,
+                correlated: bool = False) -> Any:
+    """Every input drawn across its range at once (seeded); ``correlated=True`` leans every
+    evidence input the same way in each draw (:class:`argmap.analysis.sensitivity.MonteCarlo`)."""
+    from argmap.analysis.sensitivity import monte_carlo as run
+
+    with _arguments():
+        return run(_model(model), target, as_of, draws=draws, seed=seed, correlated=correlated)
+
+
+def tipping_points(model: Model, target: str, *, as_of: Any = None) -> Any:
+    """The smallest uniform tempering of the evidence and the smallest shift of the target's prior
+    (dB) that change the conclusion (:class:`argmap.analysis.tipping.TippingPoints`)."""
+    from argmap.analysis.tipping import tipping_points as run
+
+    with _arguments():
+        return run(_model(model), target, as_of)
+
+
+def next_evidence(model: Model, target: str, *, as_of: Any = None) -> tuple[dict[str, float], list]:
+    """The target's posterior now and every candidate observation ranked by value of information."""
+    from argmap.analysis.voi import next_evidence as run
+
+    with _arguments():
+        return run(_model(model), target, as_of)
+
+
+def weights(model: Model, claim: str, state: str = "true") -> list:
+    """Each counted item's weight of evidence on ``claim = state`` against the other states
+    (:class:`argmap.analysis.weights.ItemWeight`: likelihoods, decibels, Van Evera label)."""
+    from argmap.analysis.weights import weights as run
+
+    with _arguments():
+        m = _model(model)
+        if claim not in m.claims:
+            from argmap.errors import did_you_mean
+
+            raise ArgmapError.at(Location("claim="), f"unknown claim '{claim}'" + did_you_mean(claim, m.claims))
+        return run(m, claim, state)
+
+
+def compare(models: Sequence[Model], *, as_of: Any = None) -> Any:
+    """The same question under several models: shared claims' posteriors side by side, largest
+    difference first (:class:`argmap.analysis.comparison.Comparison`)."""
+    from argmap.analysis.comparison import compare as run
+
+    with _arguments():
+        return run([_model(m) for m in models], as_of)
+
+
+def diagram(model: Model, *, format: str = "svg", style: str = "paper", evidence: str = "summary",
+            as_of: Any = None, width: str | None = None, font: str | None = None) -> bytes:
+    """The argument map as bytes (svg, pdf, png or dot); ``width="3.5in"`` lays it out for a column."""
+    from argmap.output.diagram import diagram as run
+
+    with _arguments():
+        return run(_model(model), format=format, style=style, evidence=evidence, as_of=as_of, width=width, font=font)
+
+
+def report(model: Model, folder: str | None = None, *, formats: Sequence[str] = ("html", "md", "tex"),
+           as_of: Any = None, compare: Sequence[Model] = ()) -> list[str]:
+    """Write the full report (default folder ``reports/NAME/``); the paths written."""
+    from argmap.output.report import make_report
+
+    with _arguments():
+        return make_report(_model(model), folder, formats, as_of=as_of, compare=compare)
