@@ -110,6 +110,7 @@ class Claim:
     location: Location = attrs.field(eq=False)
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     label: str = ""  # short display name for diagrams; the text is used where it is empty
+    coupling: str = ""  # a table claim's counterfactual coupling, if the model assumes one ("comonotone")
 
     @property
     def parents(self) -> tuple[str, ...]:

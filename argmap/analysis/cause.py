@@ -400,8 +400,6 @@ def _range(h_num: np.ndarray, h_den: np.ndarray, twin: Twin, model: Model, fixed
     if not twin.response:
         v = float(h_num) / den
         return v, v, reference, reference
-    from scipy.optimize import linprog
-
     key = (id(twin), tuple(sorted(fixed)))
     if key not in _LP_CACHE:
         _LP_CACHE.clear()
@@ -410,13 +408,70 @@ def _range(h_num: np.ndarray, h_den: np.ndarray, twin: Twin, model: Model, fixed
     c = h_num.reshape(-1) / den
     out = []
     for sign in (1, -1):
-        res = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        if res.status != 0:  # infeasible only through rounding of the tables; fall back honestly
+        res = simplex(sign * c, a_eq, b_eq)
+        if res is None:  # infeasible only through rounding of the tables; fall back honestly
             out.append((float(np.dot(c, reference.reshape(-1))), reference))
         else:
-            out.append((float(sign * res.fun), res.x.reshape(reference.shape)))
+            out.append((float(sign * res[0]), res[1].reshape(reference.shape)))
     (low, q_low), (high, q_high) = out
     return min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0), q_low, q_high
+
+
+def simplex(c: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float = 1e-10) -> tuple[float, np.ndarray] | None:
+    """min c·x subject to a·x = b, x ≥ 0, by the two-phase tableau simplex with Bland's rule
+    (which cannot cycle); None if infeasible. The programmes here are small (a few hundred
+    variables); a dense tableau keeps argmap free of scipy.optimize's 2-second import."""
+    a = np.array(a, dtype=float)
+    b = np.array(b, dtype=float)
+    m, n = a.shape
+    flip = b < 0
+    a[flip] *= -1
+    b[flip] *= -1
+    tableau = np.hstack([a, np.eye(m), b[:, None]])
+    basis = list(range(n, n + m))
+
+    def pivot(r: int, j: int) -> None:
+        tableau[r] /= tableau[r, j]
+        column = tableau[:, j].copy()
+        column[r] = 0.0
+        tableau[:] -= np.outer(column, tableau[r])
+        basis[r] = j
+
+    def run(cost: np.ndarray, columns: int) -> bool:
+        while True:
+            reduced = cost[:columns] - cost[basis] @ tableau[:, :columns]
+            entering = np.flatnonzero(reduced < -tol)
+            if entering.size == 0:
+                return True
+            j = int(entering[0])
+            col = tableau[:, j]
+            rows = np.flatnonzero(col > tol)
+            if rows.size == 0:
+                return False  # unbounded; cannot happen over a polytope of distributions
+            ratios = tableau[rows, -1] / col[rows]
+            best = ratios.min()
+            ties = rows[ratios <= best + 1e-12]
+            pivot(int(min(ties, key=lambda r: basis[r])), j)
+
+    phase1 = np.concatenate([np.zeros(n), np.ones(m)])
+    run(phase1, n + m)
+    if tableau[:, -1] @ phase1[basis] > 1e-7:
+        return None
+    keep = []
+    for r in range(m):  # drive artificials out of the basis; a row that cannot is redundant
+        if basis[r] >= n:
+            candidates = np.flatnonzero(np.abs(tableau[r, :n]) > 1e-9)
+            if candidates.size == 0:
+                continue
+            pivot(r, int(candidates[0]))
+        keep.append(r)
+    tableau = np.hstack([tableau[keep, :n], tableau[keep, -1:]])
+    basis = [basis[r] for r in keep]
+    cost = np.asarray(c, dtype=float)
+    run(cost, n)
+    x = np.zeros(n)
+    x[basis] = tableau[:, -1]
+    return float(cost @ x), x
 
 
 _LP_CACHE: dict = {}  # the constraints of the last twin network's programme (kept while it is asked)
@@ -561,7 +616,7 @@ def cause(model: Model, cause: str, effect: str, as_of=None, *, contrast: str | 
         questions[f"ps:{c}"] = (add(*({X: ci, Y: j, DO: xi, CF: yi} for j in not_y)),
                                 add(*({X: ci, Y: j, DO: xi} for j in not_y)))
 
-    assumed = tuple(c for c in twin.tables if getattr(model.claims[c], "coupling", "") == "comonotone")
+    assumed = tuple(c for c in twin.tables if model.claims[c].coupling == "comonotone")
     fixed = comonotone_coupling(model, twin, assumed)
     exact = len(assumed) == len(twin.tables)
     reference = _independent(twin, model, fixed) if twin.response else np.array(1.0)
@@ -635,6 +690,11 @@ def cause(model: Model, cause: str, effect: str, as_of=None, *, contrast: str | 
                                  if a is not None and b is not None and b - a >= WARN_SWING)
             warnings.append(f"{inp.label}: as this strength moves over (0, 1), {which} moves over "
                             f"{_spans(link, which)}; the evidence does not test this link; {which} is your assumption")
+    answer_now = contrasts[contrast]
+    for what, name, given in (("necessity", "PN", f"{x_id} = {x_state} and {y_id} = {y_state}"),
+                              ("sufficiency", "PS", f"{x_id} = {contrast} and {y_id} ≠ {y_state}")):
+        if answer_now["bounds"][what] is None:  # type: ignore[index]
+            warnings.append(f"{name} is undefined: the evidence rules out {given}, the situation it asks about")
     if not exact:
         warnings.append(f"the coupling of {', '.join(c for c in twin.tables if c not in assumed)} (a table on the path) "
                         "is not defined by the model: PN and PS are bounds over every coupling consistent with "

@@ -51,7 +51,7 @@ MODEL_KEYS = (
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
-    "given", "table", "supports", "attacks", "note",
+    "given", "table", "supports", "attacks", "coupling", "note",
 )  # fmt: skip
 SOURCE_KEYS = ("text", "reliability", "random_yes", "url", "note")
 ITEM_KEYS = (
@@ -424,6 +424,7 @@ class _ModelReader:
             location=at,
             key_locations=body.key_locations,
             label=_text(body.get("label", ""), body.where("label"), f"claim '{cid}': label"),
+            coupling=_coupling(body, cid),
         )
 
     def _claim_distribution(self, cid: str, body: LocDict, states: tuple[str, ...], at: Location):
@@ -497,6 +498,23 @@ class _ModelReader:
         except ArgmapError as exc:
             self.problems.extend(exc.problems)
             return path, None
+
+
+COUPLINGS = ("comonotone",)
+
+
+def _coupling(body: LocDict, cid: str) -> str:
+    """A table claim's assumed counterfactual coupling (docs/causal.md); '' when none is assumed."""
+    if "coupling" not in body:
+        return ""
+    value = body["coupling"]
+    if "table" not in body:
+        raise InvalidValue(body.where("coupling"), f"claim '{cid}': 'coupling' belongs with given + table (a "
+                           "noisy-OR claim's mechanisms are already defined)")
+    if value not in COUPLINGS:
+        raise InvalidValue(body.where("coupling"), f"claim '{cid}': unknown coupling '{value}'; write "
+                           "'coupling: comonotone' (the only assumption argmap knows) or leave it out")
+    return value
 
 
 def read_states(body: LocDict, cid: str) -> tuple[str, ...]:

@@ -225,6 +225,24 @@ class SourceRow:
 
 
 @attrs.frozen
+class CausalRow:
+    """One support or attack arrow into a hypothesis, read causally (argmap cause)."""
+
+    cause: str
+    effect: str
+    cause_name: str
+    effect_name: str
+    effect_state: str
+    arrow: str  # support | attack
+    necessity: str  # "0.631", "[0.750, 1.000]" where only bounds are known, or "undefined"
+    sufficiency: str
+    do_true: str  # P(effect | do(cause true)), P(effect | do(cause false)), as text likewise
+    do_false: str
+    exact: bool
+    warnings: tuple[str, ...]
+
+
+@attrs.frozen
 class InputFile:
     path: str
     role: str  # model | evidence | bibliography
@@ -262,6 +280,7 @@ class Report:
     inputs: tuple[InputFile, ...]
     versions: Mapping[str, str]
     command: str
+    causal: tuple[CausalRow, ...] = ()
 
     @property
     def hypotheses(self) -> tuple[ClaimRow, ...]:
@@ -359,6 +378,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                               tuple(i.id for i in counted if i.source == s.id)) for s in used)
     ach = tuple(_ach(model, network, c, counted) for c in hypotheses if not c.observed)
     robust = tuple(_robustness(model, network, c, cutoff) for c in hypotheses if not c.observed) if robustness else ()
+    causal = _causal(model, cutoff) if robustness else ()
     dated = [i.date for i in counted if i.date]
     return Report(
         model=model, name=model.name, title=model.title or model.name, question=model.question,
@@ -369,7 +389,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust,
+        robustness=robust, causal=causal,
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
     )
@@ -473,6 +493,36 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
                   for c in candidates[:TOP_CANDIDATES] if c.mutual_information > 1e-6)
     return Robustness(claim.id, claim.name, wanted.state, posterior, conclusion, inputs, len(results),
                       sum(r.flips_within_range for r in results), shown)
+
+
+def _causal(model: Model, cutoff: Any) -> tuple[CausalRow, ...]:
+    """PN, PS and do() of every support and attack arrow into a hypothesis (docs/causal.md)."""
+    from argmap.analysis.cause import cause, causal_arrows
+    from argmap.model import NoisyOr
+    from argmap.output.causal_text import fmt_answer
+
+    rows = []
+    for source, target in causal_arrows(model):
+        d = model.claims[target].distribution
+        attack = source in (d.attackers if isinstance(d, NoisyOr) else d.attacks)  # type: ignore[union-attr]
+        try:
+            # an attack is a claim about the effect's absence: did the attacker make it not happen?
+            effect = f"{target}=false" if attack and model.claims[target].is_binary else target
+            r = cause(model, source, effect, cutoff)
+        except ArgmapError as exc:  # e.g. too many couplings to bound: say so in the row
+            warning = "; ".join(p.message for p in exc.problems)
+            rows.append(CausalRow(source, target, model.claims[source].label or source, model.claims[target].label
+                                  or target, "", "attack" if attack else "support", "—", "—", "—", "—", False,
+                                  (warning,)))
+            continue
+        bounds = r.bounds
+        rows.append(CausalRow(
+            source, target, model.claims[source].label or source, model.claims[target].label or target,
+            r.effect_state, "attack" if attack else "support",
+            fmt_answer(r.necessity, bounds["necessity"]), fmt_answer(r.sufficiency, bounds["sufficiency"]),
+            fmt_answer(r.do["true"], r.do_bounds["true"]), fmt_answer(r.do["false"], r.do_bounds["false"]),
+            r.exact, r.warnings))
+    return tuple(rows)
 
 
 # ----------------------------------------------------------------------------- bibliography
