@@ -36,6 +36,7 @@ __all__ = ["CauseResult", "Link", "Twin", "cause", "causal_arrows", "comonotone_
 WARN_SWING = 0.5
 #: the "unconstrained" sweep of a strength: all of (0, 1), kept off the ends
 SWEEP = (0.01, 0.99)
+MAX_LINKS = 9  # links of one noisy-OR claim on the path (its switch table: 2^20 cells)
 MAX_RESPONSE_STATES = 20_000  # couplings beyond this many response functions are refused
 _CHUNK = 256
 
@@ -209,6 +210,11 @@ def twin_network(model: Model, cause: str, effect: str) -> Twin:
     for cid in path:
         d = model.claims[cid].distribution
         if isinstance(d, NoisyOr):
+            links = len(d.supporters) + len(d.attackers)
+            if links > MAX_LINKS:  # its switch table has 2^(2·links + 2) cells, in both worlds
+                raise ArgmapError.at(model.claims[cid].location, f"claim '{cid}' on the path from '{cause}' to "
+                                     f"'{effect}' has {links} supporters and attackers; argmap cause writes out "
+                                     f"each link's mechanism and handles at most {MAX_LINKS} per claim")
             key = ("claim", cid)
             leak = mechanism(f"leak|{cid}", (*key, "leak"), d.leak.value)
             works = [mechanism(f"link|{p}|{cid}", (*key, "supported_by", p), s.value) for p, s in d.supporters.items()]
@@ -269,15 +275,13 @@ def _noisy_or_switch(n_support: int, n_attack: int) -> np.ndarray:
     """P(true | parents, leak, works…, blocks…) ∈ {0, 1}: on if the leak or a working link from an
     active supporter fires, and no working block from an active attacker holds it."""
     n = n_support + n_attack
-    cpt = np.zeros((2,) * (2 * n + 1) + (2,))
-    for index in itertools.product((0, 1), repeat=2 * n + 1):  # 0 = true
-        active = [i == 0 for i in index[:n]]
-        leak = index[n] == 0
-        works = [i == 0 for i in index[n + 1:n + 1 + n_support]]
-        blocks = [i == 0 for i in index[n + 1 + n_support:]]
-        on = (leak or any(a and w for a, w in zip(active[:n_support], works))) and not any(
-            a and b for a, b in zip(active[n_support:], blocks))
-        cpt[index + (0 if on else 1,)] = 1.0
+    on = np.indices((2,) * (2 * n + 1)) == 0  # per axis: is that variable true (index 0)?
+    active, leak = on[:n], on[n]
+    works, blocks = on[n + 1:n + 1 + n_support], on[n + 1 + n_support:]
+    fired = leak | (active[:n_support] & works).any(axis=0)
+    held = (active[n_support:] & blocks).any(axis=0)
+    result = fired & ~held
+    cpt = np.stack([result, ~result], axis=-1).astype(float)
     return cpt
 
 
@@ -688,17 +692,19 @@ def cause(model: Model, cause: str, effect: str, as_of=None, *, contrast: str | 
         if link.swing >= WARN_SWING:
             which = " and ".join(w for w, (a, b) in (("PN", link.necessity_sweep), ("PS", link.sufficiency_sweep))
                                  if a is not None and b is not None and b - a >= WARN_SWING)
-            warnings.append(f"{inp.label}: as this strength moves over (0, 1), {which} moves over "
-                            f"{_spans(link, which)}; the evidence does not test this link; {which} is your assumption")
+            verb, be = ("move", "are") if " and " in which else ("moves", "is")
+            warnings.append(f"{inp.label}: as this strength moves over (0, 1), {which} {verb} over "
+                            f"{_spans(link, which)}; the evidence does not test this link; {which} {be} your "
+                            "assumption.")
     answer_now = contrasts[contrast]
     for what, name, given in (("necessity", "PN", f"{x_id} = {x_state} and {y_id} = {y_state}"),
                               ("sufficiency", "PS", f"{x_id} = {contrast} and {y_id} ≠ {y_state}")):
         if answer_now["bounds"][what] is None:  # type: ignore[index]
-            warnings.append(f"{name} is undefined: the evidence rules out {given}, the situation it asks about")
+            warnings.append(f"{name} is undefined: the evidence rules out {given}, the situation it asks about.")
     if not exact:
         warnings.append(f"the coupling of {', '.join(c for c in twin.tables if c not in assumed)} (a table on the path) "
                         "is not defined by the model: PN and PS are bounds over every coupling consistent with "
-                        "its table; write 'coupling: comonotone' on the claim to assume one (docs/causal.md)")
+                        "its table; write 'coupling: comonotone' on the claim to assume one (docs/causal.md).")
     links.sort(key=lambda link: -link.swing)
     return CauseResult(model.name, str(cutoff) if cutoff else None, x_id, x_state, y_id, y_state, contrast,
                        post[0], do, do_bounds, contrasts, exact, twin.path, twin.tables, assumed,
