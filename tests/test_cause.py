@@ -19,12 +19,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import argmap
-from argmap.analysis.cause import cause, causal_arrows, simplex
+from argmap.analysis.cause import causal_arrows, cause, simplex
 from argmap.cli import main
 from argmap.engine.compile import Network, Variable, network_of
 from argmap.engine.infer import evidence_assignment
 from argmap.errors import ArgmapError
-from argmap.model import NoisyOr, PriorDist, Table
+from argmap.model import NoisyOr, Table
 from argmap.testing import models
 
 BIN = ("true", "false")
@@ -271,7 +271,7 @@ def _coupling_from_orders(model, cid, orders):
     choice = {}
     for row, (order, cum) in cums.items():
         picks = []
-        for lo, hi in zip(cuts, cuts[1:]):
+        for lo, hi in itertools.pairwise(cuts):
             u = (lo + hi) / 2
             picks.append(order[min(int(np.searchsorted(cum, u, side="right")), len(order) - 1)])
         choice[row] = picks
@@ -474,7 +474,7 @@ def test_shipped_case_us_threat_and_cooperation():
 
 
 def test_the_shipped_reports_causal_section_is_fast():
-    from argmap.output.report import _causal  # noqa: PLC2701 - the section alone is what is timed
+    from argmap.output.report import _causal  # the section alone is what is timed
 
     model = argmap.load(SHIPPED_MODEL)
     model.update()

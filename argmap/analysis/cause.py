@@ -24,13 +24,13 @@ from collections.abc import Mapping, Sequence
 import attrs
 import numpy as np
 
-from argmap.analysis.sensitivity import Input, inputs
+from argmap.analysis.sensitivity import inputs
 from argmap.engine.compile import Network, Variable, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment, junction_tree
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.model import BINARY, Model, NoisyOr, Table
 
-__all__ = ["CauseResult", "Link", "Twin", "cause", "causal_arrows", "comonotone_coupling", "twin_network"]
+__all__ = ["CauseResult", "Link", "Twin", "causal_arrows", "cause", "comonotone_coupling", "simplex", "twin_network"]
 
 #: the warning of DESIGN §6, when an answer swings over more than this much of [0, 1]
 WARN_SWING = 0.5
@@ -322,7 +322,7 @@ def comonotone_coupling(model: Model, twin: Twin, claims: Sequence[str]) -> dict
                 full = tuple({**context, **dict(zip(on, row))}[p] for p in d.parents)
                 cums.append(np.cumsum([d.rows[full][s].value for s in states]))
             cuts = sorted({0.0, 1.0, *(float(c) for cum in cums for c in cum[:-1])})
-            for lo, hi in zip(cuts, cuts[1:]):
+            for lo, hi in itertools.pairwise(cuts):
                 if hi - lo <= 0:
                     continue
                 u = (lo + hi) / 2

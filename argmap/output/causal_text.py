@@ -29,7 +29,7 @@ def cause_table(r: CauseResult) -> str:
              + (f" (evidence up to {r.as_of})" if r.as_of else ""),
              f"P({y} | evidence) = {r.posterior:.3f}   path: {' → '.join((r.cause, *r.path))}", ""]
     rows = [[f"do({r.cause} = {s})", fmt_answer(r.do[s], r.do_bounds[s])] for s in r.do]
-    lines += text_table([f"intervention", f"P({y} had {r.cause} been set | evidence)"], rows, right={1})
+    lines += text_table(["intervention", f"P({y} had {r.cause} been set | evidence)"], rows, right={1})
     lines.append("")
     rows = []
     for c, answer in r.contrasts.items():
