@@ -269,6 +269,8 @@ class Model:
     location: Location = attrs.field(eq=False, default=Location(""))
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)
+    #: the causal claims the author wants assessed (argmap report): (CAUSE[=STATE], EFFECT[=STATE], where)
+    causal_claims: tuple[tuple[str, str, Location], ...] = attrs.field(default=(), eq=False)
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
     #: the compiled network, kept by :func:`argmap.engine.compile.network_of` (compile once)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)

@@ -518,6 +518,18 @@ def test_cli_table_and_json():
     assert data["effect_state"] in ("threat_balancing", "strategic_alliance", "commercial_opportunism")
 
 
+def test_causal_claims_key_chooses_the_reports_questions(tmp_path):
+    from argmap.output.report import _causal  # the section alone
+
+    text = INHIBITOR.replace("evidence: []", "evidence: []\ncausal_claims: [{cause: x, effect: y=false}, {cause: b, effect: y}]")
+    rows = _causal(_write(tmp_path, text), None)
+    assert [(r.cause, r.effect, r.effect_state) for r in rows] == [("x", "y", "false"), ("b", "y", "true")]
+    with pytest.raises(ArgmapError, match="causal_claims: unknown claim 'z'"):
+        _write(tmp_path, INHIBITOR.replace("evidence: []", "evidence: []\ncausal_claims: [{cause: z, effect: y}]"))
+    with pytest.raises(ArgmapError, match="'causal_claims' is a list of"):
+        _write(tmp_path, INHIBITOR.replace("evidence: []", "evidence: []\ncausal_claims: {x: y}"))
+
+
 def test_multi_state_cause_reports_every_contrast(tmp_path):
     model = _write(tmp_path, """argmap: 1
 evidence: []

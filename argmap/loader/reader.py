@@ -47,7 +47,7 @@ EVIDENCE_SUFFIXES = (".yaml", ".yml")
 
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "sources", "claims",
+    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
@@ -345,6 +345,7 @@ class _ModelReader:
             location=top,
             key_locations=doc.key_locations,
             bib_keys=bib_keys,
+            causal_claims=self._guard(lambda: _causal_claims(doc), default=()),
             **meta,
         )
 
@@ -498,6 +499,23 @@ class _ModelReader:
         except ArgmapError as exc:
             self.problems.extend(exc.problems)
             return path, None
+
+
+def _causal_claims(doc: LocDict) -> tuple[tuple[str, str, Location], ...]:
+    """``causal_claims: [{cause: X[=STATE], effect: Y[=STATE]}, ...]`` (docs/causal.md)."""
+    raw = doc.get("causal_claims", [])
+    shape = ("'causal_claims' is a list of {cause: CLAIM[=STATE], effect: CLAIM[=STATE]}, e.g. "
+             "[{cause: us_threat, effect: cooperation}]")
+    if not isinstance(raw, list):
+        raise InvalidValue(doc.where("causal_claims"), shape)
+    out = []
+    for entry in raw:
+        at = getattr(entry, "location", None) or doc.where("causal_claims")
+        if not isinstance(entry, dict) or set(entry) != {"cause", "effect"} or not all(
+                isinstance(entry[k], str) for k in ("cause", "effect")):
+            raise InvalidValue(at, shape)
+        out.append((entry["cause"], entry["effect"], entry.where("cause")))
+    return tuple(out)
 
 
 COUPLINGS = ("comonotone",)

@@ -387,6 +387,14 @@ def model_schema() -> Schema:
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
         "scale": _scale(),
+        "causal_claims": {
+            "description": "The causal claims argmap report assesses (argmap cause), instead of every "
+                           "support and attack arrow into a hypothesis; see docs/causal.md.",
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["cause", "effect"],
+                      "properties": {"cause": {"type": "string", "description": "CLAIM or CLAIM=STATE"},
+                                     "effect": {"type": "string", "description": "CLAIM or CLAIM=STATE"}}},
+        },
         "sources": {
             "description": "Shared sources: source id → {text, reliability, random_yes}.",
             "anyOf": [_mapping("source id → source", {"$ref": "#/$defs/source"}, keys={"$ref": "#/$defs/id"}),

@@ -236,7 +236,8 @@ class CausalRow:
     arrow: str  # support | attack
     necessity: str  # "0.631", "[0.750, 1.000]" where only bounds are known, or "undefined"
     sufficiency: str
-    do_true: str  # P(effect | do(cause true)), P(effect | do(cause false)), as text likewise
+    do_true: str  # P(effect | do(cause true)), P(effect | do(cause false)), as text likewise (for a
+    # multi-state cause: its state and the contrast state)
     do_false: str
     exact: bool
     warnings: tuple[str, ...]
@@ -502,13 +503,19 @@ def _causal(model: Model, cutoff: Any) -> tuple[CausalRow, ...]:
     from argmap.output.causal_text import fmt_answer
 
     rows = []
-    for source, target in causal_arrows(model):
-        d = model.claims[target].distribution
-        attack = source in (d.attackers if isinstance(d, NoisyOr) else d.attacks)  # type: ignore[union-attr]
-        try:
+    if model.causal_claims:  # the author's own list (docs/causal.md)
+        questions = [(c.partition("=")[0], e.partition("=")[0], c, e, False) for c, e, _ in model.causal_claims]
+    else:
+        questions = []
+        for source, target in causal_arrows(model):
+            d = model.claims[target].distribution
+            attack = source in (d.attackers if isinstance(d, NoisyOr) else d.attacks)  # type: ignore[union-attr]
             # an attack is a claim about the effect's absence: did the attacker make it not happen?
             effect = f"{target}=false" if attack and model.claims[target].is_binary else target
-            r = cause(model, source, effect, cutoff)
+            questions.append((source, target, source, effect, attack))
+    for source, target, cause_spec, effect, attack in questions:
+        try:
+            r = cause(model, cause_spec, effect, cutoff)
         except ArgmapError as exc:  # e.g. too many couplings to bound: say so in the row
             warning = "; ".join(p.message for p in exc.problems)
             rows.append(CausalRow(source, target, model.claims[source].label or source, model.claims[target].label
@@ -520,7 +527,8 @@ def _causal(model: Model, cutoff: Any) -> tuple[CausalRow, ...]:
             source, target, model.claims[source].label or source, model.claims[target].label or target,
             r.effect_state, "attack" if attack else "support",
             fmt_answer(r.necessity, bounds["necessity"]), fmt_answer(r.sufficiency, bounds["sufficiency"]),
-            fmt_answer(r.do["true"], r.do_bounds["true"]), fmt_answer(r.do["false"], r.do_bounds["false"]),
+            fmt_answer(r.do[r.cause_state], r.do_bounds[r.cause_state]),  # true (or the cause's state) …
+            fmt_answer(r.do[r.contrast], r.do_bounds[r.contrast]),  # … and false (or the contrast)
             r.exact, r.warnings))
     return tuple(rows)
 
