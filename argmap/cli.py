@@ -455,6 +455,28 @@ def _carlo_json(carlo) -> dict:
     }
 
 
+@main.command(name="cause")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--cause", "cause_spec", required=True, metavar="CLAIM[=STATE]",
+              help="The cause X (and the state x it took; default true, or the most probable state).")
+@click.option("--effect", "effect_spec", required=True, metavar="CLAIM[=STATE]",
+              help="The effect Y (and the state y it took; default true, or the most probable state).")
+@click.option("--contrast", metavar="STATE", help="For a multi-state cause: the state 'had X not been x' means "
+                                                  "(default: the first other state; all are in the JSON).")
+@click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def cause_command(model: str, cause_spec: str, effect_spec: str, contrast: str | None, evidence: Sequence[str],
+                  as_of: str | None, fmt: str) -> None:
+    """Did the CAUSE make the difference to the EFFECT? P(effect | do(cause)) for every state, and
+    the probabilities of necessity and sufficiency, with their sensitivity (docs/causal.md)."""
+    from argmap.analysis.cause import cause
+    from argmap.output.causal_text import cause_table
+
+    result = cause(_load(model, evidence), cause_spec, effect_spec, as_of, contrast=contrast)
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else cause_table(result))
+
+
 @main.command(name="next")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM", help="The claim to learn about.")

@@ -112,6 +112,7 @@ class Claim:
     location: Location = attrs.field(eq=False)
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     label: str = ""  # short display name for diagrams; the text is used where it is empty
+    coupling: str = ""  # a table claim's counterfactual coupling, if the model assumes one ("comonotone")
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -274,6 +275,8 @@ class Model:
     key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
     bib_keys: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False)
     bib: Any = attrs.field(default=None, eq=False, repr=False)  # the argmap.loader.bibliography.Bibliography read
+    #: the causal claims the author wants assessed (argmap report): (CAUSE[=STATE], EFFECT[=STATE], where)
+    causal_claims: tuple[tuple[str, str, Location], ...] = attrs.field(default=(), eq=False)
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
     #: the compiled network, kept by :func:`argmap.engine.compile.network_of` (compile once)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)

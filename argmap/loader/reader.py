@@ -51,11 +51,11 @@ MAX_UNCERTAINTY = 5.0  # ±5 log-odds already spans 0.007–0.993 from 0.5
 
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "sources", "claims", "uncertainty",
+    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "uncertainty",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
-    "given", "table", "supports", "attacks", "note",
+    "given", "table", "supports", "attacks", "coupling", "note",
 )  # fmt: skip
 SOURCE_KEYS = ("text", "reliability", "random_yes", "url", "note")
 ITEM_KEYS = (
@@ -325,6 +325,7 @@ class _ModelReader:
             key_locations=doc.key_locations,
             bib_keys=bib.keys if bib is not None else None,
             bib=bib,
+            causal_claims=self._guard(lambda: _causal_claims(doc), default=()),
             **meta,
         )
 
@@ -415,6 +416,7 @@ class _ModelReader:
             location=at,
             key_locations=body.key_locations,
             label=_text(body.get("label", ""), body.where("label"), f"claim '{cid}': label"),
+            coupling=_coupling(body, cid),
         )
 
     def _claim_distribution(self, cid: str, body: LocDict, states: tuple[str, ...], at: Location):
@@ -490,6 +492,40 @@ class _ModelReader:
         except ArgmapError as exc:
             self.problems.extend(exc.problems)
             return path, None
+
+
+def _causal_claims(doc: LocDict) -> tuple[tuple[str, str, Location], ...]:
+    """``causal_claims: [{cause: X[=STATE], effect: Y[=STATE]}, ...]`` (docs/causal.md)."""
+    raw = doc.get("causal_claims", [])
+    shape = ("'causal_claims' is a list of {cause: CLAIM[=STATE], effect: CLAIM[=STATE]}, e.g. "
+             "[{cause: us_threat, effect: cooperation}]")
+    if not isinstance(raw, list):
+        raise InvalidValue(doc.where("causal_claims"), shape)
+    out = []
+    for entry in raw:
+        at = getattr(entry, "location", None) or doc.where("causal_claims")
+        if not isinstance(entry, dict) or set(entry) != {"cause", "effect"} or not all(
+                isinstance(entry[k], str) for k in ("cause", "effect")):
+            raise InvalidValue(at, shape)
+        out.append((entry["cause"], entry["effect"], entry.where("cause")))
+    return tuple(out)
+
+
+COUPLINGS = ("comonotone",)
+
+
+def _coupling(body: LocDict, cid: str) -> str:
+    """A table claim's assumed counterfactual coupling (docs/causal.md); '' when none is assumed."""
+    if "coupling" not in body:
+        return ""
+    value = body["coupling"]
+    if "table" not in body:
+        raise InvalidValue(body.where("coupling"), f"claim '{cid}': 'coupling' belongs with given + table (a "
+                           "noisy-OR claim's mechanisms are already defined)")
+    if value not in COUPLINGS:
+        raise InvalidValue(body.where("coupling"), f"claim '{cid}': unknown coupling '{value}'; write "
+                           "'coupling: comonotone' (the only assumption argmap knows) or leave it out")
+    return value
 
 
 def read_states(body: LocDict, cid: str) -> tuple[str, ...]:

@@ -328,10 +328,14 @@ def _claim() -> Schema:
                                     "claim: the map draws them as support; the table should agree."),
             "attacks": _ref("ids", "Parents in 'given' (true/false claims) whose being true lowers this "
                                    "claim: the map draws them as attack; the table should agree."),
+            "coupling": {"enum": ["comonotone"], "description": "Only with given + table: assume how the "
+                         "actual and the counterfactual world couple through this table, so that argmap "
+                         "cause gives exact PN/PS instead of bounds (docs/causal.md)."},
             "note": _free("A note for yourself, in any form (text, a list, …); never used in calculations."),
         },
         rules=[
             _exactly_one_way({"prior": ("prior",), "noisy-OR": noisy_or, "table": ("given", "table")}),
+            _when(_has("coupling"), {"required": ["table"]}),
             _when(_has("given"), {"required": ["table"]}),
             _when(_has("table"), {"required": ["given"]}),
             _when(_has("leak"), _has(*noisy_or)),
@@ -383,6 +387,14 @@ def model_schema() -> Schema:
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
         "scale": _scale(),
+        "causal_claims": {
+            "description": "The causal claims argmap report assesses (argmap cause), instead of every "
+                           "support and attack arrow into a hypothesis; see docs/causal.md.",
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["cause", "effect"],
+                      "properties": {"cause": {"type": "string", "description": "CLAIM or CLAIM=STATE"},
+                                     "effect": {"type": "string", "description": "CLAIM or CLAIM=STATE"}}},
+        },
         "sources": {
             "description": "Shared sources: source id → {text, reliability, random_yes}.",
             "anyOf": [_mapping("source id → source", {"$ref": "#/$defs/source"}, keys={"$ref": "#/$defs/id"}),

@@ -68,6 +68,16 @@ class _Validator:
             shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"… {len(cycle) - 9} more …", *cycle[-3:]]
             self.problems.append(Problem(first.location, "cycle: " + " → ".join(shown) + " (each claim "
                                          "depends on the one before); remove one of these links"))
+        for cause, effect, at in self.model.causal_claims:
+            for spec in (cause, effect):
+                cid, _, state = spec.partition("=")
+                if cid in self.skip:
+                    continue
+                if cid not in self.model.claims:
+                    self._report(at, f"causal_claims: unknown claim '{cid}'" + did_you_mean(cid, self.model.claims))
+                elif state and state not in self.model.claims[cid].states:
+                    self._report(at, f"causal_claims: '{state}' is not a state of '{cid}'"
+                                 + did_you_mean(state, self.model.claims[cid].states))
         observed: dict[str, tuple[str, EvidenceItem]] = {}
         for item in self.model.evidence:
             self._item(item, observed)

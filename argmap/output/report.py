@@ -233,6 +233,25 @@ class SourceRow:
 
 
 @attrs.frozen
+class CausalRow:
+    """One support or attack arrow into a hypothesis, read causally (argmap cause)."""
+
+    cause: str
+    effect: str
+    cause_name: str
+    effect_name: str
+    effect_state: str
+    arrow: str  # support | attack
+    necessity: str  # "0.631", "[0.750, 1.000]" where only bounds are known, or "undefined"
+    sufficiency: str
+    do_true: str  # P(effect | do(cause true)), P(effect | do(cause false)), as text likewise (for a
+    # multi-state cause: its state and the contrast state)
+    do_false: str
+    exact: bool
+    warnings: tuple[str, ...]
+
+
+@attrs.frozen
 class InputFile:
     path: str
     role: str  # model | evidence | bibliography
@@ -272,6 +291,7 @@ class Report:
     versions: Mapping[str, str]
     command: str
     comparison: Any = None  # analysis.comparison.Comparison with the models of `report --compare`
+    causal: tuple[CausalRow, ...] = ()
 
     @property
     def hypotheses(self) -> tuple[ClaimRow, ...]:
@@ -373,6 +393,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                               tuple(i.id for i in counted if i.source == s.id)) for s in used)
     ach = tuple(_ach(model, network, c, counted) for c in hypotheses if not c.observed)
     robust = tuple(_robustness(model, network, c, cutoff) for c in hypotheses if not c.observed) if robustness else ()
+    causal = _causal(model, cutoff) if robustness else ()
     dated = [i.date for i in counted if i.date]
     return Report(
         model=model, beliefs=beliefs, name=model.name, title=model.title or model.name, question=model.question,
@@ -383,7 +404,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust, uncertainty=f"{model.uncertainty:g}",
+        robustness=robust, uncertainty=f"{model.uncertainty:g}", causal=causal,
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
         comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
@@ -504,6 +525,43 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
                       sum(r.flips_within_range for r in results), shown, tuple(sentences(tipping)),
                       tipping.evidence_tempering, tipping.prior_shift_db, summary(spread[False]),
                       summary(spread[True]), REPORT_DRAWS)
+
+
+def _causal(model: Model, cutoff: Any) -> tuple[CausalRow, ...]:
+    """PN, PS and do() of every support and attack arrow into a hypothesis (docs/causal.md)."""
+    from argmap.analysis.cause import cause, causal_arrows
+    from argmap.model import NoisyOr
+    from argmap.output.causal_text import fmt_answer
+
+    rows = []
+    if model.causal_claims:  # the author's own list (docs/causal.md)
+        questions = [(c.partition("=")[0], e.partition("=")[0], c, e, False) for c, e, _ in model.causal_claims]
+    else:
+        questions = []
+        for source, target in causal_arrows(model):
+            d = model.claims[target].distribution
+            attack = source in (d.attackers if isinstance(d, NoisyOr) else d.attacks)  # type: ignore[union-attr]
+            # an attack is a claim about the effect's absence: did the attacker make it not happen?
+            effect = f"{target}=false" if attack and model.claims[target].is_binary else target
+            questions.append((source, target, source, effect, attack))
+    for source, target, cause_spec, effect, attack in questions:
+        try:
+            r = cause(model, cause_spec, effect, cutoff)
+        except ArgmapError as exc:  # e.g. too many couplings to bound: say so in the row
+            warning = "; ".join(p.message for p in exc.problems)
+            rows.append(CausalRow(source, target, model.claims[source].label or source, model.claims[target].label
+                                  or target, "", "attack" if attack else "support", "—", "—", "—", "—", False,
+                                  (warning,)))
+            continue
+        bounds = r.bounds
+        rows.append(CausalRow(
+            source, target, model.claims[source].label or source, model.claims[target].label or target,
+            r.effect_state, "attack" if attack else "support",
+            fmt_answer(r.necessity, bounds["necessity"]), fmt_answer(r.sufficiency, bounds["sufficiency"]),
+            fmt_answer(r.do[r.cause_state], r.do_bounds[r.cause_state]),  # true (or the cause's state) …
+            fmt_answer(r.do[r.contrast], r.do_bounds[r.contrast]),  # … and false (or the contrast)
+            r.exact, r.warnings))
+    return tuple(rows)
 
 
 # ----------------------------------------------------------------------------- bibliography
