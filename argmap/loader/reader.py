@@ -627,6 +627,16 @@ class ItemReader:
         if "source" in body and "reliability" in body:
             raise InvalidValue(body.where("reliability"), f"{what}: give either 'source' (whose reliability it "
                                                       f"shares) or its own 'reliability', not both")
+        if "lr" in body and ("reliability" in body or "source" in body):
+            # mixing with an unreliable source uses the levels P(E|H), P(E|not H), which a ratio
+            # does not state (DESIGN §4): lr 3 is {0.75, 0.25} or {0.03, 0.01}, and they differ
+            key = "reliability" if "reliability" in body else "source"
+            ratio = body["lr"]
+            example = (f"{{true: {ratio / (1 + ratio):.3g}, false: {1 / (1 + ratio):.3g}}}"
+                       if isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio > 0 else "{true: 0.75, false: 0.25}")
+            raise InvalidValue(body.where("lr"), f"{what}: lr does not go with '{key}': an unreliable report mixes "
+                               "the levels P(E|true) and P(E|false), which a ratio does not state; write "
+                               f"likelihood: {{true: P(E|true), false: P(E|false)}} instead (e.g. {example})")
         cite = body.get("cite", ())
         cite = (cite,) if isinstance(cite, str) else cite
         if not isinstance(cite, list | tuple) or not all(isinstance(c, str) for c in cite):

@@ -225,7 +225,7 @@ _EVIDENCE = """\
   date: 2020-11
   text: Most head teachers say pupils arrive on time more often since the breakfast clubs opened.
   bears_on: better_attendance
-  lr: 3                       # P(this | true) / P(this | false) = 3: likelihood {true: 0.75, false: 0.25}
+  likelihood: {true: 0.6, false: 0.2}   # P(this | each state): a ratio of 3 at stated levels
   reliability: B              # this item's own reliability (when it has no shared source):
                               # a letter A-F or a number; an unreliable report is a coin flip (0.5)
 
