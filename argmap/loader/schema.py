@@ -445,7 +445,7 @@ def _item() -> Schema:
                 "type": "number",
                 "exclusiveMinimum": 0,
                 "description": "Likelihood ratio P(E | true) / P(E | false) of a true/false target, observed "
-                               "items only; read as likelihood {true: lr/(1+lr), false: 1/(1+lr)}.",
+                               "items without reliability or source only; read as likelihood {true: lr/(1+lr), false: 1/(1+lr)}.",
             },
             "test": {
                 "enum": tests,
@@ -485,6 +485,8 @@ def _item() -> Schema:
                 "const": True, "description": "lr says nothing about an absent item; for observed: false "
                                              "write likelihood: {true: p, false: q}"}}}),
             _when(_has("observe"), _forbids(("bears_on", "reliability", "source", "observed", "for"))),
+            # an unreliable report mixes the levels P(E|true), P(E|false), which lr does not state
+            _when(_has("lr"), _forbids(("reliability", "source"))),
             {"not": {"required": ["source", "reliability"]}},
         ],
     )

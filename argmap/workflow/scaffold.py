@@ -229,6 +229,13 @@ _EVIDENCE = """\
   reliability: B              # this item's own reliability (when it has no shared source):
                               # a letter A-F or a number; an unreliable report is a coin flip (0.5)
 
+- id: council_budget_line
+  date: 2019-04
+  text: The council's budget includes a line for breakfast clubs in every participating school.
+  bears_on: programme_ran
+  lr: 3                       # P(this | true) / P(this | false) = 3: likelihood {true: 0.75, false: 0.25};
+                              # a ratio states no levels, so lr takes no reliability or source
+
 - id: fewer_absences
   date: 2021-03-01
   text: School registers show fewer unexplained absences in 2021 than in 2018.
