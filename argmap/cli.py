@@ -77,6 +77,10 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
         f"in {files} file{'s' if files != 1 else ''}"
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
     )
+    from argmap.loader.validate import account_warnings
+
+    for warning in account_warnings(loaded):
+        click.echo(str(warning))
     if deep:
         from argmap.verify.coherence import check_deep
 

@@ -22,6 +22,7 @@ from argmap.model import (
     BINARY,
     ROLES,
     TESTS,
+    Account,
     Claim,
     EvidenceDate,
     EvidenceItem,
@@ -47,7 +48,7 @@ EVIDENCE_SUFFIXES = (".yaml", ".yml")
 
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "sources", "claims",
+    "bibliography", "evidence", "scale", "sources", "claims", "accounts",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
@@ -333,6 +334,7 @@ class _ModelReader:
             authors = ()
         sources = self._sources(doc)
         claims = self._claims(doc)
+        accounts = self._accounts(doc)
         self._evidence_paths(doc)
         bibliography, bib_keys = self._bibliography(doc)
         return Model(
@@ -345,6 +347,7 @@ class _ModelReader:
             location=top,
             key_locations=doc.key_locations,
             bib_keys=bib_keys,
+            accounts=accounts,
             **meta,
         )
 
@@ -390,6 +393,34 @@ class _ModelReader:
                 self.problems.append(exc.problem)
                 self.unreadable.add(sid)
         return sources
+
+    def _accounts(self, doc: LocDict) -> dict[str, Account]:
+        """``accounts:`` name → {claim: state}; which claims and states exist is checked by validate."""
+        raw = doc.get("accounts")
+        if raw is None:
+            return {}
+        hint = "e.g. accounts: {paper: {cooperation: true, driver: threat_balancing}}"
+        if not isinstance(raw, dict):
+            self.problems.append(Problem(doc.where("accounts"), f"'accounts' is a mapping: name → {{claim: state}}; {hint}"))
+            return {}
+        accounts: dict[str, Account] = {}
+        for name, body in raw.items():
+            at = raw.where(name)
+            try:
+                _check_id(str(name), at, "account name")
+                if not isinstance(body, dict) or not body:
+                    raise InvalidValue(at, f"account '{name}' is a mapping claim → state, the conjunction the "
+                                           f"story asserts; {hint}")
+                states = {}
+                for cid, state in body.items():
+                    if isinstance(state, dict | list) or state is None:
+                        raise InvalidValue(body.where(cid), f"account '{name}': '{cid}' takes one state, e.g. "
+                                                            f"{cid}: true")
+                    states[str(cid)] = scalar_text(state)
+                accounts[name] = Account(name, states, at, body.key_locations)
+            except InvalidValue as exc:
+                self.problems.append(exc.problem)
+        return accounts
 
     def _claims(self, doc: LocDict) -> dict[str, Claim]:
         raw = doc.get("claims")
