@@ -164,7 +164,9 @@ def _table(beliefs) -> str:
         previous = row[0]
     body = text_table(titles, shown, right={titles.index("prior"), titles.index("posterior")})
     note = "binary claims show P(true)" + ("; multi-state claims show each state" if "state" in titles else "")
-    return "\n".join(header + [""] + body + ["", note])
+    from argmap.output.pairwise_text import beliefs_pairwise_lines
+
+    return "\n".join(header + [""] + body + ["", note] + beliefs_pairwise_lines(beliefs))
 
 
 def _arrow(prior: float, posterior: float) -> str:
@@ -366,6 +368,26 @@ def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
                           for cid, states in carlo.quantiles.items()},
         },
     }
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM", help="The claim whose states to compare.")
+@click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def weigh(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, fmt: str) -> None:
+    """Which items carry each comparison of TARGET's states: every item's weight (dB) on each pair,
+    its leave-one-out, and each pair's total Bayes factor beside the naive sum."""
+    from argmap.analysis.pairwise import weigh as run_weigh
+
+    weighing = run_weigh(_load(model, evidence), target_claim, as_of)
+    if fmt == "json":
+        click.echo(json.dumps(weighing.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from argmap.output.pairwise_text import weigh_table
+
+        click.echo(weigh_table(weighing))
 
 
 @main.command(name="next")

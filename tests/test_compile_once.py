@@ -56,6 +56,8 @@ COMMANDS = [
     ["sensitivity", "{model}", "--target", "{target}", "--format", "json"],
     ["sensitivity", "{model}", "--target", "{target}", "-o", "{out}/tornado.svg", "--format", "svg"],
     ["next", "{model}", "--target", "{target}"],
+    ["weigh", "{model}", "--target", "{target}"],
+    ["weigh", "{model}", "--target", "{target}", "--format", "json", "--as-of", "2020"],
 ]
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from argmap.analysis.weights import ItemWeight, stated_ratio_only
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import Beliefs, as_of_date, calibrate, date_order, evidence_assignment
+from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.model import EvidenceItem, Model
 
 __all__ = [
@@ -286,6 +287,8 @@ def weigh(model: Model, claim: str, as_of: Any = None, items: Iterable[EvidenceI
     """Each counted item's weight on every pair of ``claim``'s states, its pairwise leave-one-out,
     and each pair's total Bayes factor beside the naive sum of the weights — in a few batched
     calibrations (item × state scenarios, then the leave-one-out sets)."""
+    if claim not in model.claims:
+        raise ArgmapError.at(Location("--target"), f"unknown claim '{claim}'" + did_you_mean(claim, model.claims))
     cutoff = as_of_date(as_of)
     network = network_of(model)
     states = network.variables[claim].states
