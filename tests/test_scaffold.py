@@ -141,6 +141,7 @@ def test_the_example_uses_every_construct(case):
     sources = model.sources.values()
     assert {str(s.reliability) for s in sources} >= {"0.85", "C"}
     assert any(s.random_yes.value != 0.5 for s in sources)
+    assert len(model.accounts) == 3  # accounts, which disagree on explanation (no overlap warning)
     # every bearing kind
     bearings = [i.bearing for i in model.evidence]
     assert any(isinstance(b, Likelihood) and b.stated_as == "likelihood" for b in bearings)

@@ -170,6 +170,10 @@ MODEL_CASES = [
                                          "  h: {states: [true, false], supported_by: {a: 0.5}}\n"), True),
     ("table on a string given", ("argmap: 1\nclaims:\n  a: {prior: 0.5}\n"
                                 "  h: {given: a, table: {'true': 0.9, 'false': {true: 0.2, false: 0.8}}, supports: [a]}\n"), True),
+    ("accounts", ("argmap: 1\nclaims:\n  h: {prior: 0.5}\n  d: {states: [x, y], prior: 0.5}\n"
+                 "accounts:\n  one: {h: true, d: x}\n  two: {d: y}\n"), True),
+    ("an account that is not a mapping", "argmap: 1\nclaims:\n  h: {prior: 0.5}\naccounts:\n  one: h\n", False),
+    ("an empty account", "argmap: 1\nclaims:\n  h: {prior: 0.5}\naccounts:\n  one: {}\n", False),
     ("missing version", "claims:\n  h: {prior: 0.5}\n", False),
     ("wrong version", "argmap: 2\nclaims:\n  h: {prior: 0.5}\n", False),
     ("no claims", "argmap: 1\n", False),

@@ -393,6 +393,15 @@ def model_schema() -> Schema:
             "letter, and unique across claims, sources and evidence items.",
             {"$ref": "#/$defs/claim"}, keys={"$ref": "#/$defs/id"}, minProperties=1,
         ),
+        "accounts": _mapping(
+            "The complete stories the study weighs: account name → the conjunction of claim states it "
+            "asserts, e.g. paper: {cooperation: true, driver: threat_balancing}. argmap reports each "
+            "account's prior and posterior and the Bayes factor between every pair; accounts need not be "
+            "exhaustive, and 'check' warns of two that can both hold.",
+            _mapping("claim id → the state the account says it is in", {"$ref": "#/$defs/state"},
+                     keys={"$ref": "#/$defs/id"}, minProperties=1),
+            keys={"$ref": "#/$defs/id"},
+        ),
     }
     schema = _record("An argmap model file: the claims of an argument and how they depend on each "
                      "other (see docs/model-format.md).", properties, required=("argmap", "claims"))

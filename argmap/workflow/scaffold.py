@@ -161,6 +161,16 @@ claims:
     supports: [scores_rose]
     attacks: [budget_cuts]
     note: Written before the 2022 budget was known.   # optional, for you
+
+# ------------------------------------------------------------------------------------ accounts
+# Optional: the complete stories the study weighs, each a conjunction of claim states. argmap
+# reports each one's prior and posterior (P that all its states hold) and the Bayes factor
+# between every pair. They need not cover every possibility; `argmap check` warns of two
+# accounts that can both hold (make them disagree on some claim, as these do on explanation).
+accounts:
+  breakfast_story: {explanation: breakfasts, better_attendance: true, scores_rose: true}
+  curriculum_story: {explanation: curriculum, scores_rose: true}
+  easier_test: {explanation: test_change}
 """
 
 _EVIDENCE = """\
