@@ -350,6 +350,12 @@ def movement_lines(added: Added) -> list[str]:
     if others:
         lines.append("hypotheses it moved:")
         lines += [_movement_line(m) for m in others]
+    accounts = [Movement(name, "true", added.before.accounts[name].posterior, a.posterior, None)
+                for name, a in added.after.accounts.items()
+                if name in added.before.accounts and abs(a.posterior - added.before.accounts[name].posterior) >= 0.0005]
+    if accounts:
+        lines.append("accounts it moved:")
+        lines += [_movement_line(m) for m in accounts]
     return lines
 
 
