@@ -211,3 +211,23 @@ def test_weigh_json_on_the_shipped_case():
     assert data["pairs"][0]["bayes_factor"] == pytest.approx(5.7, abs=0.05)
     row = next(r for r in data["items"] if r["id"] == "china_position_2023")
     assert set(row["pairs"][0]) == {"a", "b", "decibels", "leave_one_out_db"}
+
+
+def test_the_hand_worked_account_example_of_the_docs(case_dir):
+    """docs/model-format.md "Accounts": 0.15 → 0.316 against 0.7 → 0.368, a Bayes factor of 4."""
+    doc = {"claims": {"h": {"text": "h", "prior": 0.3}, "g": {"text": "g", "prior": 0.5}},
+           "accounts": {"both": {"h": True, "g": True}, "nh": {"h": False}}}
+    items = [{"id": "e", "text": "x", "bears_on": "h", "likelihood": {"true": 0.8, "false": 0.2}}]
+    beliefs = argmap.load(write(case_dir, doc, items)).update()
+    assert beliefs.accounts["both"].prior == pytest.approx(0.15)
+    assert beliefs.accounts["both"].posterior == pytest.approx(0.24 / 0.38 * 0.5)
+    assert beliefs.accounts["nh"].posterior == pytest.approx(0.14 / 0.38)
+    (pair,) = comparisons(beliefs)
+    assert (pair.a, pair.b, pair.bayes_factor) == ("both", "nh", pytest.approx(4.0))
+
+
+def test_an_account_that_contradicts_hard_evidence_has_posterior_zero(case_dir):
+    doc = {"claims": {"h": {"text": "h", "prior": 0.3}}, "accounts": {"yes": {"h": True}, "no": {"h": False}}}
+    beliefs = argmap.load(write(case_dir, doc, [{"id": "k", "text": "x", "observe": {"h": False}}])).update()
+    assert beliefs.accounts["yes"].posterior == 0.0 and beliefs.accounts["no"].posterior == pytest.approx(1.0)
+    assert comparisons(beliefs)[0].to_dict()["posterior_odds"] == 0.0
