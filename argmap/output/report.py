@@ -125,6 +125,7 @@ class EvidenceRow:
     likelihood_ratio: float | None
     decibels: float | None
     van_evera: str | None
+    van_evera_for: str | None  # the side the label's test is for: the state, or the other side
     leave_one_out_db: float | None  # 10·log10 of odds(state | all) / odds(state | all but this item)
     p_if: float | None
     p_if_not: float | None
@@ -382,7 +383,8 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                 claim = model.claims[cid]
                 rows.append(EvidenceRow(**common, target=cid, target_name=claim.label or cid, state=state,
                                         binary=claim.is_binary, hard=True, written="observe",
-                                        likelihood_ratio=None, decibels=None, van_evera=None, leave_one_out_db=None,
+                                        likelihood_ratio=None, decibels=None, van_evera=None, van_evera_for=None,
+                                        leave_one_out_db=None,
                                         p_if=None, p_if_not=None))
             continue
         for target in item.targets:
@@ -394,6 +396,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                 **common, target=target, target_name=claim.label or target, state=weight.state,
                 binary=claim.is_binary, hard=False, written=_written(item),
                 likelihood_ratio=weight.likelihood_ratio, decibels=weight.decibels, van_evera=weight.van_evera,
+                van_evera_for=weight.van_evera_for,
                 leave_one_out_db=loo_db(target, weight.state, item.id), p_if=weight.p_if, p_if_not=weight.p_if_not))
 
     used = [s for s in model.sources.values() if any(i.source == s.id for i in counted if not i.is_observation)]
