@@ -47,7 +47,13 @@ def _beliefs_svg(beliefs: Beliefs) -> str | None:
 
 
 update = _update
-_model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg)
+def _comparisons(beliefs: Beliefs) -> _Any:
+    from argmap.analysis.pairwise import comparisons
+
+    return comparisons(beliefs)
+
+
+_model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg, comparisons=_comparisons)
 
 __all__ = [
     "SCALES",

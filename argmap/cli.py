@@ -93,6 +93,10 @@ def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | N
         f"in {plural(files, 'file')}"
         + (f" ({waiting} expected, not yet observed)" if waiting else "")
     )
+    from argmap.loader.validate import account_warnings
+
+    for warning in account_warnings(loaded):
+        click.echo(str(warning))
     if deep:
         from argmap.verify.coherence import check_deep
 
@@ -178,7 +182,9 @@ def _table(beliefs) -> str:
         previous = row[0]
     body = text_table(titles, shown, right={titles.index("prior"), titles.index("posterior")})
     note = "binary claims show P(true)" + ("; multi-state claims show each state" if "state" in titles else "")
-    return "\n".join(header + [""] + body + ["", note])
+    from argmap.output.pairwise_text import beliefs_pairwise_lines
+
+    return "\n".join(header + [""] + body + ["", note] + beliefs_pairwise_lines(beliefs))
 
 
 def _arrow(prior: float, posterior: float) -> str:
@@ -363,11 +369,11 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
             biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update,
                                       correlated=True)
     if fmt == "json":
-        data = _sensitivity_json(wanted, base, results, carlo)
-        data["monte_carlo_correlated"] = None if carlo is None else _carlo_json(biased)
-        data["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
-                                  "prior_shift_db": tipping.prior_shift_db}
-        text = json.dumps(data, indent=2, ensure_ascii=False)
+        payload = _sensitivity_json(wanted, base, results, carlo)
+        payload["monte_carlo_correlated"] = None if carlo is None else _carlo_json(biased)
+        payload["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
+                                     "prior_shift_db": tipping.prior_shift_db}
+        text = json.dumps(payload, indent=2, ensure_ascii=False)
     else:
         text = _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results))
         if carlo is not None:
@@ -474,7 +480,30 @@ def cause_command(model: str, cause_spec: str, effect_spec: str, contrast: str |
     from argmap.output.causal_text import cause_table
 
     result = cause(_load(model, evidence), cause_spec, effect_spec, as_of, contrast=contrast)
-    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else cause_table(result))
+    if fmt == "json":
+        json_data(result.to_dict())
+    else:
+        data(cause_table(result))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM", help="The claim whose states to compare.")
+@click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def weigh(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, fmt: str) -> None:
+    """Which items carry each comparison of TARGET's states: every item's weight (dB) on each pair,
+    its leave-one-out, and each pair's total Bayes factor beside the naive sum."""
+    from argmap.analysis.pairwise import weigh as run_weigh
+
+    weighing = run_weigh(_load(model, evidence), target_claim, as_of)
+    if fmt == "json":
+        json_data(weighing.to_dict())
+    else:
+        from argmap.output.pairwise_text import weigh_table
+
+        data(weigh_table(weighing))
 
 
 @main.command(name="next")

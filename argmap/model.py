@@ -251,6 +251,19 @@ class EvidenceItem:
         return self.key_locations.get(key, self.location)
 
 
+@attrs.frozen
+class Account:
+    """A complete story a study weighs: a conjunction of claim states (DESIGN §3 ``accounts``)."""
+
+    name: str
+    states: Mapping[str, str]  # claim → the state the account says it is in
+    location: Location = attrs.field(eq=False, default=Location(""))
+    key_locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def where(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+
 @attrs.frozen(repr=False)
 class Model:
     """A research argument: claims, sources and the evidence that bears on them."""
@@ -277,6 +290,7 @@ class Model:
     bib: Any = attrs.field(default=None, eq=False, repr=False)  # the argmap.loader.bibliography.Bibliography read
     #: the causal claims the author wants assessed (argmap report): (CAUSE[=STATE], EFFECT[=STATE], where)
     causal_claims: tuple[tuple[str, str, Location], ...] = attrs.field(default=(), eq=False)
+    accounts: Mapping[str, Account] = attrs.field(factory=dict)  # name → account, as written
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
     #: the compiled network, kept by :func:`argmap.engine.compile.network_of` (compile once)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)

@@ -25,6 +25,14 @@ def enumerate_posteriors(network, evidence: Mapping[str, int]) -> dict[str, np.n
     """Every variable's marginal from the full joint distribution, built as one explicit
     array over all variables: no pruning, no elimination order, nothing shared with the engine
     but the conditional tables."""
+    names, joint = enumerate_joint(network, evidence)
+    total = joint.sum()
+    return {n: joint.sum(axis=tuple(i for i, m in enumerate(names) if m != n)) / total for n in names}
+
+
+def enumerate_joint(network, evidence: Mapping[str, int]) -> tuple[list[str], np.ndarray]:
+    """The variables' names and P(all variables, evidence) as one explicit array (unnormalised:
+    it sums to P(evidence))."""
     names = list(network.variables)
     axis = {n: i for i, n in enumerate(names)}
     shape = [len(network.variables[n].states) for n in names]
@@ -43,8 +51,7 @@ def enumerate_posteriors(network, evidence: Mapping[str, int]) -> dict[str, np.n
         view_shape = [1] * len(names)
         view_shape[axis[name]] = shape[axis[name]]
         joint = joint * mask.reshape(view_shape)
-    total = joint.sum()
-    return {n: joint.sum(axis=tuple(i for i in range(len(names)) if i != axis[n])) / total for n in names}
+    return names, joint
 
 
 @pytest.fixture

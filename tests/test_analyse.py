@@ -12,6 +12,7 @@ from test_infer import write
 
 import argmap
 from argmap.engine.compile import compile_model
+from argmap.model import TESTS
 from argmap.engine.infer import evidence_assignment, marginals
 from argmap.analysis.weights import leave_one_out, van_evera_label, weight_of_evidence, weights
 
@@ -29,7 +30,7 @@ def test_weight_of_a_direct_item_is_its_likelihood_ratio_with_reliability(case_d
     assert by_id["doubtful"].likelihood_ratio == pytest.approx(0.7 / 0.3)
     assert by_id["absent"].likelihood_ratio == pytest.approx(0.05 / 0.4)
     assert by_id["absent"].van_evera == "hoop"
-    assert by_id["plain"].van_evera == "doubly decisive"  # lr 10 alone: P(E|h) = 10/11, P(E|¬h) = 1/11
+    assert by_id["plain"].van_evera == "smoking gun"  # lr 10: LR+ 10 ≥ 5, and an lr states no LR−
 
 
 def test_weight_on_a_multistate_claim_weighs_the_other_states_by_their_prior(case_dir):
@@ -46,6 +47,63 @@ def test_weight_on_a_multistate_claim_weighs_the_other_states_by_their_prior(cas
 ])
 def test_van_evera_labels_of_the_conventional_tests(p_if, p_if_not, label):
     assert van_evera_label(p_if, p_if_not) == label
+
+
+@pytest.mark.parametrize("test", sorted(TESTS))
+@pytest.mark.parametrize("observed", [True, False])
+def test_the_four_default_tests_come_back_as_their_own_names_through_the_network(case_dir, test, observed):
+    claims = {"h": {"text": "h", "prior": 0.3},
+              "d": {"text": "d", "states": ["a", "b", "c"], "prior": {"a": 0.5, "b": 0.3, "c": 0.2}}}
+    items = [{"id": "e", "text": "x", "bears_on": "h", "test": test, "observed": observed},
+             {"id": "m", "text": "x", "bears_on": "d", "test": test, "for": "b", "observed": observed}]
+    model = argmap.load(write(case_dir, {"claims": claims}, items))
+    for w in (weight_of_evidence(model, model.item("e"), "h", "true"),
+              weight_of_evidence(model, model.item("e"), "h", "false"),
+              weight_of_evidence(model, model.item("m"), "d", "b")):
+        assert w.van_evera == test.replace("_", " ")
+    assert weight_of_evidence(model, model.item("e"), "h", "false").van_evera_for == "true"
+    assert weight_of_evidence(model, model.item("m"), "d", "b").van_evera_for == "b"
+
+
+@pytest.mark.parametrize("ratio, levels", [(2, (0.8, 0.4)), (5, (0.5, 0.1)), (5, (0.25, 0.05)), (4, (0.8, 0.2))])
+def test_float_noise_never_flips_a_label(case_dir, ratio, levels):
+    """lr: 2 computes as 2.0000000000000004 and {0.8, 0.4} as 1.9999999999999996: one label."""
+    items = [{"id": "r", "text": "x", "bears_on": "h", "lr": ratio},
+             {"id": "l", "text": "x", "bears_on": "h", "likelihood": {"true": levels[0], "false": levels[1]}}]
+    model = argmap.load(write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.3}}}, items))
+    by_id = {w.item: w for w in weights(model, "h")}
+    expected = "smoking gun" if ratio >= 5 else "straw in the wind"
+    assert by_id["r"].van_evera == by_id["l"].van_evera == expected
+
+
+def test_an_lr_item_is_never_a_hoop_however_small_its_implied_lr_minus(case_dir):
+    # lr 20 implies {20/21, 1/21}: LR− 0.05 — but only the ratio was stated
+    items = [{"id": "r", "text": "x", "bears_on": "h", "lr": 20}, {"id": "s", "text": "x", "bears_on": "h", "lr": 0.05},
+             {"id": "l", "text": "x", "bears_on": "h", "likelihood": {"true": 20 / 21, "false": 1 / 21}}]
+    model = argmap.load(write(case_dir, {"claims": {"h": {"text": "h", "prior": 0.3}}}, items))
+    by_id = {w.item: w for w in weights(model, "h")}
+    assert by_id["r"].van_evera == by_id["s"].van_evera == "smoking gun"
+    assert by_id["s"].van_evera_for == "false"  # evidence against: a smoking gun for the other side
+    assert by_id["l"].van_evera == "doubly decisive"
+
+
+def test_a_weak_pair_of_levels_is_straw_in_the_wind_not_doubly_decisive():
+    assert van_evera_label(0.7, 0.3) == "straw in the wind"  # the old rule said doubly decisive
+    assert van_evera_label(0.8, 0.2, ratio_only=True) == "straw in the wind"
+
+
+@pytest.mark.parametrize("key, value", [("reliability", "B"), ("source", "wire")])
+def test_lr_with_a_reliability_or_a_source_is_an_error_with_a_hint(case_dir, key, value):
+    from argmap.errors import ArgmapError
+
+    doc = {"claims": {"h": {"text": "h", "prior": 0.3}},
+           "sources": {"wire": {"text": "a wire", "reliability": 0.6}}}
+    items = [{"id": "e", "text": "x", "bears_on": "h", "lr": 3, key: value}]
+    with pytest.raises(ArgmapError) as caught:
+        argmap.load(write(case_dir, doc, items))
+    text = str(caught.value)
+    assert f"lr does not go with '{key}'" in text and "likelihood: {true: P(E|true), false: P(E|false)}" in text
+    assert "{true: 0.75, false: 0.25}" in text and ".yaml:" in text
 
 
 @given(models(max_items=4))

@@ -243,8 +243,10 @@ def test_items_from_one_place_without_a_shared_source_are_flagged():
         {"id": "b", "text": "b", "bears_on": "g", "lr": 2, "url": "https://EXAMPLE.org/report"},
         {"id": "c", "text": "c", "bears_on": "h", "lr": 2, "quote": "The  same words."},
         {"id": "d", "text": "d", "bears_on": "h", "lr": 2, "quote": "the same words."},
-        {"id": "e", "text": "e", "bears_on": "h", "lr": 2, "url": "https://example.org/wire", "source": "wire"},
-        {"id": "f", "text": "f", "bears_on": "h", "lr": 2, "url": "https://example.org/wire", "source": "wire"},
+        {"id": "e", "text": "e", "bears_on": "h", "likelihood": {"true": 0.6, "false": 0.3},
+         "url": "https://example.org/wire", "source": "wire"},
+        {"id": "f", "text": "f", "bears_on": "h", "likelihood": {"true": 0.6, "false": 0.3},
+         "url": "https://example.org/wire", "source": "wire"},
     ]
     model = case(claims, items, sources={"wire": {"text": "w", "reliability": 0.7}})
     found = result(check_deep(model, properties=["double_counting"]), "double_counting")

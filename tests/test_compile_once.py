@@ -64,6 +64,8 @@ COMMANDS = [
     ["next", "{model}", "--target", "{target}"],
     ["cause", "{model}", "--cause", "{cause}", "--effect", "{target}"],
     ["cause", "{model}", "--cause", "{cause}", "--effect", "{target}", "--format", "json", "--as-of", "2016"],
+    ["weigh", "{model}", "--target", "{target}"],
+    ["weigh", "{model}", "--target", "{target}", "--format", "json", "--as-of", "2020"],
 ]
 #: one twin network per cause → effect question the command asks (report: its "Causal claims")
 TWINS = {("cause", "russia_china"): 1, ("cause", "asia"): 1, ("report", "russia_china"): 6, ("report", "asia"): 0}

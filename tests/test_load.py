@@ -184,7 +184,7 @@ def test_likelihood_must_cover_every_state(case_dir):
 
 
 def test_unknown_target_and_source(case_dir):
-    evidence = "- id: e\n  text: x\n  bears_on: hh\n  source: agnecy\n  lr: 2\n"
+    evidence = "- id: e\n  text: x\n  bears_on: hh\n  source: agnecy\n  likelihood: {true: 0.8, false: 0.4}\n"
     model = MINIMAL.replace("claims:", "sources:\n  agency: {text: a, reliability: B}\nclaims:")
     found = problems(case_dir, model, evidence)
     assert ("items.yaml", 3, "evidence 'e': bears_on: unknown claim 'hh'; did you mean 'h'?") in found

@@ -191,7 +191,25 @@ def test_report_numbers_are_the_networks(shipped_files):
     weight = weight_of_evidence(model, model.item("s400_contract"), "cooperation")
     assert row["likelihood_ratio"] == pytest.approx(weight.likelihood_ratio)
     assert row["van_evera"] == weight.van_evera
-    assert row["leave_one_out"] == pytest.approx(leave_one_out(model, "cooperation")["s400_contract"])
+    # leave-one-out in dB, like the weight beside it (the key says the unit)
+    assert "leave_one_out" not in row
+    assert row["leave_one_out_db"] == pytest.approx(
+        10 / math.log(10) * leave_one_out(model, "cooperation")["s400_contract"], abs=1e-9)
+    # the report's comparisons and accounts are update's; the ACH pairs are argmap weigh's
+    from argmap.analysis.pairwise import comparisons, weigh
+
+    assert [(c["of"], c["a"], c["b"]) for c in data["comparisons"]] == [(c.of, c.a, c.b) for c in comparisons(beliefs)]
+    assert data["accounts"][0]["name"] == "paper"
+    assert data["accounts"][0]["posterior"] == pytest.approx(beliefs.accounts["paper"].posterior, abs=1e-12)
+    weighed = weigh(model, "driver")
+    driver = next(t for t in data["ach"] if t["claim"] == "driver")
+    for pair, total in zip(driver["pairs"], weighed.totals):
+        assert (pair["a"], pair["b"]) == (total.a, total.b)
+        assert pair["decibels"] == pytest.approx(total.decibels, abs=1e-9)
+        assert pair["naive_db"] == pytest.approx(total.naive_db, abs=1e-9)
+    by_item = {r.item: r for r in weighed.rows}
+    for row in driver["rows"]:
+        assert row["pair_decibels"] == pytest.approx([p.decibels for p in by_item[row["item"]].pairs], abs=1e-9)
     # the ACH view of driver: cells are LRs for each state, the least inconsistent is marked
     ach = next(t for t in data["ach"] if t["claim"] == "driver")
     assert ach["states"] == ["threat_balancing", "strategic_alliance", "commercial_opportunism"]
@@ -366,7 +384,8 @@ def hostile_case(root: str) -> str:
              for n, (k, v) in enumerate(HOSTILE.items())]
     items[0]["url"] = "javascript:window.__pwned=3"
     items[1]["url"] = "https://example.org/a b?q=1&r=%3C{x}#frag\"<>"
-    items[2]["source"] = "src"
+    del items[2]["lr"]  # an lr takes no source (DESIGN §4): this one states its levels
+    items[2].update(source="src", likelihood={"true": 0.8, "false": 0.2})
     items[3]["date"], items[4]["date"] = "2013", "2014-03-05"  # dates of every precision
     items.append({"id": "e_rivals", "date": "2030-01", "text": HOSTILE["newline"], "bears_on": "rivals",
                   "likelihood": {"<b>one</b>": 0.8, "{{two}}": 0.2, "three\\": 0.3}, "source": "src"})

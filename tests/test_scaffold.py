@@ -48,7 +48,7 @@ def test_new_writes_three_files_that_check_clean(tmp_path):
     assert all(os.path.isfile(p) for p in expected)
     checked = run("check", model)
     assert checked.exit_code == 0, checked.output
-    assert "ok — 7 claims, 8 evidence items in 1 file (1 expected, not yet observed)" in checked.stdout
+    assert "ok — 7 claims, 9 evidence items in 1 file (1 expected, not yet observed)" in checked.stdout
 
 
 def test_scaffold_returns_the_paths_written(tmp_path):
@@ -67,7 +67,7 @@ def test_update_runs_and_respects_dates(case):
     beliefs = json.loads(result.stdout)
     counted = {e["id"]: e["counted"] for e in beliefs["evidence"]}
     assert counted["test_made_easier"] is False  # expected: true is never counted
-    assert sum(counted.values()) == 7
+    assert sum(counted.values()) == 8
     # 2020-07 counts only once July 2020 has passed; the year 2021 only at its end
     early = json.loads(run("update", case["model"], "--as-of", "2020-07-30", "--format", "json").stdout)
     assert not {e["id"]: e["counted"] for e in early["evidence"]}["attendance_report"]
@@ -141,6 +141,7 @@ def test_the_example_uses_every_construct(case):
     sources = model.sources.values()
     assert {str(s.reliability) for s in sources} >= {"0.85", "C"}
     assert any(s.random_yes.value != 0.5 for s in sources)
+    assert len(model.accounts) == 3  # accounts, which disagree on explanation (no overlap warning)
     # every bearing kind
     bearings = [i.bearing for i in model.evidence]
     assert any(isinstance(b, Likelihood) and b.stated_as == "likelihood" for b in bearings)
@@ -198,4 +199,4 @@ def test_paths_are_relative_and_the_schema_hint_is_explained(case):
 def test_the_case_also_loads_from_another_working_directory(case, monkeypatch, tmp_path_factory):
     monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
     model = argmap.load(case["model"])
-    assert len(model.evidence) == 8
+    assert len(model.evidence) == 9

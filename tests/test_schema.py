@@ -170,6 +170,10 @@ MODEL_CASES = [
                                          "  h: {states: [true, false], supported_by: {a: 0.5}}\n"), True),
     ("table on a string given", ("argmap: 1\nclaims:\n  a: {prior: 0.5}\n"
                                 "  h: {given: a, table: {'true': 0.9, 'false': {true: 0.2, false: 0.8}}, supports: [a]}\n"), True),
+    ("accounts", ("argmap: 1\nclaims:\n  h: {prior: 0.5}\n  d: {states: [x, y], prior: 0.5}\n"
+                 "accounts:\n  one: {h: true, d: x}\n  two: {d: y}\n"), True),
+    ("an account that is not a mapping", "argmap: 1\nclaims:\n  h: {prior: 0.5}\naccounts:\n  one: h\n", False),
+    ("an empty account", "argmap: 1\nclaims:\n  h: {prior: 0.5}\naccounts:\n  one: {}\n", False),
     ("missing version", "claims:\n  h: {prior: 0.5}\n", False),
     ("wrong version", "argmap: 2\nclaims:\n  h: {prior: 0.5}\n", False),
     ("no claims", "argmap: 1\n", False),
@@ -220,7 +224,9 @@ EVIDENCE_CASES = [
         """, True),
     ("dates", ("- {id: a, date: 2014, bears_on: h, lr: 2}\n- {id: b, date: 2014-1-5, bears_on: h, lr: 2}\n"
               "- {id: c, date: '2014-11', bears_on: h, lr: 0.5}\n- {id: f, date: null, bears_on: h, lr: 2}\n"), True),
-    ("lr with reliability letter", "- {id: e, bears_on: h, lr: 8, reliability: a}\n", True),
+    ("likelihood with reliability letter", "- {id: e, bears_on: h, likelihood: {true: 0.8, false: 0.1}, reliability: a}\n", True),
+    ("lr with reliability", "- {id: e, bears_on: h, lr: 8, reliability: a}\n", False),
+    ("lr with a source", "- {id: e, bears_on: h, lr: 8, source: press}\n", False),
     ("tests", ("- {id: a, bears_on: h, test: hoop}\n- {id: b, bears_on: h, test: smoking_gun, for: false}\n"
               "- {id: c, bears_on: d, test: doubly_decisive, for: y, observed: false}\n"), True),
     ("table", ("- {id: e, given: [h, d], table: {'true, x': 0.9, 'true, y': 0.5, 'true, z': 0.5, "
@@ -236,7 +242,7 @@ EVIDENCE_CASES = [
     ("lr of zero", "- {id: e, bears_on: h, lr: 0}\n", False),
     ("unknown test", "- {id: e, bears_on: h, test: hoops}\n", False),
     ("for without test", "- {id: e, bears_on: h, likelihood: {true: 0.5, false: 0.2}, for: true}\n", False),
-    ("source and reliability", "- {id: e, bears_on: h, lr: 2, source: press, reliability: 0.5}\n", False),
+    ("source and reliability", "- {id: e, bears_on: h, test: hoop, source: press, reliability: 0.5}\n", False),
     ("bad date", "- {id: e, date: 2014-13, bears_on: h, lr: 2}\n", False),
     ("two-digit year", "- {id: e, date: 14, bears_on: h, lr: 2}\n", False),
     ("table without given", "- {id: e, table: {'true': 0.5, 'false': 0.2}}\n", False),
@@ -247,7 +253,7 @@ EVIDENCE_CASES = [
     ("observed not a boolean", "- {id: e, bears_on: h, lr: 2, observed: maybe}\n", False),
     ("unknown key", "- {id: e, bears-on: h, lr: 2}\n", False),
     ("likelihood as a number", "- {id: e, bears_on: h, likelihood: 0.7}\n", False),
-    ("bad reliability", "- {id: e, bears_on: h, lr: 2, reliability: 1.2}\n", False),
+    ("bad reliability", "- {id: e, bears_on: h, likelihood: {true: 0.5, false: 0.2}, reliability: 1.2}\n", False),
     ("a bare string", "just text\n", False),
 ]
 

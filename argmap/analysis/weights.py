@@ -14,7 +14,7 @@ import attrs
 
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
-from argmap.model import EvidenceItem, Model, Observation
+from argmap.model import EvidenceItem, Likelihood, Model, Observation
 
 __all__ = [
     "Additivity",
@@ -40,13 +40,25 @@ class ItemWeight:
     p_if: float  # P(observation | claim = state), no other evidence
     p_if_not: float  # P(observation | claim ≠ state)
     observed: bool = True  # False: the observation is "looked for and not found"
+    ratio_only: bool = False  # written as `lr:`: only P(E|H)/P(E|¬H) was stated, not its levels
 
     @property
     def van_evera(self) -> str:
-        """The label of the item as a test of ``claim = state`` (from P(found | ·))."""
-        if self.observed:
-            return van_evera_label(self.p_if, self.p_if_not)
-        return van_evera_label(1 - self.p_if, 1 - self.p_if_not)
+        """The label of the item as a test (of finding it) for the side it favours — ``state``
+        or the other states (:attr:`van_evera_for`); DESIGN §4."""
+        found_if, found_if_not = (self.p_if, self.p_if_not) if self.observed else (1 - self.p_if, 1 - self.p_if_not)
+        if found_if < found_if_not:  # finding it favours the other side: the test is a test of that side
+            found_if, found_if_not = found_if_not, found_if
+        return van_evera_label(found_if, found_if_not, ratio_only=self.ratio_only)
+
+    @property
+    def van_evera_for(self) -> str:
+        """The side the label's test is for: ``state``, or the other states ("false" on a binary
+        claim, "not STATE" on a multi-state one)."""
+        found_if, found_if_not = (self.p_if, self.p_if_not) if self.observed else (1 - self.p_if, 1 - self.p_if_not)
+        if found_if >= found_if_not:
+            return self.state
+        return "false" if self.state == "true" else "true" if self.state == "false" else f"not {self.state}"
 
     @property
     def likelihood_ratio(self) -> float:
@@ -79,7 +91,13 @@ def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str 
     p_obs, p_joint = (math.exp(float(x)) for x in both.log_evidence[1:])  # exp(−inf) = 0: impossible
     p_if = p_joint / p_state if p_state > 0 else 0.0
     p_if_not = (p_obs - p_if * p_state) / (1 - p_state) if p_state < 1 else 0.0
-    return ItemWeight(item.id, claim, state, min(p_if, 1.0), min(max(p_if_not, 0.0), 1.0), item.observed)
+    return ItemWeight(item.id, claim, state, min(p_if, 1.0), min(max(p_if_not, 0.0), 1.0), item.observed,
+                      ratio_only=stated_ratio_only(item))
+
+
+def stated_ratio_only(item: EvidenceItem) -> bool:
+    """Whether the item was written as `lr:` (a ratio, no levels)."""
+    return isinstance(item.bearing, Likelihood) and item.bearing.stated_as == "lr"
 
 
 def weights(model: Model, claim: str, state: str = "true", items: Iterable[EvidenceItem] | None = None) -> list[ItemWeight]:
@@ -90,12 +108,20 @@ def weights(model: Model, claim: str, state: str = "true", items: Iterable[Evide
             if not isinstance(i.bearing, Observation) and claim not in evidence_assignment(model, network, [i])]
 
 
-def van_evera_label(p_if: float, p_if_not: float) -> str:
-    """DESIGN §4: smoking gun if LR+ > 2, hoop if LR− < 0.5, doubly decisive if both, straw in
-    the wind if neither (LR+ = P(E|H)/P(E|¬H), LR− = (1 − P(E|H))/(1 − P(E|¬H)))."""
+SMOKING_GUN_LR = 5.0  # LR+ ≥ 5 (≥ 7 dB when found): a smoking gun (DESIGN §4)
+HOOP_LR = 0.2  # LR− ≤ 0.2 (≤ −7 dB when absent): a hoop
+LABEL_TOLERANCE = 1e-9  # relative: `lr: 5` computes as 4.999999999999999 and must still be a smoking gun
+
+
+def van_evera_label(p_if: float, p_if_not: float, *, ratio_only: bool = False) -> str:
+    """DESIGN §4: smoking gun if LR+ ≥ 5, hoop if LR− ≤ 0.2, doubly decisive if both, straw in
+    the wind if neither (LR+ = P(E|H)/P(E|¬H), LR− = (1 − P(E|H))/(1 − P(E|¬H))), compared with a
+    relative tolerance of 1e-9. H is the side the item favours: pass P(E|H) ≥ P(E|¬H). An item
+    whose levels were never stated (``ratio_only``, `lr:`) has no LR−: never a hoop."""
     lr_plus = math.inf if p_if_not == 0 else p_if / p_if_not
     lr_minus = math.inf if p_if_not == 1 else (1 - p_if) / (1 - p_if_not)
-    smoking, hoop = lr_plus > 2, lr_minus < 0.5
+    smoking = lr_plus >= SMOKING_GUN_LR * (1 - LABEL_TOLERANCE)
+    hoop = not ratio_only and lr_minus <= HOOP_LR * (1 + LABEL_TOLERANCE)
     if smoking and hoop:
         return "doubly decisive"
     if smoking:

@@ -25,6 +25,7 @@ from argmap.model import EvidenceDate, EvidenceItem, Model, Observation, stage
 from argmap.scales import SCALES
 
 __all__ = [
+    "AccountBelief",
     "Beliefs",
     "ClaimBelief",
     "ImpossibleEvidence",
@@ -61,6 +62,16 @@ class ClaimBelief:
 
 
 @attrs.frozen
+class AccountBelief:
+    """One account's prior and posterior: P(all its claim states hold), before and after the evidence."""
+
+    name: str
+    states: Mapping[str, str]
+    prior: float
+    posterior: float
+
+
+@attrs.frozen
 class Beliefs:
     """What to believe about every claim, given the evidence that counts at ``as_of``."""
 
@@ -69,6 +80,7 @@ class Beliefs:
     claims: Mapping[str, ClaimBelief]
     counted: tuple[str, ...]  # ids of the evidence items used, in date order
     log_evidence: float  # natural log of P(all counted evidence)
+    accounts: Mapping[str, AccountBelief] = attrs.field(factory=dict)  # the model's accounts, in its order
 
     def __getitem__(self, claim: str) -> ClaimBelief:
         return self._belief(claim)
@@ -126,6 +138,10 @@ class Beliefs:
                 for cid, b in self.claims.items()
             },
             "evidence": [_item_dict(item, item.id in counted) for item in date_order(self.model.evidence)],
+            "accounts": {name: {"states": dict(a.states), "prior": a.prior, "posterior": a.posterior}
+                         for name, a in self.accounts.items()},
+            # pairwise comparisons are an analysis (argmap.analysis.pairwise), reached by its hook
+            "comparisons": [c.to_dict() for c in stage("comparisons")(self)],
         }
 
 
@@ -223,7 +239,11 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, e
     items = [i for i in date_order(model.evidence) if i.counts_at(cutoff) and i.id not in leave_out]
     claim_ids = list(model.claims)
     assignment = evidence_assignment(model, network, items)
-    both = calibrate(network, [{}, assignment])  # prior and posterior in one pass
+    # prior and posterior in one pass, with each account's conjunction fixed (with and without
+    # the evidence): P(account) and P(account | evidence) are ratios of these scenarios' P(evidence)
+    accounts = [_account_assignment(network, a.states) for a in model.accounts.values()]
+    joint = [{**assignment, **a} for a in accounts]
+    both = calibrate(network, [{}, assignment, *accounts, *joint])
     log_evidence = float(both.log_evidence[1])
     if log_evidence == -math.inf:
         raise _impossible(model, network, items)
@@ -247,7 +267,19 @@ def update(model: Model, as_of: str | dt.date | EvidenceDate | None = None, *, e
             most_probable=top,
             observed=states[assignment[cid]] if cid in assignment else None,
         )
-    return Beliefs(model, cutoff, beliefs, tuple(i.id for i in items), log_evidence)
+    n = len(accounts)
+    account_beliefs = {}
+    for k, account in enumerate(model.accounts.values()):
+        conflict = any(c in assignment and assignment[c] != i for c, i in accounts[k].items())
+        prior_log = float(both.log_evidence[2 + k])
+        posterior_log = -math.inf if conflict else float(both.log_evidence[2 + n + k]) - log_evidence
+        account_beliefs[account.name] = AccountBelief(account.name, dict(account.states), math.exp(prior_log),
+                                                      min(math.exp(posterior_log), 1.0))
+    return Beliefs(model, cutoff, beliefs, tuple(i.id for i in items), log_evidence, account_beliefs)
+
+
+def _account_assignment(network: Network, states: Mapping[str, str]) -> dict[str, int]:
+    return {cid: network.state_index(cid, state) for cid, state in states.items()}
 
 
 def _pgmpy_marginals(network: Network, assignment: Assignment, queries: Sequence[str]) -> dict[str, np.ndarray]:

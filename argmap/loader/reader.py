@@ -24,6 +24,7 @@ from argmap.model import (
     BINARY,
     ROLES,
     TESTS,
+    Account,
     Claim,
     EvidenceDate,
     EvidenceItem,
@@ -51,7 +52,7 @@ MAX_UNCERTAINTY = 5.0  # ±5 log-odds already spans 0.007–0.993 from 0.5
 
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "uncertainty",
+    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "accounts", "uncertainty",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
@@ -311,6 +312,7 @@ class _ModelReader:
             authors = ()
         sources = self._sources(doc)
         claims = self._claims(doc)
+        accounts = self._accounts(doc)
         self._evidence_paths(doc)
         bibliography, bib = self._bibliography(doc)
         return Model(
@@ -326,6 +328,7 @@ class _ModelReader:
             bib_keys=bib.keys if bib is not None else None,
             bib=bib,
             causal_claims=self._guard(lambda: _causal_claims(doc), default=()),
+            accounts=accounts,
             **meta,
         )
 
@@ -382,6 +385,34 @@ class _ModelReader:
                 self.problems.append(exc.problem)
                 self.unreadable.add(sid)
         return sources
+
+    def _accounts(self, doc: LocDict) -> dict[str, Account]:
+        """``accounts:`` name → {claim: state}; which claims and states exist is checked by validate."""
+        raw = doc.get("accounts")
+        if raw is None:
+            return {}
+        hint = "e.g. accounts: {paper: {cooperation: true, driver: threat_balancing}}"
+        if not isinstance(raw, dict):
+            self.problems.append(Problem(doc.where("accounts"), f"'accounts' is a mapping: name → {{claim: state}}; {hint}"))
+            return {}
+        accounts: dict[str, Account] = {}
+        for name, body in raw.items():
+            at = raw.where(name)
+            try:
+                _check_id(str(name), at, "account name")
+                if not isinstance(body, dict) or not body:
+                    raise InvalidValue(at, f"account '{name}' is a mapping claim → state, the conjunction the "
+                                           f"story asserts; {hint}")
+                states = {}
+                for cid, state in body.items():
+                    if isinstance(state, dict | list) or state is None:
+                        raise InvalidValue(body.where(cid), f"account '{name}': '{cid}' takes one state, e.g. "
+                                                            f"{cid}: true")
+                    states[str(cid)] = scalar_text(state)
+                accounts[name] = Account(name, states, at, body.key_locations)
+            except InvalidValue as exc:
+                self.problems.append(exc.problem)
+        return accounts
 
     def _claims(self, doc: LocDict) -> dict[str, Claim]:
         raw = doc.get("claims")
@@ -648,6 +679,16 @@ class ItemReader:
         if "source" in body and "reliability" in body:
             raise InvalidValue(body.where("reliability"), f"{what}: give either 'source' (whose reliability it "
                                                       f"shares) or its own 'reliability', not both")
+        if "lr" in body and ("reliability" in body or "source" in body):
+            # mixing with an unreliable source uses the levels P(E|H), P(E|not H), which a ratio
+            # does not state (DESIGN §4): lr 3 is {0.75, 0.25} or {0.03, 0.01}, and they differ
+            key = "reliability" if "reliability" in body else "source"
+            ratio = body["lr"]
+            example = (f"{{true: {ratio / (1 + ratio):.3g}, false: {1 / (1 + ratio):.3g}}}"
+                       if isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio > 0 else "{true: 0.75, false: 0.25}")
+            raise InvalidValue(body.where("lr"), f"{what}: lr does not go with '{key}': an unreliable report mixes "
+                               "the levels P(E|true) and P(E|false), which a ratio does not state; write "
+                               f"likelihood: {{true: P(E|true), false: P(E|false)}} instead (e.g. {example})")
         cite = body.get("cite", ())
         cite = (cite,) if isinstance(cite, str) else cite
         if not isinstance(cite, list | tuple) or not all(isinstance(c, str) for c in cite):

@@ -412,6 +412,15 @@ def model_schema() -> Schema:
                            "0.38–0.62, 0.9 as 0.85–0.94). 0 makes bare numbers exact. Inference always uses "
                            "the number itself; words and written ranges keep their own ranges.",
         },
+        "accounts": _mapping(
+            "The complete stories the study weighs: account name → the conjunction of claim states it "
+            "asserts, e.g. paper: {cooperation: true, driver: threat_balancing}. argmap reports each "
+            "account's prior and posterior and the Bayes factor between every pair; accounts need not be "
+            "exhaustive, and 'check' warns of two that can both hold.",
+            _mapping("claim id → the state the account says it is in", {"$ref": "#/$defs/state"},
+                     keys={"$ref": "#/$defs/id"}, minProperties=1),
+            keys={"$ref": "#/$defs/id"},
+        ),
     }
     schema = _record("An argmap model file: the claims of an argument and how they depend on each "
                      "other (see docs/model-format.md).", properties, required=("argmap", "claims"))
@@ -464,7 +473,7 @@ def _item() -> Schema:
                 "type": "number",
                 "exclusiveMinimum": 0,
                 "description": "Likelihood ratio P(E | true) / P(E | false) of a true/false target, observed "
-                               "items only; read as likelihood {true: lr/(1+lr), false: 1/(1+lr)}.",
+                               "items without reliability or source only; read as likelihood {true: lr/(1+lr), false: 1/(1+lr)}.",
             },
             "test": {
                 "enum": tests,
@@ -504,6 +513,8 @@ def _item() -> Schema:
                 "const": True, "description": "lr says nothing about an absent item; for observed: false "
                                              "write likelihood: {true: p, false: q}"}}}),
             _when(_has("observe"), _forbids(("bears_on", "reliability", "source", "observed", "for"))),
+            # an unreliable report mixes the levels P(E|true), P(E|false), which lr does not state
+            _when(_has("lr"), _forbids(("reliability", "source"))),
             {"not": {"required": ["source", "reliability"]}},
         ],
     )

@@ -17,6 +17,7 @@ from argmap.errors import ArgmapError, Location, Problem, did_you_mean
 from argmap.loader.reader import load_model
 from argmap.model import (
     BINARY,
+    Account,
     Claim,
     EvidenceItem,
     Likelihood,
@@ -27,7 +28,7 @@ from argmap.model import (
     VanEveraTest,
 )
 
-__all__ = ["find_cycle", "load", "validate"]
+__all__ = ["account_warnings", "find_cycle", "load", "validate"]
 
 
 def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
@@ -82,7 +83,17 @@ class _Validator:
         for item in self.model.evidence:
             self._item(item, observed)
         self.problems.extend(table_problems(self.model, self.skip))  # before anything allocates them
+        for account in self.model.accounts.values():
+            self._account(account)
         return self.problems
+
+    def _account(self, account: Account) -> None:
+        what = f"account '{account.name}'"
+        for cid, state in account.states.items():
+            claim = self._known(cid, account.where(cid), what)
+            if claim is not None and state not in claim.states:
+                self._report(account.where(cid), f"{what}: claim '{cid}' has no state '{state}'; its states are "
+                                                 f"{', '.join(claim.states)}" + did_you_mean(state, claim.states))
 
     def _report(self, at: Location, message: str) -> None:
         self.problems.append(Problem(at, message))
@@ -226,6 +237,21 @@ class _Validator:
                 for key, (where, wrong) in cited_problems(self.model.bib, item.cite).items():
                     for message in wrong:  # at the entry; the same text for every item citing it
                         self._report(where, f"'{key}' is cited but a report cannot list it: {message}")
+
+
+def account_warnings(model: Model) -> list[Problem]:
+    """Pairs of accounts that can both hold (they disagree on no claim): a Bayes factor between
+    overlapping stories compares them where they overlap too. Warnings, not errors (DESIGN §3)."""
+    warnings = []
+    for a, b in itertools.combinations(model.accounts.values(), 2):
+        shared = [c for c in a.states if c in b.states]
+        if not any(a.states[c] != b.states[c] for c in shared):
+            both = {**a.states, **b.states}
+            warnings.append(Problem(b.location, f"warning: accounts '{a.name}' and '{b.name}' can both hold "
+                                    f"({', '.join(f'{c} = {s}' for c, s in both.items())}); make them "
+                                    "disagree on some claim (e.g. name a state of the same rival) so that "
+                                    "their Bayes factor compares rival stories"))
+    return warnings
 
 
 def find_cycle(parents: Mapping[str, Iterable[str]]) -> list[str] | None:

@@ -127,7 +127,8 @@ class EvidenceRow:
     likelihood_ratio: float | None
     decibels: float | None
     van_evera: str | None
-    leave_one_out: float | None  # logit P(state | all) − logit P(state | all but this item)
+    van_evera_for: str | None  # the side the label's test is for: the state, or the other side
+    leave_one_out_db: float | None  # 10·log10 of odds(state | all) / odds(state | all but this item)
     p_if: float | None
     p_if_not: float | None
 
@@ -141,6 +142,33 @@ class AchRow:
     decibels: tuple[float, ...]
     likelihoods: tuple[float, ...]  # P(E | state)
     diagnosticity: float  # dB: 10·log10(max P(E | state) / min P(E | state))
+    pair_decibels: tuple[float, ...] = ()  # per pair of AchTable.pairs: 10·log10 P(E | a) / P(E | b)
+
+
+@attrs.frozen
+class PairRow:
+    """State (or account) a against b: the odds before and after the evidence and their ratio."""
+
+    of: str  # a claim id, or "accounts"
+    a: str
+    b: str
+    prior_odds: float
+    posterior_odds: float
+    bayes_factor: float
+    decibels: float
+    naive_db: float | None = None  # ACH: the sum of the items' own weights on the pair
+    carried_by: tuple[tuple[str, float], ...] = ()  # ACH: the items that weigh most on it, (id, dB)
+
+
+@attrs.frozen
+class AccountRow:
+    """A complete story (a conjunction of claim states): P(it holds) before and after the evidence."""
+
+    name: str
+    states: tuple[tuple[str, str], ...]  # (claim, state)
+    prior: float
+    posterior: float
+    decibels: float  # 10·log10 of the account's posterior odds over its prior odds
 
 
 @attrs.frozen
@@ -157,6 +185,7 @@ class AchTable:
     posterior: tuple[float, ...]
     omitted: int  # items whose likelihoods differ by less than ACH_MIN_DB across the states
     most_probable: str  # by the network's posterior
+    pairs: tuple[PairRow, ...] = ()  # every pair of states, with the items that carry it (argmap weigh)
 
     @property
     def agrees(self) -> bool:
@@ -286,6 +315,8 @@ class Report:
     ach: tuple[AchTable, ...]
     robustness: tuple[Robustness, ...]
     uncertainty: str  # the model's uncertainty (log-odds half-width of a bare number's range), as text
+    accounts: tuple[AccountRow, ...]
+    comparisons: tuple[PairRow, ...]  # rivals in pairs: every pair of states of a multi-state hypothesis, then of accounts
     references: tuple[Reference, ...]
     inputs: tuple[InputFile, ...]
     versions: Mapping[str, str]
@@ -338,7 +369,7 @@ def _jsonable(value: Any) -> Any:
 def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True,
           compare: Sequence[Model] = ()) -> Report:
     """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
-    from argmap.analysis.weights import leave_one_out, weight_of_evidence
+    from argmap.analysis.pairwise import comparisons, item_weights, leave_one_out_marginals
     from argmap.engine.compile import network_of
     from argmap.engine.infer import date_order, trajectory
 
@@ -359,12 +390,24 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
 
     references = _references(model, _cited_keys(model))
     labels = {r.key.lower(): r.label for r in references}
-    loo_cache: dict[tuple[str, str], dict[str, float]] = {}
+    # every number per claim in batched calibrations: all items × states at once, then all
+    # leave-one-out sets at once (not a calibration per item and state)
+    soft = [i for i in counted if not isinstance(i.bearing, Observation)]
+    weight_cache: dict[str, dict[str, Any]] = {}
+    loo_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
-    def loo(claim: str, state: str) -> dict[str, float]:
-        if (claim, state) not in loo_cache:
-            loo_cache[claim, state] = leave_one_out(model, claim, state, cutoff)
-        return loo_cache[claim, state]
+    def weights_on(claim: str) -> dict[str, Any]:
+        if claim not in weight_cache:
+            weight_cache[claim] = item_weights(model, claim, soft, network)
+        return weight_cache[claim]
+
+    def loo_db(claim: str, state: str, item_id: str) -> float:
+        if claim not in loo_cache:
+            everything, without = leave_one_out_marginals(model, claim, counted, network)
+            loo_cache[claim] = everything, dict(zip((i.id for i in counted), without))
+        everything, without = loo_cache[claim]
+        k = model.claims[claim].states.index(state)
+        return odds_change_db(float(without[item_id][k]), float(everything[k]))
 
     rows: list[EvidenceRow] = []
     for item in counted:
@@ -374,24 +417,30 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                 claim = model.claims[cid]
                 rows.append(EvidenceRow(**common, target=cid, target_name=claim.label or cid, state=state,
                                         binary=claim.is_binary, hard=True, written="observe",
-                                        likelihood_ratio=None, decibels=None, van_evera=None, leave_one_out=None,
+                                        likelihood_ratio=None, decibels=None, van_evera=None, van_evera_for=None,
+                                        leave_one_out_db=None,
                                         p_if=None, p_if_not=None))
             continue
         for target in item.targets:
             claim = model.claims[target]
-            weighed = [weight_of_evidence(model, item, target, s, network) for s in claim.states]
+            weighed = weights_on(target)[item.id]
             weight = weighed[0] if claim.is_binary else max(
                 weighed, key=lambda w: (_finite_abs(w.decibels), -claim.states.index(w.state)))
             rows.append(EvidenceRow(
                 **common, target=target, target_name=claim.label or target, state=weight.state,
                 binary=claim.is_binary, hard=False, written=_written(item),
                 likelihood_ratio=weight.likelihood_ratio, decibels=weight.decibels, van_evera=weight.van_evera,
-                leave_one_out=loo(target, weight.state).get(item.id), p_if=weight.p_if, p_if_not=weight.p_if_not))
+                van_evera_for=weight.van_evera_for,
+                leave_one_out_db=loo_db(target, weight.state, item.id), p_if=weight.p_if, p_if_not=weight.p_if_not))
 
     used = [s for s in model.sources.values() if any(i.source == s.id for i in counted if not i.is_observation)]
     sources = tuple(SourceRow(s.id, s.text, _reliability_text(s.reliability), s.random_yes.value,
                               tuple(i.id for i in counted if i.source == s.id)) for s in used)
-    ach = tuple(_ach(model, network, c, counted) for c in hypotheses if not c.observed)
+    ach = tuple(_ach(model, c, cutoff) for c in hypotheses if not c.observed)
+    accounts = tuple(AccountRow(a.name, tuple(a.states.items()), a.prior, a.posterior,
+                                odds_change_db(a.prior, a.posterior)) for a in beliefs.accounts.values())
+    pairs = tuple(PairRow(c.of, c.a, c.b, c.prior_odds, c.posterior_odds, c.bayes_factor, c.decibels)
+                  for c in comparisons(beliefs))
     robust = tuple(_robustness(model, network, c, cutoff) for c in hypotheses if not c.observed) if robustness else ()
     causal = _causal(model, cutoff) if robustness else ()
     dated = [i.date for i in counted if i.date]
@@ -404,7 +453,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust, uncertainty=f"{model.uncertainty:g}", causal=causal,
+        robustness=robust, uncertainty=f"{model.uncertainty:g}", causal=causal, accounts=accounts, comparisons=pairs,
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
         comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
@@ -462,30 +511,43 @@ def _reliability_text(reliability: Any) -> str:
     return number if reliability.written in ("", number) else f"{reliability.written} ({number})"
 
 
-def _ach(model: Model, network: Any, claim: ClaimRow, counted: Sequence[EvidenceItem]) -> AchTable:
-    from argmap.analysis.weights import weight_of_evidence
+def _ach(model: Model, claim: ClaimRow, cutoff: Any) -> AchTable:
+    """The ACH matrix of one hypothesis, with every pair of its states — the numbers of
+    ``argmap weigh`` (:func:`argmap.analysis.pairwise.weigh`), computed once."""
+    from argmap.analysis.pairwise import weigh
 
+    weighing = weigh(model, claim.id, cutoff)
     states = tuple(s.state for s in claim.states)
     rows: list[AchRow] = []
     omitted = 0
-    for item in counted:
-        if isinstance(item.bearing, Observation):
+    for row in weighing.rows:
+        if model.item(row.item).is_observation:
             continue
-        weighed = [weight_of_evidence(model, item, claim.id, s, network) for s in states]
+        weighed = row.by_state
         likelihoods = tuple(w.p_if for w in weighed)
         diagnosticity = _ratio_db(max(likelihoods), min(likelihoods))
         if not diagnosticity >= ACH_MIN_DB:
             omitted += 1
             continue
-        rows.append(AchRow(item.id, _date(item), item.text, tuple(w.likelihood_ratio for w in weighed),
-                           tuple(w.decibels for w in weighed), likelihoods, diagnosticity))
+        rows.append(AchRow(row.item, row.date, row.text, tuple(w.likelihood_ratio for w in weighed),
+                           tuple(w.decibels for w in weighed), likelihoods, diagnosticity,
+                           tuple(p.decibels for p in row.pairs)))
     rows.sort(key=lambda r: -r.diagnosticity)  # stable: date order among equals
     against = tuple(sum(max(0.0, -r.decibels[k]) for r in rows if not math.isnan(r.decibels[k]))
                     for k in range(len(states)))
     least = states[min(range(len(states)), key=lambda k: (against[k], k))]
     top = claim.observed or max(claim.states, key=lambda s: s.posterior).state
+    pairs = []
+    for k, total in enumerate(weighing.totals):
+        c = total.comparison
+        carriers = sorted(((r.item, r.pairs[k].decibels) for r in weighing.rows
+                           if not math.isnan(r.pairs[k].decibels) and abs(r.pairs[k].decibels) >= 0.05),
+                          key=lambda x: -abs(x[1]))[:3]
+        pairs.append(PairRow(claim.id, total.a, total.b, c.prior_odds, c.posterior_odds, c.bayes_factor,
+                             c.decibels, total.naive_db, tuple(carriers)))
     return AchTable(claim.id, claim.name, states, tuple(rows), against, least,
-                    tuple(s.prior for s in claim.states), tuple(s.posterior for s in claim.states), omitted, top)
+                    tuple(s.prior for s in claim.states), tuple(s.posterior for s in claim.states), omitted, top,
+                    tuple(pairs))
 
 
 def _ratio_db(high: float, low: float) -> float:
@@ -1093,13 +1155,6 @@ def decibels(db: float | None) -> str:
     return format_decibels(db)
 
 
-def loo_decibels(delta_logit: float | None) -> str:
-    """A leave-one-out effect (natural log-odds) in decibels, like the weights beside it."""
-    if delta_logit is None or math.isnan(delta_logit):
-        return "—"
-    return format_decibels(10 * delta_logit / math.log(10))
-
-
 def sort_key(x: float | None) -> str:
     """A number as the HTML tables' sorting reads it."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -1142,7 +1197,7 @@ def _environment(kind: str, templates: str | None, finalize: Callable[[Any], Any
             line_comment_prefix="%#", **options,
         )
     env.filters.update({
-        "p": probability, "lr": ratio, "db": decibels, "scale_name": scale_name, "loo": loo_decibels, "sortkey": sort_key,
+        "p": probability, "lr": ratio, "db": decibels, "scale_name": scale_name, "sortkey": sort_key,
         "words": _words, "raw": _raw, "safe_url": safe_url, "oneline": _oneline,
         "markdown_url": markdown_url, "tex_url": lambda url: Raw(latex_url(url)),
         "tex_link": lambda url: Raw(latex_link(url)), "host": _host, "tex_id": _tex_id, "web_url": _quoted_url, "code_block": _code_block,

@@ -524,7 +524,9 @@ def _item_document(spec: _ItemSpec, iid: str, context: _ItemContext, pool: Seque
         item["observed"] = False  # looked for and not found
     if spec.expected:
         item["expected"] = True  # not looked for yet: a candidate for `argmap next`
-    if context.sources and spec.source is not None:
+    if "lr" in item:
+        pass  # an lr states no levels for a reliability to mix with: never with a source (DESIGN §4)
+    elif context.sources and spec.source is not None:
         item["source"] = context.sources[spec.source % len(context.sources)]
     elif spec.reliability is not None:
         item["reliability"] = spec.reliability

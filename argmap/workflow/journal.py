@@ -360,6 +360,12 @@ def movement_lines(added: Added) -> list[str]:
     if others:
         lines.append("hypotheses it moved:")
         lines += [_movement_line(m) for m in others]
+    accounts = [Movement(name, "true", added.before.accounts[name].posterior, a.posterior, None)
+                for name, a in added.after.accounts.items()
+                if name in added.before.accounts and abs(a.posterior - added.before.accounts[name].posterior) >= 0.0005]
+    if accounts:
+        lines.append("accounts it moved:")
+        lines += [_movement_line(m) for m in accounts]
     return lines
 
 
@@ -539,7 +545,8 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
         fields.absent, fields.expected = found == "absent", found == "expected"
     if not fields.ways():
         target = model.claims[fields.bears_on] if fields.bears_on else None
-        ways = ["test", "likelihood"] + (["lr"] if target and target.is_binary and not fields.absent else [])
+        ways = ["test", "likelihood"] + (["lr"] if target and target.is_binary and not fields.absent
+                                          and not fields.source and not fields.reliability else [])  # DESIGN §4
         ways += ["observe"] if target and not fields.absent and not fields.source and not fields.reliability else []
         click.echo("How strongly does it bear on the claim?  test: a process-tracing test (hoop, smoking gun, ...); "
                    "likelihood: P(observation | each state)" + ("; lr: a likelihood ratio" if "lr" in ways else "")
@@ -566,7 +573,8 @@ def ask_fields(model: Model, fields: ItemFields, *, everything: bool) -> ItemFie
                                        value_proc=check(lambda t: read_prob(_number_or_text(t), Location("likelihood"),
                                                                         scale, "likelihood") and t))
                 for s in states)
-    if everything and not fields.observe:  # hard evidence has no reliability: it is known
+    if everything and not fields.observe and fields.lr is None:  # hard evidence has no reliability: it is
+        # known; an lr states no levels for a reliability to mix (DESIGN §4)
         if model.sources and not fields.source and not fields.reliability:
             choice = click.prompt("Shared source", type=click.Choice(["none", *model.sources]), default="none")
             fields.source = None if choice == "none" else choice

@@ -166,6 +166,16 @@ claims:
     supports: [scores_rose]
     attacks: [budget_cuts]
     note: Written before the 2022 budget was known.   # optional, for you
+
+# ------------------------------------------------------------------------------------ accounts
+# Optional: the complete stories the study weighs, each a conjunction of claim states. argmap
+# reports each one's prior and posterior (P that all its states hold) and the Bayes factor
+# between every pair. They need not cover every possibility; `argmap check` warns of two
+# accounts that can both hold (make them disagree on some claim, as these do on explanation).
+accounts:
+  breakfast_story: {explanation: breakfasts, better_attendance: true, scores_rose: true}
+  curriculum_story: {explanation: curriculum, scores_rose: true}
+  easier_test: {explanation: test_change}
 """
 
 _EVIDENCE = """\
@@ -230,9 +240,16 @@ _EVIDENCE = """\
   date: 2020-11
   text: Most head teachers say pupils arrive on time more often since the breakfast clubs opened.
   bears_on: better_attendance
-  lr: 3                       # P(this | true) / P(this | false) = 3: likelihood {true: 0.75, false: 0.25}
+  likelihood: {true: 0.6, false: 0.2}   # P(this | each state): a ratio of 3 at stated levels
   reliability: B              # this item's own reliability (when it has no shared source):
                               # a letter A-F or a number; an unreliable report is a coin flip (0.5)
+
+- id: council_budget_line
+  date: 2019-04
+  text: The council's budget includes a line for breakfast clubs in every participating school.
+  bears_on: programme_ran
+  lr: 3                       # P(this | true) / P(this | false) = 3: likelihood {true: 0.75, false: 0.25};
+                              # a ratio states no levels, so lr takes no reliability or source
 
 - id: fewer_absences
   date: 2021-03-01

@@ -1,0 +1,78 @@
+"""Beliefs' accounts and pairwise comparisons, or a :class:`~argmap.analysis.pairwise.Weighing` →
+plain-text tables for the terminal (``update`` and ``weigh``)."""
+
+from __future__ import annotations
+
+import math
+
+from argmap._text import text_table
+from argmap.analysis.pairwise import Weighing, comparisons
+from argmap.analysis.relations import format_decibels
+
+__all__ = ["beliefs_pairwise_lines", "odds_text", "weigh_table"]
+
+
+def odds_text(x: float) -> str:
+    """Odds or a Bayes factor: three significant figures; ∞, 0 and undefined as such."""
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "∞"
+    if x == 0:
+        return "0"
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
+
+
+def _states(states: dict[str, str]) -> str:
+    return ", ".join(f"{c} = {s}" for c, s in states.items())
+
+
+def beliefs_pairwise_lines(beliefs) -> list[str]:
+    """The accounts and the pairwise comparisons of ``update``'s table (nothing when there are none)."""
+    lines: list[str] = []
+    if beliefs.accounts:
+        rows = [(name, f"{a.prior:.3f}", f"{a.posterior:.3f}", _states(dict(a.states)))
+                for name, a in beliefs.accounts.items()]
+        lines += ["", "accounts (each the conjunction of its claim states)", ""]
+        lines += text_table(("account", "prior", "posterior", "states"), rows, right={1, 2})
+    pairs = comparisons(beliefs)
+    if pairs:
+        rows = [(c.of, c.a, c.b, odds_text(c.prior_odds), odds_text(c.posterior_odds), odds_text(c.bayes_factor),
+                 format_decibels(c.decibels)) for c in pairs]
+        lines += ["", "rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / prior odds)", ""]
+        lines += text_table(("of", "a", "b", "prior odds", "posterior odds", "Bayes factor", "dB"), rows,
+                            right={3, 4, 5, 6})
+    return lines
+
+
+def weigh_table(weighing: Weighing) -> str:
+    """Per pair of the target's states: the items that weigh on it, strongest first, and the totals."""
+    model = weighing.model
+    cutoff = f"up to {weighing.as_of}" if weighing.as_of else "all dates"
+    header = [f"{model.title or model.name}: the weight of each item on {weighing.claim} (evidence {cutoff})"]
+    if weighing.fixed is not None:
+        return "\n".join(header + [f"{weighing.claim} is fixed at '{weighing.fixed}' by hard evidence "
+                                   f"({', '.join(weighing.fixing)}): there is nothing left to weigh"])
+    if not weighing.rows:
+        return "\n".join(header + ["no evidence counts yet: add items with bears_on: " + weighing.claim])
+    out = header
+    for k, total in enumerate(weighing.totals):
+        pair = f"{total.a} : {total.b}"
+        moving = [r for r in weighing.rows if not abs(r.pairs[k].decibels) < 0.005
+                  or not abs(r.pairs[k].leave_one_out_db) < 0.005]
+        moving.sort(key=lambda r: -abs(r.pairs[k].decibels) if not math.isnan(r.pairs[k].decibels) else 0.0)
+        rows = [(r.item, r.date or "undated", r.written.replace("_", " "), format_decibels(r.pairs[k].decibels),
+                 format_decibels(r.pairs[k].leave_one_out_db)) for r in moving]
+        c = total.comparison
+        out += ["", f"{pair}   (positive dB favours {total.a})", ""]
+        out += text_table(("item", "date", "written as", "weight", "leave-one-out"), rows, right={3, 4})
+        quiet = len(weighing.rows) - len(moving)
+        if quiet:
+            out.append(f"({quiet} other item{'s' if quiet != 1 else ''} weigh 0.0 dB on this pair)")
+        out.append(f"total: prior odds {odds_text(c.prior_odds)} → posterior odds {odds_text(c.posterior_odds)}; "
+                   f"Bayes factor {odds_text(c.bayes_factor)} ({format_decibels(total.decibels)}); "
+                   f"naive sum of the weights {format_decibels(total.naive_db)}")
+    out += ["", "weight: 10·log10 P(observation | a) / P(observation | b), the item alone in the network; "
+                "leave-one-out: how much the pair's posterior odds (dB) fall without it, all other evidence kept. "
+                "The naive sum equals the total only when the items are independent given the claim."]
+    return "\n".join(out)
