@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import sys
 from collections.abc import Sequence
 
@@ -477,8 +476,7 @@ def _next_table(plan, top: int) -> list[str]:
                       if f.sufficient else "no single test as designed above is that strong")
             lines.append(f"  {plan.target} = {f.state}: {_db(f.decibels)} (likelihood ratio {f.likelihood_ratio:.3g}; {enough})")
     cf = plan.conclusion_flip
-    if cf is not None and not (plan.flips and cf.state == plan.flips[0].state
-                               and math.isclose(cf.decibels, plan.flips[0].decibels, rel_tol=1e-9)):
+    if cf is not None and len(plan.states) > 2 and cf.conclusion.startswith("P("):  # else it is a flip above
         lines.append(f"  the conclusion “{cf.conclusion}”: an item of {_db(cf.decibels)} on {cf.state} overturns it")
     if plan.set:
         unit = "dB" if plan.pair else "bits"
