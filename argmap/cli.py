@@ -447,7 +447,7 @@ def _next_table(plan, top: int) -> list[str]:
         unit = f"E|Δ| {a}:{b}"
     rows = []
     for c in plan.candidates[:top]:
-        score = f"{c.mutual_information:.4f}" if not plan.pair else _db(c.expected_shift).lstrip("+")
+        score = f"{c.mutual_information:.4f}" if not plan.pair else _db(c.expected_shift).lstrip("+−")
         if c.if_found is not None or c.if_absent is not None:
             found = "—" if c.if_found is None else f"{c.if_found[follow]:.3f}"
             absent = "—" if c.if_absent is None else f"{c.if_absent[follow]:.3f}"
@@ -477,7 +477,8 @@ def _next_table(plan, top: int) -> list[str]:
             lines.append(f"  {plan.target} = {f.state}: {_db(f.decibels)} (likelihood ratio {f.likelihood_ratio:.3g}; {enough})")
     cf = plan.conclusion_flip
     if cf is not None and len(plan.states) > 2 and cf.conclusion.startswith("P("):  # else it is a flip above
-        lines.append(f"  the conclusion “{cf.conclusion}”: an item of {_db(cf.decibels)} on {cf.state} overturns it")
+        lines.append(f"  the conclusion “{cf.conclusion}”: one item of {_db(cf.decibels)} for {cf.state} "
+                     "(against every other state alike) overturns it")
     if plan.set:
         unit = "dB" if plan.pair else "bits"
         lines += ["", f"The best {len(plan.set)} to look for together (greedy; each valued jointly with those before it):"]
@@ -490,13 +491,9 @@ def _next_table(plan, top: int) -> list[str]:
 
 
 def _db(x: float | None) -> str:
-    if x is None:
-        return ""
-    if x == float("inf"):
-        return "+∞ dB"
-    if x == float("-inf"):
-        return "−∞ dB"
-    return f"{x:+.1f} dB"
+    from argmap.analysis.relations import format_decibels
+
+    return "" if x is None else format_decibels(x)
 
 
 @main.command()

@@ -56,6 +56,7 @@ COMMANDS = [
     ["sensitivity", "{model}", "--target", "{target}", "--format", "json"],
     ["sensitivity", "{model}", "--target", "{target}", "-o", "{out}/tornado.svg", "--format", "svg"],
     ["next", "{model}", "--target", "{target}"],
+    ["next", "{model}", "--target", "{target}", "--set", "3", "--format", "json"],
 ]
 
 
