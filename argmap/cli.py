@@ -394,7 +394,8 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     if fmt == "json":
         click.echo(json.dumps(_next_json(plan), indent=2, ensure_ascii=False))
     elif plan.fixed is not None:
-        click.echo(f"{plan.target} is fixed by hard evidence ({plan.target} = {plan.fixed}): there is nothing more to learn about it")
+        click.echo(f"{plan.target} is fixed by hard evidence ({plan.target} = {plan.fixed}"
+                   + (f", item {plan.fixed_by}" if plan.fixed_by else "") + "): there is nothing more to learn about it")
     else:
         click.echo("\n".join(_next_table(plan, top)))
 
@@ -405,6 +406,7 @@ def _next_json(plan) -> dict:
 
     return {
         "target": plan.target, "followed": plan.followed, "posterior": dict(plan.posterior), "fixed": plan.fixed,
+        "fixed_by": plan.fixed_by,
         "conclusion": plan.conclusion,
         "tests": {name: {"if_state": p, "if_other": q} for name, (p, q) in plan.tests.items()},
         "bearing": list(plan.bearing),

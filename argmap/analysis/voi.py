@@ -142,6 +142,7 @@ class NextPlan:
     conclusion_flip: ConclusionFlip | None
     pair: tuple[str, str] | None = None
     set: tuple[SetStep, ...] = ()
+    fixed_by: str | None = None  # the item that fixes the target, with where it is written
 
     @property
     def set_independent_sum(self) -> float:
@@ -294,8 +295,10 @@ def look_for_next(model: Model, target: str | Target, as_of=None, *,
         post = {s: float(s == fixed) for s in states}
         if wanted.by_mode:
             wanted = attrs.evolve(wanted, state=fixed)
+        by = next((f"'{i.id}' ({i.location})" for i in model.evidence if i.counts_at(cutoff)
+                   and isinstance(i.bearing, Observation) and claim in i.bearing.states), None)
         return NextPlan(claim, states, wanted.state, _conclusion_text(wanted, post), post, fixed, tests, (), (),
-                        (), None, pair)
+                        (), None, pair, fixed_by=by)
 
     # one pass conditioned on each state of the target: P(V | target = t, e) for every V
     free_claims = [c for c in model.claims if c not in evidence]
