@@ -508,48 +508,138 @@ def weigh(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
 
 @main.command(name="next")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM", help="The claim to learn about.")
+@click.option("--target", "-t", "target_claim", required=True, metavar="CLAIM[=STATE]",
+              help="The claim to learn about (=STATE: follow that state, as sensitivity does).")
 @click.option("--evidence", "-e", multiple=True, metavar="PATH", help="Evidence files or folders to use instead.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE.")
+@click.option("--test-likelihoods", "test_likelihoods", metavar="TEST=P/Q,...",
+              help="Likelihoods of the clues argmap designs, P(found | the state) / P(found | any other) "
+                   "(default hoop=0.95/0.6,smoking_gun=0.3/0.03; straw_in_the_wind, doubly_decisive add tests).")
+@click.option("--pair", metavar="A,B", help="Rank by the expected change of the odds between two states of "
+                                            "the target (dB) instead of bits.")
+@click.option("--set", "set_size", type=click.IntRange(1, 6), metavar="K",
+              help="Also pick the best K clues to look for together, valued jointly (1–6).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--top", type=click.IntRange(1, 10_000), default=15, show_default=True)
-def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
-    """What to look for next: expected evidence and unobserved claims, ranked by how much finding
-    them would tell about TARGET (mutual information, bits)."""
-    from argmap.analysis.voi import next_evidence
+def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | None, test_likelihoods: str | None,
+          pair: str | None, set_size: int | None, fmt: str, top: int) -> None:
+    """What to look for next: expected items, hoop and smoking-gun clues argmap designs, and
+    unobserved claims, ranked by how much finding them would tell about TARGET (mutual
+    information, bits); what one new item would need to overturn the verdict."""
+    from argmap.analysis import voi
 
     from argmap.analysis.tipping import fixed_by
 
     loaded = _load(model, evidence)
-    if target_claim in loaded.claims and (fixed := fixed_by(loaded, target_claim, as_of)):
-        _say_fixed(target_claim, fixed, fmt, "next", None)
-        return
-    now, candidates = next_evidence(loaded, target_claim, as_of)
+    tests = voi.parse_test_likelihoods(test_likelihoods)
+    wanted = voi.parse_target(loaded, target_claim)
+    rivals = voi.parse_pair(loaded, wanted.claim, pair)
+    plan = voi.look_for_next(loaded, wanted, as_of, tests=tests, pair=rivals, set_size=set_size or 0)
     if fmt == "json":
-        json_data({"target": target_claim, "posterior": now, "candidates": [
-            {"id": c.id, "kind": c.kind, "text": c.text, "bits": c.mutual_information,
-             "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()}}
-            for c in candidates]})
-        return
-    states = loaded.claims[target_claim].states
-    follow = "true" if states == ("true", "false") else max(now, key=now.get)
-    lines = [f"What to look for next about {target_claim}: P({target_claim}"
-             + ("" if follow == "true" else f"={follow}") + f") now {now[follow]:.3f}", ""]
+        json_data(_next_json(plan))
+    elif plan.fixed is not None:
+        data(f"{plan.target} is fixed by hard evidence ({plan.target} = {plan.fixed}"
+                   + (f", item {plan.fixed_by}" if plan.fixed_by else "") + "): there is nothing more to learn about it")
+    else:
+        data("\n".join(_next_table(plan, top)))
+
+
+def _next_json(plan) -> dict:
+    def number(x: float) -> float | str:
+        return x if abs(x) != float("inf") else ("inf" if x > 0 else "-inf")
+
+    return {
+        "target": plan.target, "followed": plan.followed, "posterior": dict(plan.posterior), "fixed": plan.fixed,
+        "fixed_by": plan.fixed_by,
+        "conclusion": plan.conclusion,
+        "tests": {name: {"if_state": p, "if_other": q} for name, (p, q) in plan.tests.items()},
+        "bearing": list(plan.bearing),
+        "pair": list(plan.pair) if plan.pair else None,
+        "candidates": [{
+            "id": c.id, "kind": c.kind, "text": c.text, "bears_on": list(c.bears_on), "state": c.state,
+            "test": c.test, "likelihood": dict(c.likelihood) if c.likelihood is not None else None,
+            "bits": c.mutual_information,
+            "p_found": c.p_found if c.if_found is not None or c.if_absent is not None else None,
+            "if_found": dict(c.if_found) if c.if_found is not None else None,
+            "if_absent": dict(c.if_absent) if c.if_absent is not None else None,
+            "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()},
+            "overturns": list(c.overturns),
+            **({"pair_decibels": {o: number(d) for o, d in c.pair_shift.items()},
+                "expected_decibels": number(c.expected_shift)} if c.pair_shift is not None else {}),
+        } for c in plan.candidates],
+        "flip": [{"state": f.state, "decibels": number(f.decibels), "likelihood_ratio": number(f.likelihood_ratio)}
+                 for f in plan.flips],
+        "conclusion_flip": None if plan.conclusion_flip is None else {
+            "conclusion": plan.conclusion_flip.conclusion, "state": plan.conclusion_flip.state,
+            "decibels": number(plan.conclusion_flip.decibels)},
+        "set": None if not plan.set else {
+            "unit": "decibels" if plan.pair else "bits", "total": plan.set[-1].total,
+            "independent_sum": plan.set_independent_sum,
+            "steps": [{"id": s.id, "alone": s.alone, "total": s.total, "gain": s.gain} for s in plan.set]},
+    }
+
+
+def _next_table(plan, top: int) -> list[str]:
+    follow = plan.followed
+    shown_state = plan.target if follow == "true" else f"{plan.target}={follow}"
+    lines = [f"What to look for next about {plan.target}: P({shown_state}) now {plan.posterior[follow]:.3f}; "
+             f"conclusion: {plan.conclusion}",
+             "Hypothetical clues: " + ", ".join(f"{n.replace('_', ' ')} {p:g}/{q:g}" for n, (p, q) in plan.tests.items())
+             + " = P(found | the state it is for) / P(found | any other state) — conventions (DESIGN §4), not findings",
+             ""]
+    unit = "bits"
+    if plan.pair:
+        a, b = plan.pair
+        unit = f"E|Δ| {a}:{b}"
     rows = []
-    for c in candidates[:top]:
-        outcomes = [o for o in c.posteriors]
-        shown = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {c.posteriors[o][follow]:.3f}" for o in outcomes[:4])
-        rows.append((c.id, c.kind, f"{c.mutual_information:.4f}", shown))
-    titles = ("candidate", "kind", "bits", f"outcome (its probability) → P({follow if follow != 'true' else target_claim})")
-    if not rows:
-        lines += [f"No candidates: nothing unobserved bears on {target_claim}. To get some, add the evidence you "
-                  f"could look for with 'expected: true' (argmap add {model} --bears-on {target_claim} --expected "
-                  "--text ... --likelihood ...), or leave a claim it depends on unobserved."]
-        data("\n".join(lines))
-        return
-    lines += text_table(titles, rows)
-    lines += ["", "item: evidence marked expected: true; claim: learning the claim's state directly"]
-    data("\n".join(lines))
+    for c in plan.candidates[:top]:
+        score = f"{c.mutual_information:.4f}" if not plan.pair else _db(c.expected_shift).lstrip("+−")
+        if c.if_found is not None or c.if_absent is not None:
+            found = "—" if c.if_found is None else f"{c.if_found[follow]:.3f}"
+            absent = "—" if c.if_absent is None else f"{c.if_absent[follow]:.3f}"
+            p = f"{c.outcomes['found']:.2f}"
+            extra = ""
+            if plan.pair:
+                extra = "; ".join(f"{o} {_db(d)}" for o, d in c.pair_shift.items())
+        else:
+            p = found = absent = ""
+            extra = "; ".join(f"{o} ({c.outcomes[o]:.2f}) → {post[follow]:.3f}" for o, post in list(c.posteriors.items())[:4])
+            if plan.pair:
+                extra = "; ".join(f"{o} {_db(d)}" for o, d in c.pair_shift.items())
+        mark = " ← " + " or ".join(c.overturns) + " overturns it" if c.overturns else ""
+        rows.append((c.id, c.kind, score, p, found, absent, extra + mark))
+    titles = ("candidate", "kind", unit, "P(found)", f"P({shown_state}) if found", "if absent",
+              "Δ dB per outcome" if plan.pair else "outcomes (probability) → posterior")
+    lines += text_table(titles, rows, right=(2, 3, 4, 5))
+    lines.append("")
+    lines.append("declared: evidence marked expected: true; hypothetical: a clue argmap designs (a test for one "
+                 "state of a claim); claim: learning the claim's state directly (an upper bound)")
+    if plan.flips:
+        lines += ["", "What would flip it — the least weight one new item favouring a state (against every other "
+                      "state alike) needs to make that state the most probable:"]
+        for f in plan.flips:
+            enough = (f"a {' or '.join(t.replace('_', ' ') for t in f.sufficient)} as designed above would do it"
+                      if f.sufficient else "no single test as designed above is that strong")
+            lines.append(f"  {plan.target} = {f.state}: {_db(f.decibels)} (likelihood ratio {f.likelihood_ratio:.3g}; {enough})")
+    cf = plan.conclusion_flip
+    if cf is not None and len(plan.states) > 2 and cf.conclusion.startswith("P("):  # else it is a flip above
+        lines.append(f"  the conclusion “{cf.conclusion}”: one item of {_db(cf.decibels)} for {cf.state} "
+                     "(against every other state alike) overturns it")
+    if plan.set:
+        unit = "dB" if plan.pair else "bits"
+        lines += ["", f"The best {len(plan.set)} to look for together (greedy; each valued jointly with those before it):"]
+        lines += text_table(("#", "candidate", f"alone ({unit})", f"set so far ({unit})", "gain"),
+                            [(str(k + 1), s.id, f"{s.alone:.4f}", f"{s.total:.4f}", f"{s.gain:.4f}")
+                             for k, s in enumerate(plan.set)], right=(2, 3, 4))
+        lines.append(f"Together they tell {plan.set[-1].total:.4f} {unit}; counted as if independent their values "
+                     f"would sum to {plan.set_independent_sum:.4f}.")
+    return lines
+
+
+def _db(x: float | None) -> str:
+    from argmap.analysis.relations import format_decibels
+
+    return "" if x is None else format_decibels(x)
 
 
 @main.command()

@@ -159,7 +159,8 @@ def test_next_ranks_candidates(case_dir):
     path = case(case_dir, MINIMAL + "  c:\n    text: c\n    supported_by: {h: 0.7}\n", evidence)
     code, out, _ = run("next", path, "--target", "c", "--format", "json")
     data = json.loads(out)
-    assert [c["id"] for c in data["candidates"]] == ["h", "maybe"]
+    assert [c["id"] for c in data["candidates"] if c["kind"] != "hypothetical"] == ["h", "maybe"]
+    assert {c["kind"] for c in data["candidates"]} == {"claim", "declared", "hypothetical"}
     assert data["candidates"][1]["outcomes"]["found"] + data["candidates"][1]["outcomes"]["not found"] == pytest.approx(1)
     code, out, _ = run("next", path, "--target", "c")
     assert code == 0 and "maybe" in out

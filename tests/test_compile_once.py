@@ -66,6 +66,7 @@ COMMANDS = [
     ["cause", "{model}", "--cause", "{cause}", "--effect", "{target}", "--format", "json", "--as-of", "2016"],
     ["weigh", "{model}", "--target", "{target}"],
     ["weigh", "{model}", "--target", "{target}", "--format", "json", "--as-of", "2020"],
+    ["next", "{model}", "--target", "{target}", "--set", "3", "--format", "json"],
 ]
 #: one twin network per cause → effect question the command asks (report: its "Causal claims")
 TWINS = {("cause", "russia_china"): 1, ("cause", "asia"): 1, ("report", "russia_china"): 6, ("report", "asia"): 0}

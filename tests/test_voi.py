@@ -66,7 +66,7 @@ def test_shipped_case_ranks_the_expected_items():
     from conftest import SHIPPED_MODEL
 
     now, candidates = next_evidence(argmap.load(SHIPPED_MODEL), "alliance")
-    items = [c for c in candidates if c.kind == "item"]
+    items = [c for c in candidates if c.kind == "declared"]
     assert {c.id for c in items} == {"mutual_defence_treaty", "joint_command"}
     for c in items:
         assert set(c.posteriors) == {"found", "not found"}

@@ -53,8 +53,10 @@ FORMATS = ("html", "md", "tex")
 ACH_MIN_DB = 0.5  # an item whose likelihoods differ by less than this (dB) across the states is left out of the ACH view
 TOP_INPUTS = 5  # rows of the robustness section per hypothesis
 REPORT_DRAWS = 1000  # Monte Carlo draws per hypothesis and mode (seed 0): reproducible, and cheap enough for watch
-TOP_CANDIDATES = 3
+TOP_CANDIDATES = 5
+SET_SIZE = 3  # the best set of clues the report values jointly
 SAFE_SCHEMES = ("http", "https", "ftp", "mailto")
+SMOKING_GUN_LR = 5  # DESIGN §4: an item whose finding multiplies the odds by ≥ 5 is a smoking gun
 
 
 # ----------------------------------------------------------------------------- what a report holds
@@ -225,10 +227,24 @@ class InputRow:
 @attrs.frozen
 class Candidate:
     id: str
-    kind: str
+    kind: str  # declared | hypothetical | claim
     text: str
     bits: float
     outcomes: tuple[tuple[str, float, float], ...]  # outcome, its probability now, P(followed state) after it
+    overturns: tuple[str, ...] = ()  # outcomes after which the conclusion no longer holds
+
+
+@attrs.frozen
+class FlipRow:
+    """What one new item would need to make ``state`` the most probable (or overturn the conclusion)."""
+
+    state: str
+    side: str  # for | against (a binary claim's "false")
+    label: str  # the claim's name, or the state in words
+    decibels: float
+    likelihood_ratio: float
+    sufficient: tuple[str, ...]  # designed tests whose finding alone would be enough
+    smoking_gun: bool  # that weight is a smoking gun's by the §4 labels (found: LR ≥ 5)
 
 
 @attrs.frozen
@@ -248,6 +264,11 @@ class Robustness:
     monte_carlo: tuple[float, float, float, float] | None = None  # 2.5%, 50%, 97.5%, share of draws flipped
     monte_carlo_correlated: tuple[float, float, float, float] | None = None
     draws: int = 0
+    flips: tuple[FlipRow, ...] = ()  # one row per rival state, or the conclusion's flip
+    tests: tuple[tuple[str, float, float], ...] = ()  # the designed clues' conventions
+    best_set: tuple[str, ...] = ()  # the best clues to look for together (greedy, valued jointly)
+    set_bits: float = 0.0
+    set_sum_bits: float = 0.0  # their single values added up, as if independent
 
 
 @attrs.frozen
@@ -561,7 +582,7 @@ def _ratio_db(high: float, low: float) -> float:
 def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Robustness:
     from argmap.analysis.sensitivity import monte_carlo, sensitivity
     from argmap.analysis.tipping import sentences, tipping_points
-    from argmap.analysis.voi import next_evidence
+    from argmap.analysis.voi import look_for_next
 
     wanted, results = sensitivity(model, claim.id, cutoff, network=network)
     posterior = next(s.posterior for s in claim.states if s.state == wanted.state)
@@ -572,10 +593,18 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
     inputs = tuple(InputRow(r.input.label, str(r.input.location), r.input.value, r.input.low, r.input.high,
                             r.at_low, r.at_high, r.swing, r.holds_from, r.holds_to, r.flips_within_range)
                    for r in results[:TOP_INPUTS])
-    _, candidates = next_evidence(model, claim.id, cutoff)
+    plan = look_for_next(model, wanted, cutoff, set_size=SET_SIZE)
     shown = tuple(Candidate(c.id, c.kind, c.text, c.mutual_information,
-                            tuple((o, c.outcomes[o], c.posteriors[o][wanted.state]) for o in c.posteriors))
-                  for c in candidates[:TOP_CANDIDATES] if c.mutual_information > 1e-6)
+                            tuple((o, c.outcomes[o], c.posteriors[o][wanted.state]) for o in c.posteriors),
+                            c.overturns)
+                  for c in plan.candidates[:TOP_CANDIDATES] if c.mutual_information > 1e-6)
+    flips = tuple(FlipRow(f.state, "against" if claim.binary and f.state == "false" else "for",
+                          claim.name if claim.binary else _words(f.state), f.decibels, f.likelihood_ratio,
+                          tuple(_words(t) for t in f.sufficient), f.likelihood_ratio >= SMOKING_GUN_LR)
+                  for f in plan.flips)
+    # the report follows P(true) of a binary claim and the mode of a multi-state one, so the
+    # sensitivity conclusion's flip is the flip of the rival state(s) listed here
+    tests = tuple((name, p, q) for name, (p, q) in plan.tests.items())
     tipping = tipping_points(model, wanted, cutoff, network=network)
     spread = {mode: monte_carlo(model, wanted, cutoff, draws=REPORT_DRAWS, seed=0, correlated=mode, one_way=results)
               for mode in (False, True)}
@@ -586,7 +615,9 @@ def _robustness(model: Model, network: Any, claim: ClaimRow, cutoff: Any) -> Rob
     return Robustness(claim.id, claim.name, wanted.state, posterior, conclusion, inputs, len(results),
                       sum(r.flips_within_range for r in results), shown, tuple(sentences(tipping)),
                       tipping.evidence_tempering, tipping.prior_shift_db, summary(spread[False]),
-                      summary(spread[True]), REPORT_DRAWS)
+                      summary(spread[True]), REPORT_DRAWS, flips=flips, tests=tests,
+                      best_set=tuple(step.id for step in plan.set), set_bits=plan.set[-1].total if plan.set else 0.0,
+                      set_sum_bits=plan.set_independent_sum)
 
 
 def _causal(model: Model, cutoff: Any) -> tuple[CausalRow, ...]:
