@@ -226,7 +226,7 @@ class JunctionTree:
 
     def _calibrate(self, evidence: list, cpts: dict[str, np.ndarray], width: int, batch: int) -> Calibration:
         plan = self._plan(evidence, cpts, width)
-        limit = memory_limit() if plan.bytes > _CHECK_FROM else plan.bytes
+        limit = memory_limit() if plan.bytes > _CHECK_FROM or MEMORY_ENV in os.environ else plan.bytes
         if plan.bytes > limit:
             step = width
             while step > 1 and self._sliced_plan(evidence, cpts, step, width).bytes > limit:
@@ -431,7 +431,8 @@ class JunctionTree:
         return table
 
     def _too_large(self, plan: _Plan, limit: int) -> ArgmapError:
-        clique = self.cliques[plan.worst]
+        # the claims with most parents first: they are the ones to simplify
+        clique = sorted(self.cliques[plan.worst], key=lambda v: -len(self.network.variables[v].parents))
         shown = ", ".join(clique[:12]) + (f" and {len(clique) - 12} more" if len(clique) > 12 else "")
         return ArgmapError.at(
             Location("argmap"),
@@ -484,10 +485,11 @@ def memory_limit() -> int:
     text = os.environ.get(MEMORY_ENV, "").strip()
     if text:
         units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-        scale = units.get(text[-1].upper(), 1)
-        number = text[:-1] if text[-1].upper() in units else text
+        number = text.upper().removesuffix("B").removesuffix("I")  # 8G, 8GB and 8GiB alike
+        scale = units.get(number[-1:], 1)
+        number = number[:-1] if number[-1:] in units else number
         try:
-            return int(float(number.removesuffix("i").removesuffix("B")) * scale)
+            return int(float(number) * scale)
         except ValueError:
             raise ArgmapError.at(Location(MEMORY_ENV), f"{MEMORY_ENV}={text!r} is not a size; write bytes "
                                                       "or a number with K, M, G or T, e.g. 8G") from None
@@ -589,8 +591,10 @@ def _pair(a: np.ndarray, sa: str, b: np.ndarray, sb: str, out: str) -> np.ndarra
     if b_only:
         b = _reduce(b, sb, "".join(x for x in sb if x not in b_only))
         sb = "".join(x for x in sb if x not in b_only)
-    kept = "".join(x for x in sa if x in sb and x in out)
     summed = "".join(x for x in sa if x in sb and x not in out)
+    if not summed:  # a product with nothing summed: broadcast both straight into the output's order
+        return _aligned(a, sa, out) * _aligned(b, sb, out)
+    kept = "".join(x for x in sa if x in sb and x in out)
     free_a = "".join(x for x in sa if x not in sb)
     free_b = "".join(x for x in sb if x not in sa)
     size = dict(zip(sa, a.shape)) | dict(zip(sb, b.shape))
@@ -600,13 +604,20 @@ def _pair(a: np.ndarray, sa: str, b: np.ndarray, sb: str, out: str) -> np.ndarra
     s = math.prod(size[x] for x in summed)
     at = a.transpose([sa.index(x) for x in kept + free_a + summed]).reshape(k, m, s)
     bt = b.transpose([sb.index(x) for x in kept + summed + free_b]).reshape(k, s, n)
-    if summed:
-        product = np.matmul(at, bt)
-    else:
-        product = at * bt  # (k, m, 1) * (k, 1, n)
     have = kept + free_a + free_b
-    product = product.reshape(tuple(size[x] for x in have))
-    return product.transpose([have.index(x) for x in out]) if have != out else product
+    product = np.matmul(at, bt).reshape(tuple(size[x] for x in have))
+    if have == out:
+        return product
+    # a contiguous result in the output's order: later products read it without strided copies
+    return np.ascontiguousarray(product.transpose([have.index(x) for x in out]))
+
+
+def _aligned(a: np.ndarray, sa: str, out: str) -> np.ndarray:
+    """A view of ``a`` with its axes in the order of ``out`` and size 1 where it has none."""
+    present = [x for x in out if x in sa]
+    if "".join(present) != sa:
+        a = a.transpose([sa.index(x) for x in present])
+    return a.reshape(tuple(a.shape[present.index(x)] if x in sa else 1 for x in out))
 
 
 class _LazyState:
