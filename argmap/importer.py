@@ -238,9 +238,10 @@ class _Cpd:
 
 _BIF_BLOCK = re.compile(r"\b(network|variable|probability)\b(.*?)\{(.*?)\}\s*(?=\b(?:network|variable|probability)\b|\Z)",
                         re.DOTALL)
-_BIF_TYPE = re.compile(r"^\s*type\s+discrete\s*\[\s*(\d+)\s*\]\s*\{([^}]*)\}\s*;", re.MULTILINE)
+_BIF_TYPE = re.compile(r"type\s+discrete\s*\[\s*(\d+)\s*\]\s*\{([^}]*)\}\s*;")
 _BIF_ENTRY = re.compile(r"\s*(?:\(([^)]*)\)|(table)|(default))\s*([^;()]*);")
 _BIF_NAME = re.compile(r"[\w.-]+")
+_BIF_STATE = re.compile(r"[^\s,;{}()]+(?: [^\s,;{}()]+)*")  # as pgmpy reads them: "<5", "Asy/Patch"
 
 
 def _read_plain_bif(text: str) -> Any:
@@ -264,11 +265,11 @@ def _read_plain_bif(text: str) -> Any:
         if kind == "network":
             name = head
         elif kind == "variable":
-            found = _BIF_TYPE.search(body)
-            if not _BIF_NAME.fullmatch(head) or not found or body[found.end():].strip():
+            found = _BIF_TYPE.fullmatch(body.strip())
+            if not _BIF_NAME.fullmatch(head) or not found:
                 return None
             names = [x.strip() for x in found.group(2).split(",")]
-            if len(names) != int(found.group(1)) or not all(_BIF_NAME.fullmatch(x) for x in names):
+            if len(names) != int(found.group(1)) or not all(_BIF_STATE.fullmatch(x) for x in names):
                 return None
             states[head] = names
         else:
