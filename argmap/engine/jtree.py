@@ -13,12 +13,15 @@ runs of strong evidence neither underflow nor overflow.
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+import attrs
 import numpy as np
 
 from argmap.engine.compile import Network
+from argmap.errors import ArgmapError, Location
 
 __all__ = ["JunctionTree", "Calibration"]
 
@@ -27,20 +30,36 @@ Factor = tuple[tuple[str, ...], np.ndarray]
 
 
 class Calibration:
-    """The result of one pass: every tree variable's marginal, and log P(evidence), per scenario."""
+    """The result of one pass: every tree variable's marginal, and log P(evidence), per scenario.
 
-    def __init__(self, tree: JunctionTree, beliefs: list[np.ndarray], log_evidence: np.ndarray):
+    Small cliques keep their belief table; a large ("lazy") clique keeps only its factor list
+    and its messages, and a marginal or joint over it is one contraction of those when asked."""
+
+    def __init__(self, tree: JunctionTree, beliefs: list[np.ndarray | None], log_evidence: np.ndarray,
+                 lazy: _LazyState | None = None):
         self._tree = tree
-        self._beliefs = beliefs  # per clique, (B, *cards), unnormalised
+        self._beliefs = beliefs  # per clique, (B or 1, *cards), unnormalised; None for a lazy clique
+        self._lazy = lazy
         self.log_evidence = log_evidence  # (B,), -inf where the evidence is impossible
         self.possible = np.isfinite(log_evidence)
         self._all_possible = bool(self.possible.all())
+        self._batch = len(log_evidence)
+
+    def _table(self, clique: int, scope: tuple[str, ...]) -> np.ndarray:
+        """The unnormalised joint of ``scope`` (global order, inside ``clique``), (B or 1, *cards)."""
+        belief = self._beliefs[clique]
+        if belief is not None:
+            variables = self._tree.cliques[clique]
+            axes = tuple(1 + i for i, v in enumerate(variables) if v not in scope)
+            return belief.sum(axis=axes) if axes else belief
+        assert self._lazy is not None
+        return self._lazy.joint(clique, scope)
 
     def marginal(self, name: str) -> np.ndarray:
         """(B, states) for a claim or source; NaN rows where the evidence is impossible."""
-        clique, axes = self._tree.home_axes[name]
-        table = self._beliefs[clique]
-        table = table.sum(axis=axes) if axes else table
+        table = self._table(self._tree.home[name], (name,))
+        if table.shape[0] != self._batch:
+            table = np.broadcast_to(table, (self._batch,) + table.shape[1:])
         totals = table.sum(axis=1, keepdims=True)
         if self._all_possible:
             return table / totals
@@ -52,10 +71,9 @@ class Calibration:
     def joint(self, scope: Sequence[str]) -> np.ndarray:
         """(B, *cards) normalised joint of variables that share a clique (in global order)."""
         clique = self._tree.clique_holding(scope)
-        variables = self._tree.cliques[clique]
-        keep = [1 + variables.index(v) for v in scope]
-        table = self._beliefs[clique]
-        table = table.sum(axis=tuple(a for a in range(1, table.ndim) if a not in keep))
+        table = self._table(clique, self._tree.in_order(scope))
+        if table.shape[0] != self._batch:
+            table = np.broadcast_to(table, (self._batch,) + table.shape[1:])
         flat = _normalise_rows(table.reshape(table.shape[0], -1))
         flat = np.where(self.possible[:, None], flat, np.nan)
         return flat.reshape(table.shape)
@@ -65,6 +83,22 @@ def _normalise_rows(table: np.ndarray) -> np.ndarray:
     totals = table.reshape(table.shape[0], -1).sum(axis=1).reshape((-1,) + (1,) * (table.ndim - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, table / np.where(totals > 0, totals, 1), np.nan)
+
+
+class _Chunked(Calibration):
+    """A calibration computed in slices of the batch (to stay within memory), read as one."""
+
+    def __init__(self, parts: list[Calibration]):
+        self._parts = parts
+        self.log_evidence = np.concatenate([p.log_evidence for p in parts])
+        self.possible = np.isfinite(self.log_evidence)
+        self._batch = len(self.log_evidence)
+
+    def marginal(self, name: str) -> np.ndarray:
+        return np.concatenate([p.marginal(name) for p in self._parts])
+
+    def joint(self, scope: Sequence[str]) -> np.ndarray:
+        return np.concatenate([p.joint(scope) for p in self._parts])
 
 
 class JunctionTree:
@@ -84,7 +118,15 @@ class JunctionTree:
         for c, clique in enumerate(self.cliques):
             for v in clique:
                 self._holders[v].append(c)
-        self._static: list[np.ndarray] | None = None
+        self.sizes = [math.prod(self.cards[v] for v in clique) for clique in self.cliques]
+        # each claim's and source's table goes to the smallest clique that holds its family
+        self.family_scope = {n: self.in_order((*network.variables[n].parents, n)) for n in tree_vars}
+        self.assigned: list[list[str]] = [[] for _ in self.cliques]
+        for n in tree_vars:
+            self.assigned[self.clique_holding(self.family_scope[n])].append(n)
+        self._families: dict[str, Factor] = {}
+        self._static_psi: dict[int, np.ndarray] = {}
+        self._contractions: dict[tuple, _Contraction] = {}
         self.home = {n: self.clique_holding((n,)) for n in tree_vars}
         self.home_axes = {n: (c, self._axes_outside(c, (n,))) for n, c in self.home.items()}
         self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
@@ -171,23 +213,161 @@ class JunctionTree:
                   batch: int = 1) -> Calibration:
         """Multiply the CPTs (``cpts`` overrides some, batched) and the evidence ``factors`` into
         the cliques, pass messages both ways and return every marginal for each of ``batch``
-        scenarios (more if the factors say so)."""
-        psi = list(self._cpt_potentials(cpts or {}))
-        log_scale = np.zeros(1)
-        for scope, table, shift in _combine_evidence(factors):
-            c = self.clique_holding(scope)
-            psi[c] = psi[c] * self._expand(table, scope, c)
-            log_scale = log_scale + shift
-        batch = max([batch, *(p.shape[0] for p in psi)])
-        if batch > 1:
-            psi = [p if p.shape[0] == batch else np.broadcast_to(p, (batch,) + p.shape[1:]) for p in psi]
-        log_scale = np.broadcast_to(log_scale, (batch,)).copy()
+        scenarios (more if the factors say so).
 
-        up: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
+        The memory it needs is worked out before anything is allocated: a batch too big for
+        :func:`memory_limit` is calibrated in slices, and a network too big even for one
+        scenario raises :class:`~argmap.errors.ArgmapError` saying what it would need."""
+        cpts = dict(cpts or {})
+        evidence = _combine_evidence(factors)
+        width = max([1, *(t.shape[0] for _, t, _ in evidence),
+                     *(c.shape[0] for n, c in cpts.items() if c.ndim > self.network.variables[n].cpt.ndim)])
+        return self._calibrate(evidence, cpts, width, max(batch, width))
+
+    def _calibrate(self, evidence: list, cpts: dict[str, np.ndarray], width: int, batch: int) -> Calibration:
+        plan = self._plan(evidence, cpts, width)
+        limit = memory_limit() if plan.bytes > _CHECK_FROM or MEMORY_ENV in os.environ else plan.bytes
+        if plan.bytes > limit:
+            step = width
+            while step > 1 and self._sliced_plan(evidence, cpts, step, width).bytes > limit:
+                step = (step + 1) // 2
+            if step < width and self._sliced_plan(evidence, cpts, step, width).bytes <= limit:
+                parts = []
+                for start in range(0, width, step):
+                    stop = min(start + step, width)
+                    parts.append(self._calibrate(_slice_evidence(evidence, start, stop, width),
+                                                 _slice_cpts(cpts, self.network, start, stop, width),
+                                                 stop - start, stop - start))
+                return _Chunked(parts)
+            raise self._too_large(plan, limit)
+        try:
+            if not any(plan.lazy):
+                return self._run(plan, evidence, cpts, width, batch)
+            with _one_blas_thread():
+                return self._run(plan, evidence, cpts, width, batch)
+        except MemoryError:  # the estimate is a bound on argmap's tables, not on the machine
+            raise self._too_large(plan, limit) from None
+
+    def _sliced_plan(self, evidence: list, cpts: Mapping[str, np.ndarray], step: int, width: int) -> _Plan:
+        return self._plan(_slice_evidence(evidence, 0, step, width), _slice_cpts(cpts, self.network, 0, step, width),
+                          step)
+
+    def _plan(self, evidence: list, cpts: Mapping[str, np.ndarray], width: int) -> _Plan:
+        """Which cliques stay lazy, the contractions they need and the bytes the pass will hold."""
+        lazy = [size * width > LAZY_FROM for size in self.sizes]
+        batched = {n for n, c in cpts.items() if c.ndim > self.network.variables[n].cpt.ndim and c.shape[0] > 1}
+        where: list[list[tuple[tuple[str, ...], bool]]] = [[] for _ in self.cliques]
+        for scope, table, _ in evidence:
+            where[self.clique_holding(scope)].append((scope, table.shape[0] > 1))
+        contractions: dict[tuple, _Contraction] = {}
+        static = beliefs = transient = messages = 0
+        largest, worst = 0, 0
+        for c, clique in enumerate(self.cliques):
+            size = self.sizes[c]
+            sep = self.separator[c]
+            messages += 2 * math.prod(self.cards[v] for v in sep) * width
+            incoming = len(self.children[c]) + (self.parent[c] >= 0)
+            if not lazy[c]:
+                static += size
+                beliefs += size * width
+                if (incoming + 2) * size * width > transient:
+                    transient = (incoming + 2) * size * width
+                if size * width > largest:
+                    largest, worst = size * width, c
+                continue
+            local = [(self.family_scope[n], n in batched) for n in self.assigned[c]] + where[c]
+            ups = [(self.separator[k], width > 1) for k in self.children[c]]
+            down = [(sep, width > 1)] if self.parent[c] >= 0 else []
+            jobs = [("up", c, -1, local + ups, sep if self.parent[c] >= 0 else ())]
+            for i, k in enumerate(self.children[c]):
+                jobs.append(("down", c, k, local + down + ups[:i] + ups[i + 1:], self.separator[k]))
+            for role, _, k, operands, out in jobs:
+                job = self._contraction(operands, out, width)
+                contractions[(role, c, k)] = job
+                if job.largest > largest:
+                    largest, worst = job.largest, c
+                transient = max(transient, 3 * job.largest)
+        total = 8 * (static + beliefs + messages + transient)
+        return _Plan(lazy, contractions, total, largest, worst)
+
+    def _contraction(self, operands: Sequence[tuple[tuple[str, ...], bool]], out: tuple[str, ...],
+                     width: int) -> _Contraction:
+        """An einsum over factors (scope, batched?) to ``out`` (plus the batch axis), its path
+        optimised once and cached by the shapes it sees."""
+        key = (tuple(operands), out, width)
+        found = self._contractions.get(key)
+        if found is not None:
+            return found
+        import opt_einsum
+
+        letters: dict[str, str] = {}
+
+        def term(scope: Sequence[str]) -> str:
+            for v in scope:
+                if v not in letters:
+                    letters[v] = opt_einsum.get_symbol(len(letters) + 1)
+            return "".join(letters[v] for v in scope)
+
+        beta = opt_einsum.get_symbol(0)
+        terms, shapes = [], []
+        for scope, is_batched in operands:
+            terms.append((beta if is_batched else "") + term(scope))
+            shapes.append(((width,) if is_batched else ()) + tuple(self.cards[v] for v in scope))
+        seen = set().union(*(scope for scope, _ in operands)) if operands else set()
+        ones = tuple(v for v in out if v not in seen)  # an output axis no factor mentions: all ones
+        for v in ones:
+            terms.append(term((v,)))
+            shapes.append((self.cards[v],))
+        keep_batch = any(b for _, b in operands)
+        equation = ",".join(terms) + "->" + (beta if keep_batch else "") + term(out)
+        path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+        steps = []
+        for contraction in info.contraction_list:
+            positions, text = contraction[0], contraction[2]
+            inputs, output = text.split("->")
+            steps.append((tuple(positions), tuple(inputs.split(",")), output))
+        expression = _Steps(tuple(steps), tuple(terms), equation.split("->")[1])
+        found = _Contraction(expression, tuple(self.cards[v] for v in ones), tuple(b for _, b in operands), width,
+                             keep_batch,
+                             max(int(info.largest_intermediate), math.prod(shapes[0]) if shapes else 1))
+        self._contractions[key] = found
+        return found
+
+    def _run(self, plan: _Plan, evidence: list, cpts: Mapping[str, np.ndarray], width: int,
+             batch: int) -> Calibration:
+        lazy = plan.lazy
+        count = len(self.cliques)
+        local: list[list[Factor]] = [[] for _ in self.cliques]  # lazy cliques: their factor lists
+        psi: list[np.ndarray | None] = [None] * count
+        log_scale = np.zeros(1)
+        extra: list[list[tuple[tuple[str, ...], np.ndarray]]] = [[] for _ in self.cliques]
+        for scope, table, shift in evidence:
+            extra[self.clique_holding(scope)].append((scope, table))
+            log_scale = log_scale + shift
+        for c in range(count):
+            if lazy[c]:
+                local[c] = [self.family(n, cpts.get(n)) for n in self.assigned[c]] + extra[c]
+            else:
+                table = self._dense_psi(c, cpts)
+                for scope, values in extra[c]:
+                    table = table * self._expand(values, scope, c)
+                psi[c] = table
+        log_scale = np.broadcast_to(log_scale, (width,)).copy()
+
+        up: list[np.ndarray] = [np.empty(0)] * count
         for c in reversed(self.topdown):  # leaves first
+            if lazy[c]:
+                operands = local[c] + [(self.separator[k], up[k]) for k in self.children[c]]
+                message = _apply(plan.contractions[("up", c, -1)], operands)
+                if self.parent[c] < 0:
+                    message = message.reshape(message.shape[0], -1)
+                message, shift = _rescale(message)
+                up[c] = message
+                log_scale = log_scale + shift
+                continue
             table = psi[c]
             for child in self.children[c]:
-                table = table * up[child].reshape((batch,) + self._in_parent[child])
+                table = table * up[child].reshape((-1,) + self._in_parent[child])
             if self.parent[c] >= 0:
                 axes = self._sum_axes[c]
                 message, shift = _rescale(table.sum(axis=axes) if axes else table)
@@ -196,13 +376,20 @@ class JunctionTree:
                 message, shift = _rescale(table.reshape(table.shape[0], -1).sum(axis=1, keepdims=True))
             log_scale = log_scale + shift
 
-        down: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
-        beliefs: list[np.ndarray] = [np.empty(0)] * len(self.cliques)
+        down: list[np.ndarray] = [np.empty(0)] * count
+        beliefs: list[np.ndarray | None] = [None] * count
         for c in self.topdown:  # root first
+            if lazy[c]:
+                base = local[c] + ([(self.separator[c], down[c])] if self.parent[c] >= 0 else [])
+                ups = [(self.separator[k], up[k]) for k in self.children[c]]
+                for i, k in enumerate(self.children[c]):
+                    message = _apply(plan.contractions[("down", c, k)], base + ups[:i] + ups[i + 1:])
+                    down[k], _ = _rescale(message)
+                continue
             incoming = []
             if self.parent[c] >= 0:
-                incoming.append(down[c].reshape((batch,) + self._in_self[c]))
-            incoming += [up[k].reshape((batch,) + self._in_parent[k]) for k in self.children[c]]
+                incoming.append(down[c].reshape((-1,) + self._in_self[c]))
+            incoming += [up[k].reshape((-1,) + self._in_parent[k]) for k in self.children[c]]
             # products of all incoming messages but one, from prefix and suffix products
             prefix = [psi[c]]
             for m in incoming:
@@ -216,30 +403,256 @@ class JunctionTree:
                 axes = self._down_axes[child]
                 down[child], _ = _rescale(without.sum(axis=axes) if axes else without)
                 suffix = incoming[i] if suffix is None else suffix * incoming[i]
-        return Calibration(self, beliefs, log_scale)
+        if batch > width:
+            log_scale = np.broadcast_to(log_scale, (batch,)).copy()
+        state = _LazyState(self, local, up, down, width) if any(lazy) else None
+        return Calibration(self, beliefs, log_scale, state)
 
-    def _cpt_potentials(self, cpts: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        """Each clique's product of the CPTs assigned to it; cached when no CPT is overridden."""
-        if not cpts and self._static is not None:
-            return self._static
-        tables = [np.ones((1,) + tuple(self.cards[v] for v in clique)) for clique in self.cliques]
-        for name in self.order:
-            scope, values = self.family_factor(name, cpts.get(name))
-            c = self.clique_holding(scope)
-            tables[c] = tables[c] * self._expand(values, scope, c)
-        if not cpts:
-            self._static = tables
-        return tables
+    def family(self, name: str, cpt: np.ndarray | None = None) -> Factor:
+        """:meth:`family_factor`, cached for the network's own tables."""
+        if cpt is not None:
+            return self.family_factor(name, cpt)
+        found = self._families.get(name)
+        if found is None:
+            found = self._families[name] = self.family_factor(name)
+        return found
+
+    def _dense_psi(self, c: int, cpts: Mapping[str, np.ndarray]) -> np.ndarray:
+        """A small clique's product of its CPTs (``cpts`` overriding some); cached when none is."""
+        overridden = [n for n in self.assigned[c] if n in cpts]
+        if not overridden and c in self._static_psi:
+            return self._static_psi[c]
+        table = np.ones((1,) + tuple(self.cards[v] for v in self.cliques[c]))
+        for name in self.assigned[c]:
+            scope, values = self.family(name, cpts.get(name))
+            table = table * self._expand(values, scope, c)
+        if not overridden:
+            self._static_psi[c] = table
+        return table
+
+    def _too_large(self, plan: _Plan, limit: int) -> ArgmapError:
+        # the claims with most parents first: they are the ones to simplify
+        clique = sorted(self.cliques[plan.worst], key=lambda v: -len(self.network.variables[v].parents))
+        shown = ", ".join(clique[:12]) + (f" and {len(clique) - 12} more" if len(clique) > 12 else "")
+        return ArgmapError.at(
+            Location("argmap"),
+            f"this network is too large to compute exactly: it needs about {_bytes(plan.bytes)} of memory "
+            f"(its largest table has {plan.largest:,} numbers, over {shown}) and argmap allows itself "
+            f"{_bytes(limit)}. Give these claims fewer parents ('given') or fewer states, split the "
+            f"model, or, on a machine with more memory, raise the allowance with the environment "
+            f"variable {MEMORY_ENV} (e.g. {MEMORY_ENV}=32G)")
 
     def _expand(self, table: np.ndarray, scope: Sequence[str], clique: int) -> np.ndarray:
         """A factor in global order, reshaped to broadcast against the clique's table."""
         shape = [table.shape[0]] + [self.cards[v] if v in scope else 1 for v in self.cliques[clique]]
         return table.reshape(shape)
 
-    def _sum_to(self, table: np.ndarray, clique: int, scope: Sequence[str]) -> np.ndarray:
-        variables = self.cliques[clique]
-        axes = tuple(1 + i for i, v in enumerate(variables) if v not in scope)
-        return table.sum(axis=axes) if axes else table
+
+#: entries × batch above which a clique's table is never built: its messages and marginals are
+#: contractions of its factor list (small tables are faster multiplied out, in few numpy calls)
+LAZY_FROM = 1 << 15
+#: the environment variable that sets the memory argmap's engine allows itself (bytes, or with a
+#: K, M, G or T suffix); by default half the memory available when a large pass starts
+MEMORY_ENV = "ARGMAP_MEMORY_LIMIT"
+_CHECK_FROM = 64 << 20  # passes smaller than this never ask the system how much memory is free
+
+
+_BLAS: list = []
+
+
+def _one_blas_thread():
+    """Lazy contractions run many small matrix products: a threaded BLAS spends longer waking its
+    threads than computing them (40 ms instead of 0.1 ms for a 64×48×192 product on a busy
+    machine), so they run on one thread."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - a dependency; without it BLAS keeps its threads
+            import contextlib
+
+            _BLAS.append(None)
+            return contextlib.nullcontext()
+        _BLAS.append(ThreadpoolController())
+    if _BLAS[0] is None:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def memory_limit() -> int:
+    """Bytes one calibration may hold: ``$ARGMAP_MEMORY_LIMIT``, else half the available memory."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if text:
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+        number = text.upper().removesuffix("B").removesuffix("I")  # 8G, 8GB and 8GiB alike
+        scale = units.get(number[-1:], 1)
+        number = number[:-1] if number[-1:] in units else number
+        try:
+            return int(float(number) * scale)
+        except ValueError:
+            raise ArgmapError.at(Location(MEMORY_ENV), f"{MEMORY_ENV}={text!r} is not a size; write bytes "
+                                                      "or a number with K, M, G or T, e.g. 8G") from None
+    return _available_memory() // 2
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 8 << 30
+
+
+def _bytes(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""  # pragma: no cover
+
+
+@attrs.frozen
+class _Contraction:
+    expression: object  # opt_einsum's compiled expression
+    ones: tuple[int, ...]  # cards of output axes that no factor mentions
+    flags: tuple[bool, ...]  # which operands carry the batch axis
+    width: int
+    batched: bool  # the result carries the batch axis (else it is added, of size 1)
+    largest: int  # entries of the largest array it builds
+
+
+@attrs.frozen
+class _Plan:
+    lazy: list[bool]
+    contractions: dict
+    bytes: int
+    largest: int  # entries of the largest table or intermediate
+    worst: int  # the clique it belongs to
+
+
+def _apply(job: _Contraction, operands: Sequence[tuple[tuple[str, ...], np.ndarray]]) -> np.ndarray:
+    """Run a planned contraction on (scope, table with batch axis) operands."""
+    arrays = []
+    for (_, table), batched in zip(operands, job.flags):
+        if not batched:
+            arrays.append(table[0])
+        elif table.shape[0] != job.width:  # a message that happens not to vary across the batch
+            arrays.append(np.broadcast_to(table, (job.width,) + table.shape[1:]))
+        else:
+            arrays.append(table)
+    arrays += [np.ones(card) for card in job.ones]
+    result = job.expression(*arrays)
+    return result if job.batched else result[None]
+
+
+class _Steps:
+    """A contraction path executed pairwise: each pair as a batched matrix product (or a
+    broadcast product when nothing is summed), which numpy runs far faster than the general
+    einsum loop it would otherwise fall back to when the two share an axis that is kept."""
+
+    def __init__(self, steps: tuple, terms: tuple[str, ...], output: str):
+        self.steps, self.terms, self.output = steps, terms, output
+
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        operands = list(arrays)
+        for positions, inputs, output in self.steps:
+            picked = [operands.pop(i) for i in positions]
+            if len(picked) == 1:
+                result = _reduce(picked[0], inputs[0], output)
+            else:
+                result = _pair(picked[0], inputs[0], picked[1], inputs[1], output)
+            operands.append(result)
+        return operands[0]
+
+
+def _reduce(a: np.ndarray, sa: str, out: str) -> np.ndarray:
+    axes = tuple(i for i, x in enumerate(sa) if x not in out)
+    if axes:
+        a = a.sum(axis=axes)
+        sa = "".join(x for x in sa if x in out)
+    return a.transpose([sa.index(x) for x in out]) if sa != out else a
+
+
+def _pair(a: np.ndarray, sa: str, b: np.ndarray, sb: str, out: str) -> np.ndarray:
+    """The einsum ``sa,sb->out`` of two arrays, through matmul or broadcasting."""
+    # an axis in one operand only and not kept is summed out of it first
+    a_only = "".join(x for x in sa if x not in sb and x not in out)
+    if a_only:
+        a = _reduce(a, sa, "".join(x for x in sa if x not in a_only))
+        sa = "".join(x for x in sa if x not in a_only)
+    b_only = "".join(x for x in sb if x not in sa and x not in out)
+    if b_only:
+        b = _reduce(b, sb, "".join(x for x in sb if x not in b_only))
+        sb = "".join(x for x in sb if x not in b_only)
+    summed = "".join(x for x in sa if x in sb and x not in out)
+    if not summed:  # a product with nothing summed: broadcast both straight into the output's order
+        return _aligned(a, sa, out) * _aligned(b, sb, out)
+    kept = "".join(x for x in sa if x in sb and x in out)
+    free_a = "".join(x for x in sa if x not in sb)
+    free_b = "".join(x for x in sb if x not in sa)
+    size = dict(zip(sa, a.shape)) | dict(zip(sb, b.shape))
+    k = math.prod(size[x] for x in kept)
+    m = math.prod(size[x] for x in free_a)
+    n = math.prod(size[x] for x in free_b)
+    s = math.prod(size[x] for x in summed)
+    at = a.transpose([sa.index(x) for x in kept + free_a + summed]).reshape(k, m, s)
+    bt = b.transpose([sb.index(x) for x in kept + summed + free_b]).reshape(k, s, n)
+    have = kept + free_a + free_b
+    product = np.matmul(at, bt).reshape(tuple(size[x] for x in have))
+    if have == out:
+        return product
+    # a contiguous result in the output's order: later products read it without strided copies
+    return np.ascontiguousarray(product.transpose([have.index(x) for x in out]))
+
+
+def _aligned(a: np.ndarray, sa: str, out: str) -> np.ndarray:
+    """A view of ``a`` with its axes in the order of ``out`` and size 1 where it has none."""
+    present = [x for x in out if x in sa]
+    if "".join(present) != sa:
+        a = a.transpose([sa.index(x) for x in present])
+    return a.reshape(tuple(a.shape[present.index(x)] if x in sa else 1 for x in out))
+
+
+class _LazyState:
+    """What a lazy clique keeps after a pass: its factor list and the messages around it."""
+
+    def __init__(self, tree: JunctionTree, local: list[list[Factor]], up: list[np.ndarray],
+                 down: list[np.ndarray], width: int):
+        self.tree, self.local, self.up, self.down, self.width = tree, local, up, down, width
+
+    def joint(self, c: int, scope: tuple[str, ...]) -> np.ndarray:
+        tree = self.tree
+        wanted = set(scope)
+        # a separator that holds the scope gives it cheaply: its belief is the product of the
+        # two messages that cross it (Shafer–Shenoy)
+        edges = [k for k in (c, *tree.children[c]) if tree.parent[k] >= 0 and wanted <= set(tree.separator[k])]
+        if edges:
+            k = min(edges, key=lambda e: len(tree.separator[e]))
+            sep = tree.separator[k]
+            table = self.up[k] * self.down[k]
+            axes = tuple(1 + i for i, v in enumerate(sep) if v not in wanted)
+            return table.sum(axis=axes) if axes else table
+        operands = self.local[c] + ([(tree.separator[c], self.down[c])] if tree.parent[c] >= 0 else [])
+        operands += [(tree.separator[k], self.up[k]) for k in tree.children[c]]
+        signature = [(s, t.shape[0] > 1) for s, t in operands]
+        return _apply(tree._contraction(signature, scope, self.width), operands)
+
+
+def _slice_evidence(evidence: list, start: int, stop: int, width: int) -> list:
+    return [(scope, table[start:stop] if table.shape[0] == width else table,
+             shift[start:stop] if shift.shape[0] == width else shift) for scope, table, shift in evidence]
+
+
+def _slice_cpts(cpts: Mapping[str, np.ndarray], network: Network, start: int, stop: int, width: int) -> dict:
+    return {n: c[start:stop] if c.ndim > network.variables[n].cpt.ndim and c.shape[0] == width else c
+            for n, c in cpts.items()}
 
 
 def _rescale(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,10 +13,29 @@ import yaml
 
 from argmap.errors import ArgmapError, Location, Problem
 
-try:  # libyaml's composer is several times faster where the wheel ships it
-    _Loader: type = yaml.CSafeLoader
+try:  # libyaml's parser and composer are several times faster where the wheel ships them
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader, with each plain scalar's tag resolved once per distinct text: the
+    composer asks the (Python) resolver for every scalar, and an imported network has hundreds
+    of thousands of them, most of them repeats ("0.5", "true", state names)."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._tags: dict[tuple, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)  # SafeLoader has no path resolvers: the tag depends on these alone
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
@@ -171,6 +190,19 @@ class _Converter:
             return node.value
         if tag == "tag:yaml.org,2002:timestamp":
             return node.value  # dates stay as written; argmap parses its own date forms
+        if tag == "tag:yaml.org,2002:float":
+            text = node.value
+            # YAML's own forms (".inf", "1_000.5", "1:30.0") go through PyYAML; plain decimals
+            # read the same with float(), several times faster
+            if "_" not in text and ":" not in text and "." in text:
+                try:
+                    return float(text)
+                except ValueError:
+                    pass
+        elif tag == "tag:yaml.org,2002:int":
+            text = node.value
+            if text.isdigit() and (text[0] != "0" or text == "0"):  # not octal, hex or base 60
+                return int(text)
         if tag in (
             "tag:yaml.org,2002:null",
             "tag:yaml.org,2002:bool",
