@@ -115,9 +115,77 @@ def pn(model, engine, evidence):
     return num / total
 
 
+def pn_monte_carlo(model, beliefs, draws=400_000, seed=1):
+    """An independent check of pn(): likelihood weighting over the whole compiled network, with
+    explicit noise bits for the noisy-OR claims on the path and a counterfactual pass under
+    do(us_threat = false) that shares all noise. Returns (PN, effective sample size)."""
+    import numpy as np
+
+    from argmap.model import NoisyOr
+
+    rng = np.random.default_rng(seed)
+    net = compile_model(model)
+    V = net.variables
+    ev = evidence_assignment(model, net, [model.item(i) for i in beliefs.counted])  # node → state index
+    order, seen = [], set()
+
+    def visit(n):
+        if n not in seen:
+            for p in V[n].parents:
+                visit(p)
+            seen.add(n)
+            order.append(n)
+
+    for n in V:
+        visit(n)
+    noisy = {c: model.claims[c].distribution for c in ("sanctions", "threat_channel", "russian_caution", "cooperation")}
+    assert all(isinstance(d, NoisyOr) for d in noisy.values())
+    uniform = {n: rng.random(draws) for n in order}
+    bits = {c: {**{p: rng.random(draws) < d.supporters[p].value for p in d.supporters},
+                **{("att", p): rng.random(draws) < d.attackers[p].value for p in d.attackers},
+                "leak": rng.random(draws) < d.leak.value} for c, d in noisy.items()}
+
+    def run(counterfactual):
+        val, w = {}, np.ones(draws)
+        for n in order:
+            var = V[n]
+            true = var.states.index(T) if T in var.states else None
+            if n == "us_threat" and counterfactual:
+                val[n] = np.full(draws, var.states.index("false"))
+            elif n in noisy:
+                d, b = noisy[n], bits[n]
+                fire = b["leak"].copy()
+                for p in d.supporters:
+                    fire |= (val[p] == V[p].states.index(T)) & b[p]
+                inhibited = np.zeros(draws, bool)
+                for p in d.attackers:
+                    inhibited |= (val[p] == V[p].states.index(T)) & b[("att", p)]
+                val[n] = np.where(fire & ~inhibited, true, 1 - true)
+                if n in ev and not counterfactual:
+                    w = w * (val[n] == ev[n])
+            else:
+                cpt = np.asarray(var.cpt)
+                probs = cpt[tuple(val[p] for p in var.parents)] if var.parents else np.broadcast_to(cpt, (draws, len(var.states)))
+                if n in ev:  # evidence keeps its factual value; it is not on the path to cooperation
+                    if not counterfactual:
+                        w = w * probs[:, ev[n]]
+                    val[n] = np.full(draws, ev[n])
+                else:
+                    val[n] = np.minimum((uniform[n][:, None] > np.cumsum(probs, axis=1)).sum(axis=1), len(var.states) - 1)
+        return val, w
+
+    fact, w = run(False)
+    cf, _ = run(True)
+    is_true = lambda world, n: world[n] == V[n].states.index(T)
+    sel = w * (is_true(fact, "us_threat") & is_true(fact, "cooperation"))
+    return (sel * ~is_true(cf, "cooperation")).sum() / sel.sum(), sel.sum() ** 2 / (sel ** 2).sum()
+
+
 if __name__ == "__main__":
     as_of = sys.argv[1] if len(sys.argv) > 1 else None
     model, beliefs, evidence, engine = setup(as_of)
     print(f"as of {as_of or 'all evidence'}: {len(beliefs.counted)} items counted")
     accounts(engine, evidence)
-    print(f"PN(us_threat -> cooperation) = {pn(model, engine, evidence):.3f}")
+    print(f"PN(us_threat -> cooperation) = {pn(model, engine, evidence):.3f} (enumeration)")
+    value, ess = pn_monte_carlo(model, beliefs)
+    print(f"PN(us_threat -> cooperation) = {value:.3f} (Monte Carlo check, effective sample {ess:.0f})")
