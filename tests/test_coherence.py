@@ -51,20 +51,18 @@ def test_generated_models_agree_with_pgmpy_and_survive_the_round_trips(model):
     assert report.ok, report.text()
 
 
-def test_the_shipped_case_is_coherent_with_one_double_counting_warning():
+def test_the_shipped_case_is_coherent_without_warnings():
     runner = CliRunner()
     first = runner.invoke(main, ["check", "--deep", SHIPPED_MODEL, "--examples", "20"])
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
     statuses = {title: line.split()[0] for line in lines for title in PROPERTIES.values() if title in line[:30]}
-    assert statuses == {**dict.fromkeys(PROPERTIES.values(), "ok"), "double counting": "warn"}
-    assert "'no_lethal_aid', 'dual_use_supply_2024' have the same reference (state_blinken_kuleba_2024)" in \
-        " ".join(first.output.split())
-    assert "coherent: all 8 properties hold; warnings for double counting" in first.output
+    assert statuses == dict.fromkeys(PROPERTIES.values(), "ok")
+    assert "coherent: all 8 properties hold" in first.output and "warn" not in first.output
     again = runner.invoke(main, ["check", "--deep", SHIPPED_MODEL, "--examples", "20"])
     assert again.output == first.output  # deterministic: the same seed gives the same run
     strict = runner.invoke(main, ["check", "--deep", "--strict", SHIPPED_MODEL, "--examples", "5"])
-    assert strict.exit_code == 3
+    assert strict.exit_code == 0, strict.output  # no warning to fail on (issue 15's done-when)
 
 
 # ----------------------------------------------------------------------------- sign coherence

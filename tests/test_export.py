@@ -233,7 +233,7 @@ def test_json_has_model_results_relations_and_weights(shipped):
     assert data["argmap_export"] == 1
     assert data["results"] == json.loads(json.dumps(shipped.update().to_dict()))
     assert set(data["model"]["claims"]) == set(shipped.claims)
-    assert data["model"]["claims"]["cooperation"]["supported_by"]["us_threat"] == 0.6
+    assert data["model"]["claims"]["cooperation"]["supported_by"]["threat_channel"] == 0.6
     assert {e["id"] for e in data["evidence"]} == {i.id for i in shipped.evidence}
     assert {"from": "russian_caution", "to": "cooperation", "kind": "attack", "strength": 0.5} in data["relations"]
     s400 = next(w for w in data["weights"] if w["item"] == "s400_contract")

@@ -50,7 +50,7 @@ def test_shipped_case_round_trips_through_argdown(tmp_path):
     same_beliefs(model, back)
     assert [i.id for i in back.evidence] == [i.id for i in model.evidence]
     assert back.claims["us_threat"].label == "US threat" and back.claims["us_threat"].text == model.claims["us_threat"].text
-    assert back.item("s400_contract").cite == ("sipri_at_db",)
+    assert back.item("s400_contract").cite == ("moscowtimes_s400_2015",)
     assert back.sources == model.sources
     for cid, claim in model.claims.items():
         assert back.claims[cid].distribution == claim.distribution

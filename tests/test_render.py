@@ -45,7 +45,7 @@ def test_shipped_case_shows_every_claim_with_prior_posterior_and_word(shipped):
         b = beliefs[cid]
         if b.is_binary and not b.observed:
             assert render._p(b.posterior["true"]) in shown and b.verbal in shown
-    assert "0.30 → 0.80" in shown.replace("→  ", "→ ")  # driver's threat_balancing row (0.80 in bold)
+    assert "0.19 → 0.49" in shown.replace("→  ", "→ ")  # russia_motive's balance_us row (0.49 in bold)
     assert "Key" in shown and "supports (strength)" in shown and "attacks (strength)" in shown
     assert shipped.title in shown
 
@@ -54,12 +54,12 @@ def test_hypotheses_sit_above_their_factors(shipped):
     plain = subprocess.run(["dot", "-Tplain"], input=render.diagram(shipped, format="dot"), capture_output=True,
                            check=True).stdout.decode()
     y = {parts[1]: float(parts[3]) for parts in (line.split() for line in plain.splitlines()) if parts[0] == "node"}
-    assert y["cooperation"] > y["us_threat"] and y["alliance"] > y["cooperation"] and y["driver"] > y["us_threat"]
+    assert y["cooperation"] > y["us_threat"] and y["russia_motive"] > y["us_threat"] and y["defence_alliance"] > y["us_threat"]
 
 
 def test_support_and_attack_differ_without_colour(shipped):
     source = render.diagram(shipped, format="dot").decode()
-    support = next(line for line in source.splitlines() if "us_threat -> cooperation" in line)
+    support = next(line for line in source.splitlines() if "threat_channel -> cooperation" in line)
     attack = next(line for line in source.splitlines() if "russian_caution -> cooperation" in line)
     assert "arrowhead=normal" in support and "style=solid" in support and "+0.6" in support
     assert "arrowhead=tee" in attack and "style=dashed" in attack and "−0.5" in attack

@@ -211,13 +211,13 @@ def test_report_numbers_are_the_networks(shipped_files):
     for row in driver["rows"]:
         assert row["pair_decibels"] == pytest.approx([p.decibels for p in by_item[row["item"]].pairs], abs=1e-9)
     # the ACH view of driver: cells are LRs for each state, the least inconsistent is marked
-    ach = next(t for t in data["ach"] if t["claim"] == "driver")
-    assert ach["states"] == ["threat_balancing", "strategic_alliance", "commercial_opportunism"]
-    assert ach["least_inconsistent"] == "threat_balancing"
+    ach = next(t for t in data["ach"] if t["claim"] == "russia_motive")
+    assert ach["states"] == ["balance_us", "strategic_alignment", "arms_revenue"]
+    assert ach["least_inconsistent"] == "balance_us"
     first = ach["rows"][0]
     item = model.item(first["item"])
     for k, state in enumerate(ach["states"]):
-        assert first["likelihood_ratios"][k] == pytest.approx(weight_of_evidence(model, item, "driver", state).likelihood_ratio)
+        assert first["likelihood_ratios"][k] == pytest.approx(weight_of_evidence(model, item, "russia_motive", state).likelihood_ratio)
     assert first["diagnosticity"] == pytest.approx(10 * math.log10(max(first["likelihoods"]) / min(first["likelihoods"])))
     assert [r["diagnosticity"] for r in ach["rows"]] == sorted((r["diagnosticity"] for r in ach["rows"]), reverse=True)
     # reproducibility: every input file with its hash, the command, the versions

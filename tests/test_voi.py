@@ -65,7 +65,7 @@ def test_mutual_information_equals_enumeration(case, data):
 def test_shipped_case_ranks_the_expected_items():
     from conftest import SHIPPED_MODEL
 
-    now, candidates = next_evidence(argmap.load(SHIPPED_MODEL), "alliance")
+    now, candidates = next_evidence(argmap.load(SHIPPED_MODEL), "defence_alliance")
     items = [c for c in candidates if c.kind == "declared"]
     assert {c.id for c in items} == {"mutual_defence_treaty", "joint_command"}
     for c in items:

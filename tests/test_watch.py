@@ -116,7 +116,7 @@ def test_watch_regenerates_and_keeps_the_last_good_outputs(shipped):
     arms = str(shipped / "evidence" / "russia_china" / "arms_transfers.yaml")
     watch = Watch(["models/russia_china.yaml", "-o", out], cwd=str(shipped))
     try:
-        watch.expect(r"ok — 11 claims, \d+ items counted; wrote .*diagram\.svg")
+        watch.expect(r"ok — 14 claims, \d+ items counted; wrote .*diagram\.svg")
         watch.expect(r"^watching .*models/russia_china\.yaml.*evidence/russia_china/")
         diagram = os.path.join(out, DIAGRAM)
         outputs = [diagram] + ([os.path.join(out, REPORT)] if REPORT else [])
@@ -170,7 +170,7 @@ def test_watch_follows_new_files_and_folders_of_the_model(shipped):
         (shipped / "evidence" / "russia_china" / "notes.txt").write_text("not evidence\n")
         new_item.write_text("- id: brand_new\n  text: x\n  bears_on: cooperation\n  lr: 2\n")
         watch.expect(r"changed: .*sub(/new\.yaml)?$")
-        watch.expect(r"ok — 11 claims, 34 items counted")
+        watch.expect(r"ok — 14 claims, 48 items counted")
         # a folder added to the model's evidence: list is watched from then on
         extra = shipped / "more"
         extra.mkdir()
@@ -180,7 +180,7 @@ def test_watch_follows_new_files_and_folders_of_the_model(shipped):
         watch.expect(r"^watching .*more/")
         (extra / "late.yaml").write_text("- id: late_item\n  text: y\n  bears_on: cooperation\n  lr: 3\n")
         watch.expect(r"changed: .*more/late\.yaml$")
-        watch.expect(r"ok — 11 claims, 35 items counted")
+        watch.expect(r"ok — 14 claims, 49 items counted")
         assert not any("notes.txt" in line for line in watch.seen)
     finally:
         watch.stop()

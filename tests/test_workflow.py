@@ -488,10 +488,10 @@ def test_shipped_case_add_and_diff_run_on_a_copy(tmp_path):
     model = str(tmp_path / "models" / "russia_china.yaml")
     old = str(tmp_path / "old_evidence")
     shutil.copytree(tmp_path / "evidence" / "russia_china", old)
-    code, out, err = run("add", model, "--bears-on", "alliance", "--text", "A mutual-defence treaty is signed.",
+    code, out, err = run("add", model, "--bears-on", "defence_alliance", "--text", "A mutual-defence treaty is signed.",
                          "--date", "2025-06", "--test", "smoking_gun", "--cite", "sipri_at_db")
     assert code == 0, err
-    assert "P(alliance)" in out and "hypotheses it moved:" in out
+    assert "P(defence_alliance)" in out and "hypotheses it moved:" in out
     code, out, err = run("diff", model, "--from", old)
     assert code == 0, err
     assert re.search(r"\nadded +mutual_defence_treaty\S* +2025-06 .* \+\d+\.\d\n", out)
