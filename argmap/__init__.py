@@ -22,8 +22,8 @@ try:
     from argmap.loader.validate import load
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
     from argmap.scales import SCALES
-    from argmap.api import (compare, diagram, monte_carlo, next_evidence, report, sensitivity, tipping_points,
-                            trajectory, weights)
+    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, report, sensitivity,
+                            tipping_points, tornado, trajectory, weigh, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -69,6 +69,7 @@ __all__ = [
     "Problem",
     "Source",
     "__version__",
+    "cause",
     "compare",
     "diagram",
     "load",
@@ -77,7 +78,9 @@ __all__ = [
     "report",
     "sensitivity",
     "tipping_points",
+    "tornado",
     "trajectory",
     "update",
+    "weigh",
     "weights",
 ]

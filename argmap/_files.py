@@ -39,6 +39,7 @@ def kind_of(mode: int) -> str:
 def read_bytes(path: str, at: Location | None = None, *, limit: int | None = None, track: bool = True) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), at most ``limit``;
     anything else is an ArgmapError at ``at``. ``track``: record it as an input of the command."""
+    path = os.fspath(path)  # a pathlib.Path from Python callers
     at = at or Location(path)
     limit = MAX_FILE_BYTES if limit is None else limit
     try:

@@ -18,8 +18,8 @@ from typing import Any
 from argmap.errors import ArgmapError, Location, Problem
 from argmap.model import Model
 
-__all__ = ["compare", "diagram", "monte_carlo", "next_evidence", "report", "sensitivity", "tipping_points",
-           "trajectory", "weights"]
+__all__ = ["cause", "compare", "diagram", "monte_carlo", "next_evidence", "report", "sensitivity", "tipping_points",
+           "tornado", "trajectory", "weigh", "weights"]
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")
 
@@ -131,3 +131,34 @@ def report(model: Model, folder: str | None = None, *, formats: Sequence[str] = 
 
     with _arguments():
         return make_report(_model(model), folder, formats, as_of=as_of, compare=compare)
+
+
+def tornado(model: Model, target: str, *, as_of: Any = None, format: str = "svg", top: int = 15,
+            width: str | None = None) -> bytes:
+    """The tornado of ``target``'s one-way sensitivities as bytes (svg, png or pdf)."""
+    from argmap.analysis.sensitivity import sensitivity as run
+    from argmap.output.plots import tornado as draw
+
+    with _arguments():
+        m = _model(model)
+        wanted, results = run(m, target, as_of)
+        base = m.update(as_of=as_of).posterior(wanted.claim, wanted.state)
+        return draw(results, wanted, base, fmt=format, top=top, width=width, title=m.title)
+
+
+def weigh(model: Model, target: str, *, as_of: Any = None) -> Any:
+    """Every counted item's weight (dB) on each pair of ``target``'s states, its pairwise
+    leave-one-out and each pair's Bayes factor (:class:`argmap.analysis.pairwise.Weighing`)."""
+    from argmap.analysis.pairwise import weigh as run
+
+    with _arguments():
+        return run(_model(model), target, as_of)
+
+
+def cause(model: Model, cause: str, effect: str, *, as_of: Any = None, contrast: str | None = None) -> Any:
+    """Did ``cause`` ("claim[=state]") make the difference to ``effect``? do(), PN and PS with their
+    bounds and sensitivity (:class:`argmap.analysis.cause.CauseResult`, docs/causal.md)."""
+    from argmap.analysis.cause import cause as run
+
+    with _arguments():
+        return run(_model(model), cause, effect, as_of, contrast=contrast)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import SHIPPED_MODEL, enumerate_posteriors
+from conftest import CASE_2025, enumerate_posteriors
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -460,7 +460,7 @@ def test_a_coupling_key_belongs_with_a_table(tmp_path):
 
 
 def test_shipped_case_us_threat_and_cooperation():
-    model = argmap.load(SHIPPED_MODEL)
+    model = argmap.load(CASE_2025)
     r = cause(model, "us_threat", "cooperation")
     assert r.exact and r.path == ("sanctions", "russian_caution", "cooperation")
     assert 0 < r.do["false"] < r.do["true"] < 1
@@ -476,7 +476,7 @@ def test_shipped_case_us_threat_and_cooperation():
 def test_the_shipped_reports_causal_section_is_fast():
     from argmap.output.report import _causal  # the section alone is what is timed
 
-    model = argmap.load(SHIPPED_MODEL)
+    model = argmap.load(CASE_2025)
     model.update()
     _causal(model, None)  # warm-up: imports
     start = time.perf_counter()
@@ -497,7 +497,7 @@ def test_the_shipped_reports_causal_section_is_fast():
     (["--cause", "us_threat", "--effect", "cooperation", "--contrast", "true"], "not another state"),
 ])
 def test_bad_questions_exit_2_with_the_reason(args, message):
-    result = CliRunner().invoke(main, ["cause", SHIPPED_MODEL, *args])
+    result = CliRunner().invoke(main, ["cause", CASE_2025, *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
@@ -505,10 +505,10 @@ def test_bad_questions_exit_2_with_the_reason(args, message):
 
 def test_cli_table_and_json():
     runner = CliRunner()
-    table = runner.invoke(main, ["cause", SHIPPED_MODEL, "--cause", "us_threat", "--effect", "cooperation"])
+    table = runner.invoke(main, ["cause", CASE_2025, "--cause", "us_threat", "--effect", "cooperation"])
     assert table.exit_code == 0, table.output
     assert "PN necessity" in table.output and "do(us_threat = false)" in table.output
-    out = runner.invoke(main, ["cause", SHIPPED_MODEL, "--cause", "us_threat", "--effect", "driver",
+    out = runner.invoke(main, ["cause", CASE_2025, "--cause", "us_threat", "--effect", "driver",
                                "--format", "json", "--as-of", "2016"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)

@@ -79,7 +79,7 @@ def test_shipped_argdown_parses_with_the_same_statements_relations_and_numbers(s
     coop = data["statements"]["expanding cooperation"]["data"]
     assert coop["id"] == "cooperation" and coop["posterior_p"] == pytest.approx(beliefs.posterior("cooperation"), abs=1e-6)
     s400 = data["arguments"]["s400_contract"]["data"]
-    assert s400["cite"] == "sipri_at_db" and s400["likelihood"] == {"true": 0.6, "false": 0.1}
+    assert s400["cite"] == "moscowtimes_s400_2015" and s400["likelihood"] == {"true": 0.6, "false": 0.1}
     assert {r["relationType"] for r in data["arguments"]["s400_contract"]["relations"]} == {"support"}
     # statement text comes back verbatim
     text = data["statements"]["US threat"]["members"][0]["text"].strip()

@@ -110,14 +110,14 @@ def _plots(model: argmap.Model, width: str, fmt: str) -> dict[str, bytes]:
     from argmap.workflow import journal as workflow
     from argmap.engine.infer import trajectory
 
-    steps = trajectory(model, None, claims=["cooperation", "alliance"])
+    steps = trajectory(model, None, claims=["cooperation", "defence_alliance"])
     wanted, results = sensitivity.sensitivity(model, "cooperation", None)
     header = ["timestamp", "commit", "as_of", "model", "evidence", "items", "cooperation=true"]
     rows = [workflow.LogRow({"timestamp": f"2026-12-0{1 + k // 10}T10:{k:02d}:00Z", "commit": f"{k:07x}", "as_of": "",
                              "model": "m", "evidence": "e", "items": "1", "cooperation=true": str(0.5 + k / 100)})
             for k in range(40)]
     return {
-        "trajectory": plots.trajectory(steps, [("cooperation", "true", "cooperation"), ("alliance", "true", "alliance")],
+        "trajectory": plots.trajectory(steps, [("cooperation", "true", "cooperation"), ("defence_alliance", "true", "defence_alliance")],
                                        fmt=fmt, width=width),
         "tornado": plots.tornado(results, wanted, results[0].at_value, fmt=fmt, width=width, top=12),
         "history": workflow.history_plot(header, rows, fmt=fmt, width=width),
@@ -199,7 +199,7 @@ def test_edges_are_legible_at_the_width(cases, style):
         assert re.search(r"(head|tail)label=<<TABLE[^>]*BGCOLOR=\"white\"", line), line
     table = [e for e in claim_edges if "arrowhead=empty" in e or "arrowtail=empty" in e]
     assert table and all("<I>table</I>" in e for e in table)  # a table parent has no one strength
-    assert "<I>table</I>" in next(e for e in claim_edges if e.split()[:3] == ["cooperation", "->", "alliance"])
+    assert "<I>table</I>" in next(e for e in claim_edges if e.split()[:3] == ["russia_motive", "->", "defence_alliance"])
     nodes = [line for line in source.splitlines() if "shape=" in line and "legend__" not in line]
     assert not any("dashed" in line for line in nodes)  # assumptions are told apart by their ground
 

@@ -9,7 +9,7 @@ import math
 import attrs
 import numpy as np
 import pytest
-from conftest import SHIPPED_MODEL, enumerate_posteriors
+from conftest import CASE_2025, enumerate_posteriors
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -205,7 +205,7 @@ def test_conclusion_flip_for_a_followed_state():
 
 
 def test_shipped_case_conclusion_flip_and_kinds():
-    model = argmap.load(SHIPPED_MODEL)
+    model = argmap.load(CASE_2025)
     plan = look_for_next(model, "alliance", set_size=3)
     p = plan.posterior["true"]
     (flip,) = plan.flips
@@ -245,7 +245,7 @@ def test_cli_next_json_table_and_fixed_target(case_dir):
     from click.testing import CliRunner
 
     runner = CliRunner()
-    result = runner.invoke(main, ["next", SHIPPED_MODEL, "--target", "driver", "--format", "json", "--set", "2",
+    result = runner.invoke(main, ["next", CASE_2025, "--target", "driver", "--format", "json", "--set", "2",
                                   "--pair", "strategic_alliance,threat_balancing",
                                   "--test-likelihoods", "hoop=0.9/0.5"])
     assert result.exit_code == 0, result.output
@@ -258,9 +258,9 @@ def test_cli_next_json_table_and_fixed_target(case_dir):
     assert hoop["likelihood"] == {"threat_balancing": 0.5, "strategic_alliance": 0.9, "commercial_opportunism": 0.5}
     assert {f["state"] for f in data["flip"]} == {"strategic_alliance", "commercial_opportunism"}
     assert len(data["set"]["steps"]) == 2
-    result = runner.invoke(main, ["next", SHIPPED_MODEL, "--target", "driver", "--pair", "threat_balancing,nope"])
+    result = runner.invoke(main, ["next", CASE_2025, "--target", "driver", "--pair", "threat_balancing,nope"])
     assert result.exit_code == 2 and "'nope' is not a state" in result.output
-    result = runner.invoke(main, ["next", SHIPPED_MODEL, "--target", "alliance", "--test-likelihoods", "hoop=2/1"])
+    result = runner.invoke(main, ["next", CASE_2025, "--target", "alliance", "--test-likelihoods", "hoop=2/1"])
     assert result.exit_code == 2
     # a target fixed by hard evidence: one line
     with open(os.path.join(case_dir, "m.yaml"), "w") as handle:

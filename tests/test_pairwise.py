@@ -8,7 +8,7 @@ import math
 import attrs
 import pytest
 from click.testing import CliRunner
-from conftest import SHIPPED_MODEL, enumerate_joint
+from conftest import CASE_2025, enumerate_joint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_infer import write
@@ -140,7 +140,7 @@ def test_batched_item_weights_are_weight_of_evidence_one_at_a_time(model, data):
 def test_the_shipped_case_compares_its_rivals_and_accounts_in_pairs():
     """The numbers issue 12 quotes: threat balancing over strategic alliance ≈ 5.7 (+7.6 dB), over
     commercial opportunism ≈ 20.8 (+13.2 dB); the paper's account 0.15 → 0.78."""
-    beliefs = argmap.load(SHIPPED_MODEL).update()
+    beliefs = argmap.load(CASE_2025).update()
     pairs = {(c.of, c.a, c.b): c for c in comparisons(beliefs)}
     assert pairs["driver", "threat_balancing", "strategic_alliance"].bayes_factor == pytest.approx(5.7, abs=0.05)
     assert pairs["driver", "threat_balancing", "commercial_opportunism"].decibels == pytest.approx(13.2, abs=0.05)
@@ -149,7 +149,7 @@ def test_the_shipped_case_compares_its_rivals_and_accounts_in_pairs():
 
 
 def test_update_json_has_the_accounts_and_comparisons_of_design_7():
-    result = CliRunner().invoke(main, ["update", SHIPPED_MODEL, "--format", "json"])
+    result = CliRunner().invoke(main, ["update", CASE_2025, "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["accounts"]["paper"]) == {"states", "prior", "posterior"}
@@ -157,7 +157,7 @@ def test_update_json_has_the_accounts_and_comparisons_of_design_7():
     first = data["comparisons"][0]
     assert set(first) == {"of", "a", "b", "prior_odds", "posterior_odds", "bayes_factor", "decibels"}
     assert {c["of"] for c in data["comparisons"]} == {"driver", "accounts"}
-    table = CliRunner().invoke(main, ["update", SHIPPED_MODEL]).stdout
+    table = CliRunner().invoke(main, ["update", CASE_2025]).stdout
     assert "rivals compared in pairs" in table and "paper" in table
 
 
@@ -202,7 +202,7 @@ def test_weigh_on_a_claim_fixed_by_hard_evidence_says_so_in_one_line(case_dir):
 
 
 def test_weigh_json_on_the_shipped_case():
-    result = CliRunner().invoke(main, ["weigh", SHIPPED_MODEL, "--target", "driver", "--format", "json"])
+    result = CliRunner().invoke(main, ["weigh", CASE_2025, "--target", "driver", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [(p["a"], p["b"]) for p in data["pairs"]] == [("threat_balancing", "strategic_alliance"),

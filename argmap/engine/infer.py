@@ -14,6 +14,8 @@ import math
 import weakref
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from typing import Any
+
 import attrs
 import numpy as np
 
@@ -115,6 +117,49 @@ class Beliefs:
     def _repr_svg_(self) -> str | None:
         """In Jupyter, beliefs display themselves as the argument map."""
         return stage("beliefs_svg")(self)
+
+    def rows(self) -> list[dict]:
+        """One row per claim state (binary claims: P(true)): claim, role, state, prior, posterior, verbal."""
+        out = []
+        for cid, b in self.claims.items():
+            role = self.model.claims[cid].role
+            for state in ("true",) if b.is_binary else b.states:
+                out.append({"claim": cid, "role": role, "state": "" if b.is_binary else state,
+                            "prior": b.prior[state], "posterior": b.posterior[state],
+                            "verbal": b.verbal if b.is_binary or state == b.most_probable else "",
+                            "observed": b.observed})
+        return out
+
+    def to_pandas(self) -> Any:
+        """The beliefs as a pandas DataFrame, one row per claim state (see :meth:`rows`)."""
+        import pandas as pd  # installed with pgmpy; imported only when asked for
+
+        return pd.DataFrame(self.rows())
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the beliefs table, then the accounts and the rivals compared in pairs."""
+        from html import escape
+
+        def table(head: list[str], body: list[list[str]], caption: str) -> str:
+            cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in body)
+            return f"<table><caption>{escape(caption)}</caption><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>"
+
+        parts = [table(["claim", "role", "state", "prior", "posterior", "verbal"],
+                       [[r["claim"], r["role"], r["state"], f"{r['prior']:.3f}", f"{r['posterior']:.3f}",
+                         f"observed {r['observed']}" if r["observed"] else r["verbal"]] for r in self.rows()],
+                       f"{self.model.title or self.model.name}: prior and posterior"
+                       + (f" (evidence up to {self.as_of})" if self.as_of else ""))]
+        if self.accounts:
+            parts.append(table(["account", "prior", "posterior"],
+                               [[n, f"{a.prior:.3f}", f"{a.posterior:.3f}"] for n, a in self.accounts.items()],
+                               "accounts"))
+        pairs = stage("comparisons")(self)
+        if pairs:
+            parts.append(table(["of", "a", "b", "Bayes factor", "dB"],
+                               [[c.of, c.a, c.b, f"{c.bayes_factor:.3g}", f"{c.decibels:+.1f}"] for c in pairs],
+                               "rivals compared in pairs (Bayes factor = posterior odds / prior odds)"))
+        return "".join(parts)
 
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""

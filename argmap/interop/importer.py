@@ -272,6 +272,7 @@ def _check_sizes(text: str, source: str, *, xml: bool) -> None:
 
 
 def _read_network(text: str, source: str, *, xml: bool) -> Any:
+    _check_sizes(text, source, xml=xml)  # before either reader allocates a table
     if not xml:
         fast = _read_plain_bif(text)
         if fast is not None:
@@ -389,8 +390,6 @@ def _read_plain_bif(text: str) -> Any:
 
 def _read_with_pgmpy(text: str, source: str, *, xml: bool) -> Any:
     import warnings
-
-    _check_sizes(text, source, xml=xml)
 
     from pgmpy.readwrite import BIFReader, XMLBIFReader
 

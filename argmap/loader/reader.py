@@ -52,7 +52,7 @@ MAX_UNCERTAINTY = 5.0  # ±5 log-odds already spans 0.007–0.993 from 0.5
 
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
-    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "accounts", "uncertainty",
+    "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "uncertainty", "accounts",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",

@@ -9,6 +9,7 @@ problems of both.
 from __future__ import annotations
 
 import itertools
+import os
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -36,6 +37,8 @@ def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     from argmap.errors import reset_suggestions
 
     reset_suggestions()
+    path = os.fspath(path)  # str or pathlib.Path
+    evidence = [os.fspath(e) for e in evidence] if evidence is not None else None
     result = load_model(path, evidence)
     problems = list(result.problems)
     if result.model is not None:

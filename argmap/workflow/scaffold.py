@@ -165,6 +165,8 @@ claims:
       "false, false": 0.5
     supports: [scores_rose]
     attacks: [budget_cuts]
+    # coupling: comonotone   # optional, tables only: for argmap cause, assume the rows' states
+    #                        # move together across worlds (exact PN/PS instead of bounds; docs/causal.md)
     note: Written before the 2022 budget was known.   # optional, for you
 
 # ------------------------------------------------------------------------------------ accounts
@@ -176,6 +178,13 @@ accounts:
   breakfast_story: {explanation: breakfasts, better_attendance: true, scores_rose: true}
   curriculum_story: {explanation: curriculum, scores_rose: true}
   easier_test: {explanation: test_change}
+
+# ------------------------------------------------------------------------------- causal claims
+# Optional: the causal questions the report's "Causal claims" section assesses with
+# `argmap cause` — did the cause make the difference (probabilities of necessity and
+# sufficiency)? Without this list, every support and attack arrow into a hypothesis is assessed.
+causal_claims:
+  - {cause: programme_ran, effect: better_attendance}
 """
 
 _EVIDENCE = """\
