@@ -124,7 +124,7 @@ def workload_watch(repeats: int) -> None:
             _wait(lambda: all(os.path.exists(p) for p in outputs), 300)
             time.sleep(2)  # until the file watcher is armed
             latencies = []
-            pattern = re.compile(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Before 2014)")
+            pattern = re.compile(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Moscow had held back)")
             for k in range(repeats):
                 before = [open(p, "rb").read() for p in outputs]
                 text = open(arms, encoding="utf-8").read()

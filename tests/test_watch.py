@@ -125,7 +125,7 @@ def test_watch_regenerates_and_keeps_the_last_good_outputs(shipped):
         for new in ("{true: 0.9, false: 0.05}", "{true: 0.3, false: 0.2}", "{true: 0.6, false: 0.1}"):
             before = [_read(path) for path in outputs]
             with open(arms, encoding="utf-8") as handle:
-                current = re.search(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Before 2014)",
+                current = re.search(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Moscow had held back)",
                                     handle.read()).group(0)
             _edit(arms, current, f"likelihood: {new}")
             # the time until every output (report and diagram) holds the new beliefs

@@ -991,7 +991,10 @@ def _clean(text: str) -> str:
 # (so a reader of the raw file, or of the rendered page, sees no stray backslashes).
 _MD_ALWAYS = set("\\`*[]|~<")  # code, emphasis, links, table cells, strikethrough, HTML and autolinks
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # & only where it would start an entity
-_MD_BLOCK = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")  # what a line may start a block with
+# what a line may start a block with: a quote; a heading, bullet or ordered-list marker only when a
+# space (or the line's end) follows, as CommonMark requires ("+14.6 dB" and "0.96" start none);
+# a line of = or - (setext underline, thematic break)
+_MD_BLOCK = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[+-](?=\s|$)|[=-]+\s*$|\d{1,9}(?=[.)](?:\s|$)))")
 _MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=www)(\.)")  # GFM's bare autolinks (an e-mail address stays one)
 _MD_LEFT = re.compile(r"_(?=\w)|(?<=\w)_")  # _ next to a word character: flanking, could emphasise
 
