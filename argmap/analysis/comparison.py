@@ -7,28 +7,16 @@ Each model is compiled once (``network_of``) and updated once; nothing here is a
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Sequence
 
 import attrs
 
+from argmap.analysis.pairwise import Comparison as PairComparison
+from argmap.analysis.pairwise import state_pairs
 from argmap.engine.infer import Beliefs
 from argmap.model import Model
 
-__all__ = ["Comparison", "PairFactor", "SharedClaim", "compare"]
-
-
-@attrs.frozen
-class PairFactor:
-    """Evidence for state ``a`` over state ``b`` of one claim under one model."""
-
-    a: str
-    b: str
-    prior_odds: float
-    posterior_odds: float
-    bayes_factor: float
-    decibels: float
+__all__ = ["Comparison", "SharedClaim", "compare"]
 
 
 @attrs.frozen
@@ -41,7 +29,7 @@ class SharedClaim:
     posteriors: tuple[dict[str, float], ...]
     spread: float  # the largest difference between two models' posteriors of one state
     widest_state: str  # the state where that difference is
-    pairs: tuple[tuple[PairFactor, ...], ...] = ()  # per model; multi-state claims only
+    pairs: tuple[tuple[PairComparison, ...], ...] = ()  # per model; multi-state claims only
 
 
 @attrs.frozen
@@ -59,23 +47,10 @@ class Comparison:
     accounts: dict[str, tuple[float, ...]] = attrs.field(factory=dict)
 
 
-def _pairs(prior: dict[str, float], posterior: dict[str, float], states: Sequence[str]) -> tuple[PairFactor, ...]:
-    """Posterior odds / prior odds for every ordered pair a < b of states (a before b as declared)."""
-    out = []
-    for a, b in itertools.combinations(states, 2):
-        prior_odds = _odds(prior[a], prior[b])
-        posterior_odds = _odds(posterior[a], posterior[b])
-        factor = posterior_odds / prior_odds if prior_odds not in (0.0, math.inf) and not math.isnan(posterior_odds) else math.nan
-        out.append(PairFactor(a, b, prior_odds, posterior_odds, factor,
-                              10 * math.log10(factor) if factor > 0 and math.isfinite(factor) else
-                              (math.inf if factor == math.inf else -math.inf if factor == 0 else math.nan)))
-    return tuple(out)
-
-
-def _odds(p: float, q: float) -> float:
-    if q == 0:
-        return math.inf if p > 0 else math.nan
-    return p / q
+def _pairs(cid: str, prior: dict[str, float], posterior: dict[str, float],
+           states: Sequence[str]) -> tuple[PairComparison, ...]:
+    """Every pair a < b of states (a before b as declared), as `update` compares them."""
+    return tuple(PairComparison(cid, a, b, prior[a], prior[b], posterior[a], posterior[b]) for a, b in state_pairs(states))
 
 
 def compare(models: Sequence[Model], as_of=None, *, beliefs: Sequence[Beliefs] | None = None) -> Comparison:
@@ -96,7 +71,7 @@ def compare(models: Sequence[Model], as_of=None, *, beliefs: Sequence[Beliefs] |
         shown = states[:1] if len(states) == 2 else states  # a binary claim's two spreads are equal
         spread, widest = max(((max(p[s] for p in posteriors) - min(p[s] for p in posteriors), s) for s in shown),
                              key=lambda x: x[0])
-        pairs = tuple(_pairs(pr, po, states) for pr, po in zip(priors, posteriors)) if len(states) > 2 else ()
+        pairs = tuple(_pairs(cid, pr, po, states) for pr, po in zip(priors, posteriors)) if len(states) > 2 else ()
         shared.append(SharedClaim(cid, states, priors, posteriors, spread, widest, pairs))
     shared.sort(key=lambda c: (-c.spread, common.index(c.id)))
     only_in = {name: tuple(cid for cid in m.claims if cid not in common) for name, m in zip(names, models)}
