@@ -22,6 +22,8 @@ from strategies import cases, write_case
 
 import argmap
 from argmap.output import report as rep
+from argmap.output.report import escape
+from argmap.output.report import rendering as report_render
 from argmap.cli import main
 
 REPORT_DIR = os.path.join(ROOT, "reports", "russia_china")
@@ -488,8 +490,8 @@ def test_markdown_escape_keeps_text_verbatim():
 
 def test_every_allowed_latin_character_compiles(tmp_path):
     """The characters latex_escape passes to pdfLaTeX as they are really are set with T1 + lmodern."""
-    chars = "".join(chr(c) for low, high in rep._TEX_RANGES for c in range(low, high + 1))
-    symbols = "".join(rep._TEX_SYMBOLS)
+    chars = "".join(chr(c) for low, high in escape._TEX_RANGES for c in range(low, high + 1))
+    symbols = "".join(escape._TEX_SYMBOLS)
     (tmp_path / "chars.tex").write_text(
         "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{lmodern}\n"
         "\\usepackage{textcomp}\n\\tracinglostchars=2\n\\begin{document}\n" + rep.latex_escape(chars + " " + symbols)
@@ -585,7 +587,7 @@ def test_report_files_are_written_atomically(case_dir, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(rep._Figures, "_draw", broken)
+    monkeypatch.setattr(report_render._Figures, "_draw", broken)
     with pytest.raises(RuntimeError):
         rep.make_report(model, out_dir, ["md"])
     assert open(os.path.join(out_dir, "report.md"), "rb").read() == before
