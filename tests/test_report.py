@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from clients import missing
 from conftest import ROOT, SHIPPED_MODEL
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import cases, write_case
 
 import argmap
@@ -528,6 +529,44 @@ def test_random_models_give_a_report(case):
         for row in report.evidence:
             if not row.hard:
                 assert row.likelihood_ratio is not None and row.van_evera
+
+
+@settings(max_examples=15, deadline=None)
+@given(cases(max_claims=4, max_items=6), st.data())
+def test_as_of_split_agrees_with_pgmpy_at_every_milestone(case, data):
+    """Each column of the as-of split holds the posteriors of the evidence dated up to its milestone
+    (checked against pgmpy's VariableElimination), milestones at or after the report's own cut-off
+    are left out, the last column is the report's beliefs, and each pair's dB is the column's
+    own odds ratio."""
+    import tempfile
+
+    # milestones and cut-offs among the items' own years, so that the columns differ
+    dated = sorted({int(str(item["date"])[:4]) for item in case["evidence"] if "date" in item} | {1989, 2031})
+    years = data.draw(st.lists(st.sampled_from(dated), min_size=1, max_size=3, unique=True))
+    as_of = data.draw(st.sampled_from([None, *map(str, dated)]))
+    case["model"]["milestones"] = [{"date": str(y), "label": f"up to {y}"} for y in years]
+    with tempfile.TemporaryDirectory() as root:
+        model = argmap.load(write_case(case, root))
+        report = rep.build(model, as_of, robustness=False)
+    cutoff = model.update(as_of=as_of).as_of
+    due = [str(y) for y in sorted(years) if cutoff is None or y < cutoff.year]
+    assert model.milestones and all(str(m.date) in map(str, years) for m in model.milestones)
+    split = report.as_of_split
+    if not due:
+        assert split is None
+        return
+    assert [c.date for c in split.columns] == [*due, None]
+    assert split.columns[-1].counted == report.counted
+    for k, date in enumerate([*due, as_of]):
+        reference = model.update(as_of=date, engine="pgmpy")
+        assert split.columns[k].counted == len(reference.counted)
+        for row in split.beliefs:
+            assert row.values[k] == pytest.approx(reference.posterior(row.of, row.a), abs=1e-9)
+        for row in split.pairs:
+            claim = reference[row.of]
+            expected = 10 * math.log10(claim.posterior[row.a] / claim.posterior[row.b]
+                                       / (claim.prior[row.a] / claim.prior[row.b]))
+            assert row.values[k] == pytest.approx(expected, abs=1e-6)
 
 
 def test_cli_writes_the_chosen_formats_to_the_default_folder(case_dir):

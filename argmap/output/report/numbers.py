@@ -141,6 +141,8 @@ class SplitRow:
     """A hypothesis' state, an account, or a pair of rivals, at each column of the as-of split."""
 
     of: str  # the claim id, or "accounts"
+    a: str  # the state, or the account; for a pair, the first of the two
+    b: str | None  # for a pair, the second (the Bayes factor is of a against b); else None
     name: str  # the claim's name (with its state), the account's name, or "a against b"
     prior: float | None  # a state's or an account's prior probability (None for a pair)
     values: tuple[float, ...]  # per column: the posterior probability, or for a pair the Bayes factor in dB
@@ -476,16 +478,16 @@ def _as_of_split(model: Model, beliefs: Any, series: Sequence[Series], names: Ma
     stages = [model.update(as_of=m.date) for m in due] + [beliefs]
     columns = tuple(SplitColumn(str(m.date), m.label, len(b.counted)) for m, b in zip(due, stages)) + (
         SplitColumn(None, f"evidence dated up to {cutoff}" if cutoff else "all evidence", len(beliefs.counted)),)
-    rows = tuple(SplitRow(s.claim, s.label, beliefs[s.claim].prior[s.state],
+    rows = tuple(SplitRow(s.claim, s.state, None, s.label, beliefs[s.claim].prior[s.state],
                           tuple(b[s.claim].posterior[s.state] for b in stages)) for s in series)
-    accounts = tuple(SplitRow("accounts", name, a.prior, tuple(b.accounts[name].posterior for b in stages))
+    accounts = tuple(SplitRow("accounts", name, None, name, a.prior, tuple(b.accounts[name].posterior for b in stages))
                      for name, a in beliefs.accounts.items())
     paired = [comparisons(b) for b in stages]
     def pair_name(c: Any) -> str:
         pair = f"{state_words(c.a)} against {state_words(c.b)}" if c.of != "accounts" else f"{c.a} against {c.b}"
         return pair if c.of == "accounts" else f"{names[c.of]}: {pair}"
 
-    pairs = tuple(SplitRow(c.of, pair_name(c), None, tuple(p[k].decibels for p in paired))
+    pairs = tuple(SplitRow(c.of, c.a, c.b, pair_name(c), None, tuple(p[k].decibels for p in paired))
                   for k, c in enumerate(paired[-1]))
     return AsOfSplit(columns, rows, accounts, pairs)
 
