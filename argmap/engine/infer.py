@@ -385,7 +385,10 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
     observed: dict[str, np.ndarray] = {}
     for b, assignment in enumerate(scenarios):
         for name, index in assignment.items():
-            observed.setdefault(name, np.full(batch, -1))[b] = index
+            column = observed.get(name)
+            if column is None:  # not setdefault: its default would be built for every pair (batch² work)
+                column = observed[name] = np.full(batch, -1)
+            column[b] = index
     factors = []
     for name, indices in observed.items():
         if network.variables[name].kind == "evidence":
