@@ -615,6 +615,23 @@ def test_user_templates_override_and_extend_the_shipped_ones(case_dir):
     assert not os.path.exists(os.path.join(case_dir, "broken"))
 
 
+def test_templates_kept_for_the_process_still_follow_the_users_edits(case_dir):
+    """The compiled templates are kept between renders (watch); a template added to the user's
+    folder, or edited there, is what the next render uses."""
+    report = rep.build(argmap.load(hostile_case(case_dir)), robustness=False)
+    templates = os.path.join(case_dir, "templates")
+    os.makedirs(templates)
+    shipped = rep.render(report, ["md"], templates=templates)["report.md"]
+    override = os.path.join(templates, "report.md.j2")
+    for text in ("first {{ r.counted }}\n", "second, longer {{ r.total }}\n"):
+        with open(override, "w", encoding="utf-8") as out:
+            out.write(text)
+        expected = text.replace("{{ r.counted }}", str(report.counted)).replace("{{ r.total }}", str(report.total))
+        assert rep.render(report, ["md"], templates=templates)["report.md"].decode() == expected
+    os.remove(override)
+    assert rep.render(report, ["md"], templates=templates)["report.md"] == shipped
+
+
 def test_report_files_are_written_atomically(case_dir, monkeypatch):
     """Everything is rendered before anything is written, and each file replaces the old whole."""
     path = hostile_case(case_dir)

@@ -4,6 +4,7 @@ the figures (map, trajectory, tornado), template errors with their file and line
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -42,6 +43,18 @@ def _raw(value: Any) -> Raw:
 
 
 def _environment(kind: str, templates: str | None, finalize: Callable[[Any], Any] | None = None) -> Any:
+    """One Jinja environment per format and templates folder, kept for the process: it caches the
+    compiled templates (compiling them costs more than rendering; ``watch`` renders again and again)
+    and recompiles one whose file changed (Jinja's auto_reload). A template added to or removed
+    from the user's folder gives a new environment: the choice of which file overrides which changed."""
+    folder = os.path.abspath(templates) if templates else None
+    listing = tuple(sorted(os.listdir(folder))) if folder else ()
+    return _cached_environment(kind, folder, listing, finalize)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_environment(kind: str, templates: str | None, listing: tuple[str, ...],
+                        finalize: Callable[[Any], Any] | None) -> Any:
     from jinja2 import (
         ChoiceLoader,
         Environment,
@@ -125,6 +138,9 @@ class _LatexFinalize:
         return latex_escape("" if value is None else value, self.fallbacks)
 
 
+_LATEX_FINALIZE = _LatexFinalize()  # one, so that the LaTeX environment (and its compiled templates) is kept
+
+
 def _template_error(exc: Exception, templates: str | None) -> ArgmapError:
     from jinja2 import TemplateError
 
@@ -183,7 +199,8 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
             files["report.md"] = env.get_template("report.md.j2").render(**context).encode("utf-8")
         if "tex" in formats:
             drawn |= {name: figures.get(name) for name in ("diagram.pdf", "trajectory.pdf")}
-            finalize = _LatexFinalize()
+            finalize = _LATEX_FINALIZE
+            finalize.fallbacks = set()  # the Unicode fallbacks of this rendering only
             env = _environment("tex", templates, finalize)
             context = _context(report) | {"fallbacks": finalize.fallbacks, "missing": figures.missing}
             files["beliefs-table.tex"] = env.get_template("beliefs-table.tex.j2").render(**context).encode("utf-8")
