@@ -163,7 +163,8 @@ class Pairwise:
             parts.append(html_table(COMPARISON_HEAD, [c.cells() for c in self.comparisons],
                                     "rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
                                     "prior odds)"))
-        return "".join(parts)
+        return "".join(parts) or html_note("no accounts, and no multi-state hypothesis or rival: nothing to compare "
+                                           "in pairs")
 
 
 def state_pairs(states: Sequence[str]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from argmap._results import data_frame, html_note, html_table, shown_states
+from argmap._results import data_frame, html_note, html_table, json_number, shown_states
 from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
@@ -95,7 +95,9 @@ class Sensitivity:
             "range": [self.input.low, self.input.high], "range_from": self.input.range_from,
             "file": self.input.location.file, "line": self.input.location.line,
             "function": {"a": self.a, "b": self.b, "c": self.c, "d": self.d, "form": "(a*t + b) / (c*t + d)"},
-            "posterior_at_low": self.at_low, "posterior_at_high": self.at_high, "swing": self.swing,
+            # null where that end of the range makes the evidence impossible (no posterior there)
+            "posterior_at_low": json_number(self.at_low), "posterior_at_high": json_number(self.at_high),
+            "swing": json_number(self.swing),
             "holds_while": [self.holds_from, self.holds_to], "flips_within_range": self.flips_within_range,
         }
 
@@ -356,7 +358,9 @@ def sensitivity_analysis(model: Model, spec: str | Target, as_of=None, *,
     base_posterior = base.marginal(wanted.claim)[0]
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base_posterior))])
-    results = sorted(one_way(network, evidence, wanted, found, cpts_at), key=lambda r: (-r.swing, r.input.label))
+    # an undefined swing (an end of the range makes the evidence impossible) sorts last
+    results = sorted(one_way(network, evidence, wanted, found, cpts_at),
+                     key=lambda r: (-r.swing if not math.isnan(r.swing) else math.inf, r.input.label))
     # the posterior as the first function gives it at the input's value (the command always printed that one)
     posterior = results[0].at_value if results else float(base_posterior[wanted.index])
     return SensitivityAnalysis(wanted, posterior, tuple(results), model.uncertainty)
@@ -395,7 +399,9 @@ def one_way(
             rows = slice(3 * slot, 3 * slot + 3)
             t = points[k]
             p_e = np.exp(log_e[rows] - log_e[rows][1])  # relative to the input's own value: no underflow
-            p_all = joint[rows] * p_e[:, None]  # P(state, e) up to the same factor
+            # P(state, e) up to the same factor; 0 where an end of the range makes the evidence
+            # impossible (the marginal there is 0/0)
+            p_all = np.where(p_e[:, None] > 0, joint[rows], 0.0) * p_e[:, None]
             results.append(_fit(found[k], t, p_all, p_e, wanted))
     return results
 
@@ -407,10 +413,14 @@ def _fit(inp: Input, t: np.ndarray, p_all: np.ndarray, p_e: np.ndarray, wanted: 
     c = (p_e[2] - p_e[0]) / (high - low)
     d = p_e[0] - c * low
     a, b = slope_all[wanted.index], intercept_all[wanted.index]
-    f = lambda x: (a * x + b) / (c * x + d)  # noqa: E731
+
+    def f(x: float) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 where the evidence is impossible: NaN
+            return float((a * x + b) / (c * x + d))
+
     predicted_mid = f(mid)
     actual_mid = p_all[1][wanted.index] / p_e[1]
-    if abs(predicted_mid - actual_mid) > 1e-7:  # the model is linear in every input; say so if not
+    if not abs(predicted_mid - actual_mid) <= 1e-7:  # the model is linear in every input; say so if not
         raise AssertionError(f"sensitivity to {inp.label} is not a ratio of linear functions "
                              f"({predicted_mid} vs {actual_mid})")
     holds_from, holds_to = _holds(slope_all, intercept_all, c, d, mid, wanted, actual_mid >= 0.5)

@@ -149,7 +149,8 @@ class Beliefs:
                              f"observed {r['observed']}" if r["observed"] else r["verbal"]] for r in self.rows()],
                            f"{self.model.title or self.model.name}: prior and posterior"
                            + (f" (evidence up to {self.as_of})" if self.as_of else ""))
-        return table + stage("pairwise")(self)._repr_html_()
+        pairs = stage("pairwise")(self)
+        return table + (pairs._repr_html_() if pairs.accounts or pairs.comparisons else "")
 
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""
