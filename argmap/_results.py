@@ -9,11 +9,28 @@ tables look alike and every id, label and statement is escaped in one place.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["data_frame", "fmt_answer", "format_decibels", "html_note", "html_table", "json_number", "odds_text", "probability_text", "shown_states", "span_text", "state_name", "states_text"]
+__all__ = ["Listing", "data_frame", "fmt_answer", "format_decibels", "html_note", "html_table", "json_number", "odds_text", "probability_text", "shown_states", "span_text", "state_name", "states_text"]
+
+
+class Listing:
+    """A result that counts, iterates and indexes as the tuple it holds in the field named by
+    ``listed`` (the list an API function returned before it had a result class)."""
+
+    __slots__ = ()
+    listed: ClassVar[str]
+
+    def __len__(self) -> int:
+        return len(getattr(self, self.listed))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(getattr(self, self.listed))
+
+    def __getitem__(self, k: int) -> Any:
+        return getattr(self, self.listed)[k]
 
 
 def html_table(head: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = "") -> str:

@@ -12,17 +12,17 @@ in one batched calibration.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 
-from argmap._results import data_frame, html_note, html_table, json_number, shown_states
+from argmap._results import Listing, data_frame, html_note, html_table, json_number, shown_states
 from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
-from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
-from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
+from argmap.errors import ArgmapError, Location, did_you_mean
+from argmap.model import TESTS, EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest
 
 __all__ = ["Input", "MonteCarlo", "Sensitivity", "SensitivityAnalysis", "Target", "conclusion", "input_range", "inputs",
            "monte_carlo", "sensitivity", "sensitivity_analysis", "target"]
@@ -135,7 +135,7 @@ def conclusion(wanted: Target, posterior: float) -> str:
 
 
 @attrs.frozen
-class SensitivityAnalysis:
+class SensitivityAnalysis(Listing):
     """``argmap.sensitivity``: the exact one-way sensitivity of the target to every input,
     largest swing first. Iterating gives the :class:`Sensitivity` functions."""
 
@@ -144,14 +144,7 @@ class SensitivityAnalysis:
     results: tuple[Sensitivity, ...]
     uncertainty: float  # the model's: a bare number's range is its logit ± this
 
-    def __len__(self) -> int:
-        return len(self.results)
-
-    def __iter__(self) -> Iterator[Sensitivity]:
-        return iter(self.results)
-
-    def __getitem__(self, k: int) -> Sensitivity:
-        return self.results[k]
+    listed = "results"
 
     @property
     def conclusion(self) -> str:

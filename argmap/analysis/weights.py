@@ -8,12 +8,20 @@ items that bear on a claim only through other claims.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
-from argmap._results import data_frame, format_decibels, html_table, json_number, odds_text, state_name
+from argmap._results import (
+    Listing,
+    data_frame,
+    format_decibels,
+    html_table,
+    json_number,
+    odds_text,
+    state_name,
+)
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
 from argmap.model import EvidenceItem, Likelihood, Model, Observation
@@ -90,7 +98,7 @@ class ItemWeight:
 
 
 @attrs.frozen
-class Weights:
+class Weights(Listing):
     """``argmap.weights``: each item's weight on ``claim = state`` against the other states, the
     item alone in the network. Iterating gives the :class:`ItemWeight` objects."""
 
@@ -98,14 +106,7 @@ class Weights:
     state: str
     weights: tuple[ItemWeight, ...]
 
-    def __len__(self) -> int:
-        return len(self.weights)
-
-    def __iter__(self) -> Iterator[ItemWeight]:
-        return iter(self.weights)
-
-    def __getitem__(self, k: int) -> ItemWeight:
-        return self.weights[k]
+    listed = "weights"
 
     def to_dict(self) -> dict[str, Any]:
         return {"claim": self.claim, "state": self.state, "items": [w.to_dict() for w in self.weights]}

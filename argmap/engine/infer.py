@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from typing import Any
 
 import attrs
 import numpy as np
 
-from argmap._results import data_frame, html_table, shown_states
+from argmap._results import Listing, data_frame, html_table, shown_states
 from argmap.engine.jtree import Calibration, JunctionTree
 from argmap.engine.compile import Network, network_of
 from argmap.errors import ArgmapError, Location, did_you_mean
@@ -231,7 +231,7 @@ class Step:
 
 
 @attrs.frozen
-class Trajectory:
+class Trajectory(Listing):
     """Beliefs over time (``argmap.trajectory``): the claims' posteriors before any evidence and
     after each counted item, in date order. Iterating gives the :class:`Step` objects."""
 
@@ -240,14 +240,7 @@ class Trajectory:
     claims: tuple[str, ...]
     steps: tuple[Step, ...]
 
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def __iter__(self) -> Iterator[Step]:
-        return iter(self.steps)
-
-    def __getitem__(self, k: int) -> Step:
-        return self.steps[k]
+    listed = "steps"
 
     def _columns(self) -> list[tuple[str, str, str]]:
         """(column, claim, state): a binary claim's P(true) under its id, a multi-state claim's
