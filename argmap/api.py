@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
@@ -85,20 +85,27 @@ def tipping_points(model: Model, target: str, *, as_of: Any = None) -> Any:
         return run(_model(model), target, as_of)
 
 
-def next_evidence(model: Model, target: str, *, as_of: Any = None, tests: str | None = None,
+def next_evidence(model: Model, target: str, *, as_of: Any = None,
+                  test_likelihoods: str | Mapping[str, tuple[float, float]] | None = None,
                   pair: str | Sequence[str] | None = None, set_size: int = 0) -> Any:
     """What to look for next about ``target`` ("claim" or "claim=state"): every candidate finding
     ranked by value of information, what one new item would need to overturn the verdict and,
-    with ``set_size``, the best set of clues (:class:`argmap.analysis.voi.NextPlan`). ``tests``
-    ("hoop=0.95/0.6,…"), ``pair`` (("a", "b") or "a,b": rank by the odds of a against b, dB) and
-    ``set_size`` are ``argmap next``'s --test-likelihoods, --pair and --set."""
+    with ``set_size``, the best set of clues (:class:`argmap.analysis.voi.NextPlan`).
+    ``test_likelihoods`` ("hoop=0.95/0.6,…" or {"hoop": (0.95, 0.6)}), ``pair`` (("a", "b") or
+    "a,b": rank by the odds of a against b, dB) and ``set_size`` (1–6) are ``argmap next``'s
+    --test-likelihoods, --pair and --set."""
     from argmap.analysis import voi
 
     with _arguments():
         m = _model(model)
+        if not (isinstance(set_size, int) and 0 <= set_size <= voi.MAX_SET):
+            raise ArgmapError.at(Location("set_size="), f"set_size= takes 0 to {voi.MAX_SET} clues (0: no set), "
+                                                        f"not {set_size!r}")
+        if isinstance(test_likelihoods, Mapping):
+            test_likelihoods = ",".join(f"{name}={p}/{q}" for name, (p, q) in test_likelihoods.items())
         wanted = voi.parse_target(m, target)
         rivals = voi.parse_pair(m, wanted.claim, pair if pair is None or isinstance(pair, str) else ",".join(pair))
-        return voi.look_for_next(m, wanted, as_of, tests=voi.parse_test_likelihoods(tests), pair=rivals,
+        return voi.look_for_next(m, wanted, as_of, tests=voi.parse_test_likelihoods(test_likelihoods), pair=rivals,
                                  set_size=set_size)
 
 

@@ -221,8 +221,13 @@ def test_next_is_the_commands_json(path, model):
     paired = argmap.next_evidence(model, "h", pair=("a", "c"), set_size=2)
     assert jsonable(paired) == cli("next", path, "--target", "h", "--pair", "a,c", "--set", "2")
     assert "E|Δ| a:c" in html_text(paired._repr_html_())
-    with pytest.raises(argmap.ArgmapError, match="pair="):
+    with pytest.raises(argmap.ArgmapError, match="pair=: 'z' is not a state of 'h'"):
         argmap.next_evidence(model, "h", pair="a,z")
+    with pytest.raises(argmap.ArgmapError, match="set_size= takes 0 to 6"):
+        argmap.next_evidence(model, "h", set_size=7)
+    with pytest.raises(argmap.ArgmapError, match="test_likelihoods=: unknown test 'hop'; did you mean 'hoop'"):
+        argmap.next_evidence(model, "h", test_likelihoods={"hop": (0.9, 0.5)})
+    assert argmap.next_evidence(model, "h", test_likelihoods={"hoop": (0.9, 0.5)}).tests["hoop"] == (0.9, 0.5)
 
 
 def test_compare_is_the_commands_json(path, model, tmp_path):
