@@ -99,7 +99,7 @@ def jsonable(result) -> dict:
 class _Checker(HTMLParser):
     """Every tag closed in order; the text as a browser shows it (character references read)."""
 
-    VOID = {"br", "hr", "img"}
+    VOID = frozenset({"br", "hr", "img"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -154,7 +154,7 @@ def test_sensitivity_monte_carlo_and_tipping_points_are_the_commands_json(path, 
     assert len(frame) == len(analysis) == len(inputs(model)) == len(payload["inputs"])
     assert list(frame["label"]) == [r.input.label for r in analysis]
     assert frame["swing"].is_monotonic_decreasing
-    assert list(analysis)[0] is analysis[0]  # still iterates as the list it used to be
+    assert next(iter(analysis)) is analysis[0]  # still iterates as the list it used to be
     escaped(analysis._repr_html_())  # the case's folder is in the "written at" column
     assert "Sensitivity of h" in html_text(analysis._repr_html_())
 
@@ -282,9 +282,9 @@ def test_beliefs_name_the_state_or_the_claim_to_write(model):
 
 
 def test_results_leave_pandas_unimported_until_asked(path):
-    probe = ("import sys, argmap; m = argmap.load(%r); a = argmap.sensitivity(m, 'h'); a._repr_html_(); "
+    probe = ("import sys, argmap; m = argmap.load({path!r}); a = argmap.sensitivity(m, 'h'); a._repr_html_(); "
              "a.to_dict(); argmap.pairwise(m)._repr_html_(); print('pandas' in sys.modules, end=' '); "
-             "a.to_pandas(); print('pandas' in sys.modules)" % path)
+             "a.to_pandas(); print('pandas' in sys.modules)").format(path=path)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False True"
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from argmap._results import Listing, data_frame, html_note, html_table, json_number, shown_states
 from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
-from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
 from argmap.errors import ArgmapError, Location, did_you_mean
-from argmap.model import TESTS, EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest
+from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
+from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
 
 __all__ = ["Input", "MonteCarlo", "Sensitivity", "SensitivityAnalysis", "Target", "conclusion", "input_range", "inputs",
            "monte_carlo", "sensitivity", "sensitivity_analysis", "target"]

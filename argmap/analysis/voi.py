@@ -23,8 +23,7 @@ import attrs
 import numpy as np
 
 from argmap._results import data_frame, format_decibels, html_note, html_table, json_number
-from argmap.analysis.sensitivity import Target
-from argmap.analysis.sensitivity import target as parse_target
+from argmap.analysis.sensitivity import Target, target as parse_target
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment, item_marginal
 from argmap.errors import ArgmapError, Location, did_you_mean
