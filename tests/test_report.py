@@ -632,6 +632,32 @@ def test_templates_kept_for_the_process_still_follow_the_users_edits(case_dir):
     assert rep.render(report, ["md"], templates=templates)["report.md"] == shipped
 
 
+def test_beliefs_first_writes_the_beliefs_then_the_whole_report_with_the_same_figures(case_dir, monkeypatch):
+    """watch's two steps: the report without its slow sections (saying they are being computed),
+    then the whole report, which is the one-step report byte for byte; figures drawn once."""
+    model = argmap.load(hostile_case(case_dir))
+    once = os.path.join(case_dir, "out_zq1")
+    rep.make_report(model, once, ["html", "md"])
+    drawn = []
+    draw = report_render._Figures._draw
+    monkeypatch.setattr(report_render._Figures, "_draw", lambda self, name: drawn.append(name) or draw(self, name))
+    seen = {}
+
+    def first(paths):
+        for path in paths:
+            with open(path, "rb") as handle:
+                seen[os.path.basename(path)] = handle.read()
+
+    twice = os.path.join(case_dir, "out_zq2")
+    paths = rep.make_report(model, twice, ["html", "md"], beliefs_first=first)
+    assert b"Being computed" in seen["report.md"] and b"Being computed" in seen["report.html"]
+    assert b"## Robustness" in seen["report.md"] and b"Causal claims" not in seen["report.md"]
+    assert len(drawn) == len(set(drawn))  # each figure drawn once for both steps
+    for path in paths:
+        with open(path, "rb") as handle, open(os.path.join(once, os.path.basename(path)), "rb") as other:
+            assert handle.read().replace(b"out_zq2", b"out_zq1") == other.read(), path
+
+
 def test_report_files_are_written_atomically(case_dir, monkeypatch):
     """Everything is rendered before anything is written, and each file replaces the old whole."""
     path = hostile_case(case_dir)

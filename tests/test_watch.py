@@ -225,7 +225,7 @@ def _events(url: str, into: queue.Queue, stop: threading.Event) -> None:
                 event, data = "", ""
 
 
-def _next_state(events: queue.Queue, timeout: float = 15) -> dict:
+def _next_state(events: queue.Queue, timeout: float = 90) -> dict:
     name, data = events.get(timeout=timeout)
     assert name == "state"
     return data
@@ -256,18 +256,20 @@ def test_serve_shows_the_report_and_reloads_it_live(shipped):
         version = state["version"]
         assert f"var version = {version}," in _get(url)[1]
 
+        # open pages reload twice: on the new beliefs, then with the robustness sections computed
         _edit(arms, S400, "likelihood: {true: 0.9, false: 0.05}")
-        state = _next_state(events)
-        assert state == {"version": version + 1, "ok": True, "problems": []}  # open pages reload
+        assert _next_state(events) == {"version": version + 1, "ok": True, "problems": []}
+        assert _next_state(events) == {"version": version + 2, "ok": True, "problems": []}
 
         _edit(arms, "date: 2014-11\n", "date: 2014-13\n")
         state = _next_state(events)
-        assert not state["ok"] and state["version"] == version + 1  # pages keep the last good outputs
+        assert not state["ok"] and state["version"] == version + 2  # pages keep the last good outputs
         assert any("bad date '2014-13'" in p for p in state["problems"])
         assert json.loads(_get(url + "__argmap/status")[1])["ok"] is False
 
         _edit(arms, "date: 2014-13\n", "date: 2014-11\n")
-        assert _next_state(events) == {"version": version + 2, "ok": True, "problems": []}
+        assert _next_state(events) == {"version": version + 3, "ok": True, "problems": []}
+        assert _next_state(events) == {"version": version + 4, "ok": True, "problems": []}
     finally:
         stop.set()
         output = watch.stop()
@@ -335,15 +337,16 @@ def test_a_browser_page_reloads_live_and_shows_the_problems(shipped):
             banner = "(document.getElementById('argmap-problems') || {}).textContent || ''"
             page.evaluate("window.argmapMarker = 1")  # gone once the page has reloaded
             _edit(arms, S400, "likelihood: {true: 0.9, false: 0.05}")
-            _until(lambda: page.evaluate("window.argmapMarker === undefined && document.readyState === 'complete'"),
-                   what="the page reloads after a change")
+            # it reloads on the new beliefs, then again once robustness is computed
+            whole = ("window.argmapMarker === undefined && document.readyState === 'complete' && "
+                     "!document.body.innerText.includes('Being computed')")
+            _until(lambda: page.evaluate(whole), timeout=90, what="the page reloads after a change")
             page.evaluate("window.argmapMarker = 2")
             _edit(arms, "date: 2014-11\n", "date: 2014-13\n")
-            _until(lambda: "bad date '2014-13'" in page.evaluate(banner), what="the banner shows the problem")
+            _until(lambda: "bad date '2014-13'" in page.evaluate(banner), timeout=90, what="the banner shows the problem")
             assert page.evaluate("window.argmapMarker") == 2  # the last good report stays on screen
             _edit(arms, "date: 2014-13\n", "date: 2014-11\n")
-            _until(lambda: page.evaluate("window.argmapMarker === undefined && document.readyState === 'complete'"),
-                   what="the page reloads once the file is fixed")
+            _until(lambda: page.evaluate(whole), timeout=90, what="the page reloads once the file is fixed")
             assert page.evaluate(banner) == ""
             assert page.problems() == []  # no script error, no blocked request, no policy violation
     finally:

@@ -179,7 +179,7 @@ class Watcher:
             assert result.model is not None
             model = result.model
             beliefs = model.update()  # evidence that cannot all hold is a problem too
-            written = self._write(model, beliefs)
+            written = self._write(model, beliefs, now)
         except ArgmapError as exc:
             return self._broken([str(p) for p in exc.problems], now)
         except Exception as exc:  # a bug in argmap: say so, keep watching
@@ -202,7 +202,7 @@ class Watcher:
         self.state.publish(ok=False, problems=problems)
         return False
 
-    def _write(self, model: Model, beliefs: Any) -> list[str]:
+    def _write(self, model: Model, beliefs: Any, now: str) -> list[str]:
         from argmap.output.diagram import diagram
 
         from concurrent.futures import ThreadPoolExecutor
@@ -210,11 +210,20 @@ class Watcher:
         written = []
         report = _report_writer()
         diagram_path = os.path.join(self.output_dir, DIAGRAM_NAME)
+
+        def beliefs_first(paths: list[str]) -> None:
+            # the new beliefs are on the page before the slow sections are computed
+            data = drawing.result()
+            if diagram_path not in paths:
+                write_atomic_bytes(diagram_path, data)
+            self.echo(f"{now} beliefs written ({', '.join(display_path(p) for p in paths)}); robustness next")
+            self.state.publish(ok=True, index_html=_index_page(model, beliefs))
+
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Graphviz lays the map out in its own process while the report is computed here.
             drawing = pool.submit(diagram, model, format="svg", style="paper", beliefs=beliefs)
             if report is not None and self.formats:
-                written += report(model, self.output_dir, self.formats)
+                written += report(model, self.output_dir, self.formats, beliefs_first=beliefs_first)
             data = drawing.result()
         if diagram_path not in written:  # the report's own figure style, so both agree
             write_atomic_bytes(diagram_path, data)

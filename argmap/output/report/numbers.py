@@ -330,6 +330,8 @@ class Report:
     comparison: Any = None  # analysis.comparison.Comparison with the models of `report --compare`
     causal: tuple[CausalRow, ...] = ()
     as_of_split: AsOfSplit | None = None
+    #: robustness and causal claims not computed yet (watch writes the beliefs first, then these)
+    pending: bool = False
 
     @property
     def hypotheses(self) -> tuple[ClaimRow, ...]:
@@ -372,8 +374,10 @@ def _jsonable(value: Any) -> Any:
 
 # ----------------------------------------------------------------------------- building it
 def build(model: Model, as_of: Any = None, *, command: str | None = None, robustness: bool = True,
-          compare: Sequence[Model] = ()) -> Report:
-    """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``."""
+          compare: Sequence[Model] = (), pending: bool = False) -> Report:
+    """Compute everything a report of ``model`` shows, with the evidence that counts at ``as_of``
+    (without the robustness and causal sections when ``robustness`` is false; ``pending`` says
+    they are on their way)."""
     from argmap.analysis.pairwise import comparisons, item_weights, leave_one_out_marginals
     from argmap.engine.compile import network_of
     from argmap.engine.infer import date_order, trajectory
@@ -463,6 +467,7 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
         comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
         as_of_split=_as_of_split(model, beliefs, series, {c.id: c.name for c in claims}),
+        pending=pending and not robustness,
     )
 
 

@@ -169,7 +169,7 @@ def _template_frame(exc: BaseException, templates: str | None) -> Location | Non
 
 # ----------------------------------------------------------------------------- rendering
 def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str | None = None,
-           missing: dict[str, str] | None = None) -> dict[str, bytes]:
+           missing: dict[str, str] | None = None, figures: _Figures | None = None) -> dict[str, bytes]:
     """Every file of the report in ``formats``, by file name; report.json always. A figure that
     cannot be drawn here is left out (the text says so in its place) and put in ``missing``,
     name → why."""
@@ -187,7 +187,8 @@ def render(report: Report, formats: Sequence[str] = FORMATS, *, templates: str |
     from jinja2 import TemplateError
 
     files: dict[str, bytes] = {}
-    figures = _Figures(report, report.beliefs if report.beliefs is not None else report.model.update(as_of=report.as_of))
+    if figures is None:  # figures of an earlier rendering of the same beliefs are reused (make_report's two steps)
+        figures = _Figures(report, report.beliefs if report.beliefs is not None else report.model.update(as_of=report.as_of))
     drawn: dict[str, bytes | None] = {}
     try:
         if "html" in formats:
@@ -363,10 +364,23 @@ def write(files: Mapping[str, bytes], folder: str) -> list[str]:
 
 def make_report(model: Model, folder: str | None = None, formats: Iterable[str] = FORMATS, *,
                 as_of: Any = None, templates: str | None = None, command: str | None = None,
-                missing: dict[str, str] | None = None, compare: Sequence[Model] = ()) -> list[str]:
+                missing: dict[str, str] | None = None, compare: Sequence[Model] = (),
+                beliefs_first: Callable[[list[str]], None] | None = None) -> list[str]:
     """Build, render (everything in memory first) and write a report; the paths written. Figures
-    that cannot be drawn here go into ``missing`` (name → why) instead."""
+    that cannot be drawn here go into ``missing`` (name → why) instead.
+
+    With ``beliefs_first`` (watch), the report is written twice: first without its slow sections
+    (robustness, causal claims; the report says they are being computed), handed to
+    ``beliefs_first`` with the paths written, then whole, with the same figures."""
     formats = tuple(dict.fromkeys(formats))
+    folder = folder or default_folder(model.path)
+    figures = None
+    if beliefs_first is not None:
+        quick = build(model, as_of, command=command, compare=compare, robustness=False, pending=True)
+        figures = _Figures(quick, quick.beliefs)
+        beliefs_first(write(render(quick, formats, templates=templates, missing=missing, figures=figures), folder))
     report = build(model, as_of, command=command, compare=compare)
-    files = render(report, formats, templates=templates, missing=missing)
-    return write(files, folder or default_folder(model.path))
+    if figures is not None:
+        figures.report = report
+    files = render(report, formats, templates=templates, missing=missing, figures=figures)
+    return write(files, folder)
