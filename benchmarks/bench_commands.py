@@ -10,7 +10,8 @@ Workloads (each prints the ratio against its named baseline; lower is better):
    leave-one-out, the ACH view, sensitivity and value of information, so "a few times update" is
    the target.
 2. watch: seconds from an edit of an evidence file until the report and the diagram hold the new
-   beliefs (the test suite checks that watch regenerates; the latency is measured here).
+   beliefs (watch writes them first), and until the whole report (robustness, causal claims) is
+   on disk (the test suite checks that watch regenerates; the latency is measured here).
 """
 
 from __future__ import annotations
@@ -129,9 +130,11 @@ def workload_watch(repeats: int) -> None:
                                  env={**os.environ, "PYTHONPATH": ROOT})
         try:
             outputs = [os.path.join(out, "diagram.svg"), os.path.join(out, "report.html")]
-            _wait(lambda: all(os.path.exists(p) for p in outputs), 300)
-            time.sleep(2)  # until the file watcher is armed
+            _wait(lambda: all(os.path.exists(p) for p in outputs)
+                  and b"Being computed" not in open(outputs[1], "rb").read(), 300)
+            time.sleep(2)  # until the file watcher is armed (after the first whole report)
             latencies = []
+            complete = []
             pattern = re.compile(r"(?<=  )likelihood: \{true: [\d.]+, false: [\d.]+\}(?=\n  # Moscow had held back)")
             for k in range(repeats):
                 before = [open(p, "rb").read() for p in outputs]
@@ -144,9 +147,15 @@ def workload_watch(repeats: int) -> None:
                     handle.write(pattern.sub(new, text, count=1))
                 _wait(lambda: all(open(p, "rb").read() != b for p, b in zip(outputs, before)), 120)
                 latencies.append(time.perf_counter() - start)
+                # then the whole report: robustness and causal claims computed, no longer pending
+                _wait(lambda: b"Being computed" not in open(outputs[1], "rb").read(), 300)
+                complete.append(time.perf_counter() - start)
                 time.sleep(0.5)
-            print(f"   latencies: {', '.join(f'{t:.2f}' for t in latencies)} s; median {statistics.median(latencies):.2f} s "
-                  f"(baseline: the 1 s the workflow promises; ratio {statistics.median(latencies) / 1.0:.2f}×)")
+            print(f"   new beliefs on disk: {', '.join(f'{t:.2f}' for t in latencies)} s; median "
+                  f"{statistics.median(latencies):.2f} s (baseline: the 1 s the workflow promises; ratio "
+                  f"{statistics.median(latencies) / 1.0:.2f}×)")
+            print(f"   whole report on disk: {', '.join(f'{t:.2f}' for t in complete)} s; median "
+                  f"{statistics.median(complete):.2f} s")
         finally:
             watch.terminate()
             watch.wait(10)

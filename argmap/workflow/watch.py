@@ -179,7 +179,7 @@ class Watcher:
             assert result.model is not None
             model = result.model
             beliefs = model.update()  # evidence that cannot all hold is a problem too
-            written = self._write(model, beliefs, now)
+            written = self._write(model, beliefs)
         except ArgmapError as exc:
             return self._broken([str(p) for p in exc.problems], now)
         except Exception as exc:  # a bug in argmap: say so, keep watching
@@ -202,7 +202,7 @@ class Watcher:
         self.state.publish(ok=False, problems=problems)
         return False
 
-    def _write(self, model: Model, beliefs: Any, now: str) -> list[str]:
+    def _write(self, model: Model, beliefs: Any) -> list[str]:
         from argmap.output.diagram import diagram
 
         from concurrent.futures import ThreadPoolExecutor
@@ -216,7 +216,8 @@ class Watcher:
             data = drawing.result()
             if diagram_path not in paths:
                 write_atomic_bytes(diagram_path, data)
-            self.echo(f"{now} beliefs written ({', '.join(display_path(p) for p in paths)}); robustness next")
+            at = dt.datetime.now().strftime("%H:%M:%S")
+            self.echo(f"{at} beliefs written ({', '.join(display_path(p) for p in paths)}); robustness next")
             self.state.publish(ok=True, index_html=_index_page(model, beliefs))
 
         with ThreadPoolExecutor(max_workers=1) as pool:
