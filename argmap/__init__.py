@@ -22,7 +22,7 @@ try:
     from argmap.loader.validate import load
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
     from argmap.scales import SCALES
-    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, report, sensitivity,
+    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, report, sensitivity, sweep,
                             tipping_points, tornado, trajectory, weigh, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
@@ -77,6 +77,7 @@ __all__ = [
     "next_evidence",
     "report",
     "sensitivity",
+    "sweep",
     "tipping_points",
     "tornado",
     "trajectory",

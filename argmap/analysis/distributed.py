@@ -202,16 +202,20 @@ def check_options(scheduler: str | None, workers: int | None) -> None:
         raise ArgmapError.at(Location("--scheduler"), f"--scheduler {scheduler!r}: give the scheduler's address, "
                                                       "e.g. tcp://HOST:8786")
     if (scheduler is not None or workers is not None) and importlib.util.find_spec("distributed") is None:
-        _import(scheduler is not None)
+        raise _missing(scheduler is not None)
+
+
+def _missing(remote: bool) -> ArgmapError:
+    option = "--scheduler" if remote else "--workers"
+    return ArgmapError.at(Location(option), f"{option} runs argmap's work on Dask (dask.distributed), which is "
+                                            f"not installed; install it with: {INSTALL}")
 
 
 def _import(remote: bool) -> Any:
-    option = "--scheduler" if remote else "--workers"
     try:
         import distributed
     except ImportError:
-        raise ArgmapError.at(Location(option), f"{option} runs argmap's work on Dask (dask.distributed), which is "
-                                               f"not installed; install it with: {INSTALL}") from None
+        raise _missing(remote) from None
     return distributed
 
 
