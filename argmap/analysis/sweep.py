@@ -172,11 +172,7 @@ def prepare(models: Sequence[Model], spec: str, as_of: Any = None, *, leave_out:
         except ArgmapError as exc:  # say which model lacks it
             problems += [Problem(p.location, f"{p.message} in {m.path}") for p in exc.problems]
             continue
-        items = tuple(i for i in m.evidence if i.counts_at(cutoff))
-        if leave_out > len(items):
-            problems.append(Problem(Location("--leave-out"), f"--leave-out {leave_out}: {m.path} has only "
-                                                             f"{len(items)} counted items"))
-        counted.append(items)
+        counted.append(tuple(i for i in m.evidence if i.counts_at(cutoff)))  # fewer than k: no subset to leave out
     if problems:
         raise ArgmapError(problems)
     total = sum(1 + (math.comb(len(items), leave_out) if leave_out else 0) for items in counted)

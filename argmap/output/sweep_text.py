@@ -50,6 +50,9 @@ def sweep_table(result: Sweep, top: int = 10) -> str:
         return "\n".join(lines)
     for m in result.models:
         moving = m.moving()[:top]
+        if not moving:
+            lines += ["", f"{m.name}: no subset to leave out ({plural(len(m.items), 'counted item')})"]
+            continue
         lines += ["", f"{m.name}: the {plural(len(moving), 'variant')} that move{'s' if len(moving) == 1 else ''} "
                       f"{_followed(m)} most (of {len(m.variants) - 1}; all in --format json)", ""]
         lines += text_table(("left out", _followed(m), "change", "conclusion"),
