@@ -41,7 +41,7 @@ def sweep_table(result: Sweep, top: int = 10) -> str:
                      f"{_p(low)} ({_left(low)})" if result.leave_out else "",
                      f"{_p(high)} ({_left(high)})" if result.leave_out else "",
                      f"{m.flips} of {others}" if result.leave_out else ""))
-    titles = ("model", "followed", "all evidence", "conclusion", "variants", "lowest (left out)",
+    titles = ("model", "followed", "all evidence", "conclusion", "subsets", "lowest (left out)",
               "highest (left out)", "flip it")
     if not result.leave_out:
         titles, rows = titles[:4], [r[:4] for r in rows]
