@@ -165,6 +165,33 @@ def test_check_takes_several_models_and_lists_every_problem(small, case_dir):
     assert CliRunner().invoke(main, ["check", small, ASIA, "-e", small]).exit_code == 2
 
 
+def test_bad_input_found_on_a_worker_is_exit_2_with_its_problems(cluster, case_dir):
+    """An impossible model updated on a worker: its ArgmapError travels back whole (file:line)."""
+    import pickle
+
+    from test_infer import write
+
+    error = argmap.ArgmapError.at(argmap.Location("m.yaml", 3), "bad")
+    assert pickle.loads(pickle.dumps(error)).problems == error.problems
+    claims = {"h": {"text": "h", "prior": 1.0}}
+    items = [{"id": "a", "text": "x", "bears_on": "h", "likelihood": {"true": 0.0, "false": 0.5}}]
+    impossible = write(case_dir, {"claims": claims}, items)  # loads; only the update finds it impossible
+    argmap.load(impossible)
+    result = CliRunner().invoke(main, ["compare", ASIA, impossible, "--scheduler", cluster.scheduler_address])
+    here = CliRunner().invoke(main, ["compare", ASIA, impossible])
+    assert result.exit_code == here.exit_code == 2, result.output
+    assert result.stderr == here.stderr and "impossible evidence: 'a'" in result.stderr
+
+
+def test_workers_start_a_local_cluster_with_the_same_numbers(small):
+    """--workers N starts (and stops) its own local cluster: the one test that pays for a start."""
+    args = ["sweep", small, "--target", "h", "--leave-out", "2", "--format", "json"]
+    here = _invoke(args)
+    there = _invoke([*args, "--workers", "1"])
+    assert here.exit_code == there.exit_code == 0, there.output
+    assert there.stdout_bytes == here.stdout_bytes
+
+
 # ----------------------------------------------------------------------------- the numbers themselves
 
 
