@@ -42,8 +42,9 @@ def cluster():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.CRITICAL) as local, Client(local) as client:
-        client.wait_for_workers(2, timeout=60)
+                      dashboard_address=None, silence_logs=logging.CRITICAL) as local:
+        with Client(local, set_as_default=False) as client:  # no default client: argmap must use its own
+            client.wait_for_workers(2, timeout=60)
         yield local
 
 
@@ -90,7 +91,7 @@ def test_a_worker_killed_mid_run_does_not_change_the_result(cluster, shipped):
 
     model, here = shipped
     killed: list[int] = []
-    with Client(cluster.scheduler_address) as observer:
+    with Client(cluster.scheduler_address, set_as_default=False) as observer:
         pids = observer.run(os.getpid)
 
         def kill_the_first_busy_worker() -> None:

@@ -125,7 +125,7 @@ class _Dask:
             futures = [self.client.submit(_call, fn, sent, item, exclusive, with_shared, silent, pure=False)
                        for item in items]
             order = {future.key: k for k, future in enumerate(futures)}
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):  # this client's, not a default one
                 if progress:
                     progress(sizes[order[future.key]] if sizes is not None else 1)
             return self.client.gather(futures)
