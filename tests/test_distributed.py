@@ -402,3 +402,4 @@ def test_sweep_json_and_table(small):
     many = json.loads(_invoke(["sweep", small, "--target", "h", "--leave-out", "5", "--format", "json"]).stdout_bytes)
     assert many["models"][0]["summary"]["variants"] == 1  # four items: no subset of five to leave out
     assert attrs.has(type(sweep([argmap.load(ASIA)], "lung")))
+    assert argmap.sweep(argmap.load(small), "h", leave_out=1).to_dict() == data  # the Python API: the same
