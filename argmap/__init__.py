@@ -22,8 +22,8 @@ try:
     from argmap.loader.validate import load
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
     from argmap.scales import SCALES
-    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, report, sensitivity, sweep,
-                            tipping_points, tornado, trajectory, weigh, weights)
+    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, pairwise, report, sensitivity,
+                            sweep, tipping_points, tornado, trajectory, weigh, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -47,13 +47,13 @@ def _beliefs_svg(beliefs: Beliefs) -> str | None:
 
 
 update = _update
-def _comparisons(beliefs: Beliefs) -> _Any:
-    from argmap.analysis.pairwise import comparisons
+def _pairwise(beliefs: Beliefs) -> _Any:
+    from argmap.analysis.pairwise import pairwise
 
-    return comparisons(beliefs)
+    return pairwise(beliefs)
 
 
-_model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg, comparisons=_comparisons)
+_model.STAGES.update(update=_update, to_pgmpy=_to_pgmpy, beliefs_svg=_beliefs_svg, pairwise=_pairwise)
 
 __all__ = [
     "SCALES",
@@ -75,6 +75,7 @@ __all__ = [
     "load",
     "monte_carlo",
     "next_evidence",
+    "pairwise",
     "report",
     "sensitivity",
     "sweep",

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from argmap.errors import ArgmapError, Location, Problem
+from argmap.errors import ArgmapError, Location, Problem, did_you_mean
 from argmap.model import Model
 
-__all__ = ["cause", "compare", "diagram", "monte_carlo", "next_evidence", "report", "sensitivity", "sweep",
-           "tipping_points", "tornado", "trajectory", "weigh", "weights"]
+__all__ = ["cause", "compare", "diagram", "monte_carlo", "next_evidence", "pairwise", "report", "sensitivity",
+           "sweep", "tipping_points", "tornado", "trajectory", "weigh", "weights"]
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")
 
@@ -46,23 +46,24 @@ def _model(model: Any) -> Model:
     return model
 
 
-def trajectory(model: Model, *, as_of: Any = None, claims: Sequence[str] | None = None) -> list:
-    """Every claim's posterior before any evidence and after each counted item, in date order
-    (a list of :class:`argmap.engine.infer.Step`)."""
-    from argmap.engine.infer import trajectory as run
+def trajectory(model: Model, *, as_of: Any = None, claims: Sequence[str] | None = None) -> Any:
+    """Every claim's (or the given claims') posterior before any evidence and after each counted
+    item, in date order (:class:`argmap.engine.infer.Trajectory`; iterating gives its Steps)."""
+    from argmap.engine.infer import belief_trajectory as run
 
     with _arguments():
         return run(_model(model), as_of=as_of, claims=claims)
 
 
-def sensitivity(model: Model, target: str, *, as_of: Any = None) -> list:
+def sensitivity(model: Model, target: str, *, as_of: Any = None) -> Any:
     """The exact one-way sensitivity of ``target`` ("claim" or "claim=state") to every input,
-    largest swing first (:class:`argmap.analysis.sensitivity.Sensitivity`: the function
-    f(t) = (a·t + b)/(c·t + d), its range and where the conclusion holds)."""
-    from argmap.analysis.sensitivity import sensitivity as run
+    largest swing first (:class:`argmap.analysis.sensitivity.SensitivityAnalysis`; iterating gives
+    each :class:`~argmap.analysis.sensitivity.Sensitivity`: the function f(t) = (a·t + b)/(c·t + d),
+    its range and where the conclusion holds)."""
+    from argmap.analysis.sensitivity import sensitivity_analysis as run
 
     with _arguments():
-        return run(_model(model), target, as_of)[1]
+        return run(_model(model), target, as_of)
 
 
 def monte_carlo(model: Model, target: str, *, as_of: Any = None, draws: int = 10_000, seed: int = 0,
@@ -89,26 +90,62 @@ def tipping_points(model: Model, target: str, *, as_of: Any = None) -> Any:
         return run(_model(model), target, as_of)
 
 
-def next_evidence(model: Model, target: str, *, as_of: Any = None) -> tuple[dict[str, float], list]:
-    """The target's posterior now and every candidate observation ranked by value of information."""
-    from argmap.analysis.voi import next_evidence as run
+def next_evidence(model: Model, target: str, *, as_of: Any = None,
+                  test_likelihoods: str | Mapping[str, tuple[float, float]] | None = None,
+                  pair: str | Sequence[str] | None = None, set_size: int = 0) -> Any:
+    """What to look for next about ``target`` ("claim" or "claim=state"): every candidate finding
+    ranked by value of information, what one new item would need to overturn the verdict and,
+    with ``set_size``, the best set of clues (:class:`argmap.analysis.voi.NextPlan`).
+    ``test_likelihoods`` ("hoop=0.95/0.6,…" or {"hoop": (0.95, 0.6)}), ``pair`` (("a", "b") or
+    "a,b": rank by the odds of a against b, dB) and ``set_size`` (1–6) are ``argmap next``'s
+    --test-likelihoods, --pair and --set."""
+    from argmap.analysis import voi
 
     with _arguments():
-        return run(_model(model), target, as_of)
+        m = _model(model)
+        if not (isinstance(set_size, int) and 0 <= set_size <= voi.MAX_SET):
+            raise ArgmapError.at(Location("set_size="), f"set_size= takes 0 to {voi.MAX_SET} clues (0: no set), "
+                                                        f"not {set_size!r}")
+        if isinstance(test_likelihoods, Mapping):
+            test_likelihoods = ",".join(f"{name}={p}/{q}" for name, (p, q) in test_likelihoods.items())
+        wanted = voi.parse_target(m, target)
+        rivals = voi.parse_pair(m, wanted.claim, pair if pair is None or isinstance(pair, str) else ",".join(pair))
+        return voi.look_for_next(m, wanted, as_of, tests=voi.parse_test_likelihoods(test_likelihoods), pair=rivals,
+                                 set_size=set_size)
 
 
-def weights(model: Model, claim: str, state: str = "true") -> list:
-    """Each counted item's weight of evidence on ``claim = state`` against the other states
-    (:class:`argmap.analysis.weights.ItemWeight`: likelihoods, decibels, Van Evera label)."""
+def pairwise(model: Any, *, as_of: Any = None) -> Any:
+    """The accounts and the rivals compared in pairs — every pair of states of each multi-state
+    hypothesis or rival and every pair of accounts, with prior odds, posterior odds and the Bayes
+    factor — of a Model (updated at ``as_of``) or of Beliefs (:class:`argmap.analysis.pairwise.Pairwise`)."""
+    from argmap.analysis.pairwise import pairwise as run
+    from argmap.engine.infer import Beliefs
+
+    with _arguments():
+        if isinstance(model, Beliefs):
+            if as_of is not None:
+                raise ArgmapError.at(Location("as_of="), "as_of= goes with a Model; Beliefs already have their "
+                                                         "evidence (update the model with as_of= instead)")
+            return run(model)
+        return run(_model(model).update(as_of=as_of))
+
+
+def weights(model: Model, claim: str, state: str = "true") -> Any:
+    """Each item's weight of evidence on ``claim = state`` against the other states, the item alone
+    in the network (:class:`argmap.analysis.weights.Weights`; iterating gives each
+    :class:`~argmap.analysis.weights.ItemWeight`: likelihoods, decibels, Van Evera label)."""
+    from argmap.analysis.weights import Weights
     from argmap.analysis.weights import weights as run
 
     with _arguments():
         m = _model(model)
         if claim not in m.claims:
-            from argmap.errors import did_you_mean
-
             raise ArgmapError.at(Location("claim="), f"unknown claim '{claim}'" + did_you_mean(claim, m.claims))
-        return run(m, claim, state)
+        states = m.claims[claim].states
+        if state not in states:
+            raise ArgmapError.at(Location("state="), f"'{claim}' has no state '{state}'" + did_you_mean(state, states)
+                                 + f"; its states are {', '.join(states)}")
+        return Weights(claim, state, tuple(run(m, claim, state)))
 
 
 def compare(models: Sequence[Model], *, as_of: Any = None, scheduler: str | None = None,

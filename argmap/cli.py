@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import shlex
 import sys
 from collections.abc import Sequence
@@ -412,8 +411,8 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     if fixed:
         _say_fixed(wanted.claim, fixed, fmt, "sensitivity", output)
         return
-    wanted, results = sens.sensitivity(loaded, wanted, as_of)
-    base = results[0].at_value if results else loaded.update(as_of=as_of)[wanted.claim].posterior[wanted.state]
+    analysis = sens.sensitivity_analysis(loaded, wanted, as_of)
+    wanted, results, base = analysis.target, list(analysis.results), analysis.posterior
     if fmt in ("svg", "png", "pdf"):
         from argmap.output.plots import tornado
 
@@ -437,13 +436,12 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
                 biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar,
                                           correlated=True, runner=where)
     if fmt == "json":
-        payload = _sensitivity_json(wanted, base, results, carlo)
-        payload["monte_carlo_correlated"] = None if carlo is None else _carlo_json(biased)
-        payload["tipping_points"] = {"evidence_tempering": tipping.evidence_tempering,
-                                     "prior_shift_db": tipping.prior_shift_db}
+        payload = {**analysis.to_dict(), "monte_carlo": None if carlo is None else carlo.to_dict(),
+                   "monte_carlo_correlated": None if carlo is None else biased.to_dict(),
+                   "tipping_points": tipping.to_dict()}
         text = json.dumps(payload, indent=2, ensure_ascii=False)
     else:
-        text = _sensitivity_table(loaded, wanted, base, results[:top], carlo, len(results))
+        text = _sensitivity_table(loaded, analysis, top, carlo)
         if carlo is not None:
             low, mid, high = biased.quantiles[wanted.claim][wanted.state]
             text += (f"\nThe same draws with the {biased.shared} evidence inputs biased together (correlated: one common "
@@ -477,56 +475,22 @@ def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) ->
         data(text)
 
 
-def _conclusion(wanted, base: float) -> str:
-    if wanted.by_mode:
-        return f"'{wanted.state}' is the most probable state of {wanted.claim}"
-    side = "≥" if base >= 0.5 else "<"
-    return f"P({wanted.claim}{'' if wanted.state == 'true' else '=' + wanted.state}) {side} 0.5"
+def _sensitivity_table(model, analysis, top: int, carlo) -> str:
+    from argmap.analysis.sensitivity import SENSITIVITY_HEAD
 
-
-def _sensitivity_table(model, wanted, base: float, results, carlo, total: int) -> str:
+    wanted, base = analysis.target, analysis.posterior
     lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
-             + f": posterior {base:.3f}; conclusion: {_conclusion(wanted, base)}",
-             f"{plural(total, 'input')}; each moved across its range (its word, its written [low, high], or for a bare "
+             + f": posterior {base:.3f}; conclusion: {analysis.conclusion}",
+             f"{plural(len(analysis), 'input')}; each moved across its range (its word, its written [low, high], or for a bare "
              f"number ±{model.uncertainty:g} log-odds, the model's uncertainty)",
              ""]
-    rows = [(r.input.label, f"{r.input.value:.3g}", f"[{r.input.low:.3g}, {r.input.high:.3g}]",
-             f"{r.at_low:.3f}", f"{r.at_high:.3f}", f"{r.swing:.3f}",
-             f"[{r.holds_from:.3g}, {r.holds_to:.3g}]" + (" ← flips in range" if r.flips_within_range else ""),
-             str(r.input.location)) for r in results]
-    titles = ("input", "value", "range", "P at low", "P at high", "swing", "conclusion holds while t ∈", "written at")
-    lines += text_table(titles, rows)
+    lines += text_table(SENSITIVITY_HEAD, [r.cells() for r in analysis.results[:top]])
     if carlo is not None:
         low, mid, high = carlo.quantiles[wanted.claim][wanted.state]
         lines += ["", f"All ranges at once ({carlo.draws:,} Monte Carlo draws, seed {carlo.seed}): "
                       f"posterior {mid:.3f}, 95% interval [{low:.3f}, {high:.3f}]; the conclusion flips in "
                       f"{carlo.flip_probability:.1%} of draws"]
     return "\n".join(lines)
-
-
-def _sensitivity_json(wanted, base: float, results, carlo) -> dict:
-    return {
-        "target": {"claim": wanted.claim, "state": wanted.state, "posterior": base,
-                   "conclusion": _conclusion(wanted, base)},
-        "inputs": [{
-            "input": "/".join(r.input.key), "label": r.input.label, "value": r.input.value,
-            "range": [r.input.low, r.input.high], "range_from": r.input.range_from,
-            "file": r.input.location.file, "line": r.input.location.line,
-            "function": {"a": r.a, "b": r.b, "c": r.c, "d": r.d, "form": "(a*t + b) / (c*t + d)"},
-            "posterior_at_low": r.at_low, "posterior_at_high": r.at_high, "swing": r.swing,
-            "holds_while": [r.holds_from, r.holds_to], "flips_within_range": r.flips_within_range,
-        } for r in results],
-        "monte_carlo": None if carlo is None else _carlo_json(carlo),
-    }
-
-
-def _carlo_json(carlo) -> dict:
-    return {
-        "draws": carlo.draws, "seed": carlo.seed, "flip_probability": carlo.flip_probability,
-        "mode": carlo.mode, **({"shared_inputs": carlo.shared} if carlo.mode == "correlated" else {}),
-        "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
-                      for cid, states in carlo.quantiles.items()},
-    }
 
 
 @main.command(name="cause")
@@ -604,47 +568,12 @@ def next_(model: str, target_claim: str, evidence: Sequence[str], as_of: str | N
     rivals = voi.parse_pair(loaded, wanted.claim, pair)
     plan = voi.look_for_next(loaded, wanted, as_of, tests=tests, pair=rivals, set_size=set_size or 0)
     if fmt == "json":
-        json_data(_next_json(plan))
+        json_data(plan.to_dict())
     elif plan.fixed is not None:
         data(f"{plan.target} is fixed by hard evidence ({plan.target} = {plan.fixed}"
                    + (f", item {plan.fixed_by}" if plan.fixed_by else "") + "): there is nothing more to learn about it")
     else:
         data("\n".join(_next_table(plan, top)))
-
-
-def _next_json(plan) -> dict:
-    def number(x: float) -> float | str:
-        return x if abs(x) != float("inf") else ("inf" if x > 0 else "-inf")
-
-    return {
-        "target": plan.target, "followed": plan.followed, "posterior": dict(plan.posterior), "fixed": plan.fixed,
-        "fixed_by": plan.fixed_by,
-        "conclusion": plan.conclusion,
-        "tests": {name: {"if_state": p, "if_other": q} for name, (p, q) in plan.tests.items()},
-        "bearing": list(plan.bearing),
-        "pair": list(plan.pair) if plan.pair else None,
-        "candidates": [{
-            "id": c.id, "kind": c.kind, "text": c.text, "bears_on": list(c.bears_on), "state": c.state,
-            "test": c.test, "likelihood": dict(c.likelihood) if c.likelihood is not None else None,
-            "bits": c.mutual_information,
-            "p_found": c.p_found if c.if_found is not None or c.if_absent is not None else None,
-            "if_found": dict(c.if_found) if c.if_found is not None else None,
-            "if_absent": dict(c.if_absent) if c.if_absent is not None else None,
-            "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()},
-            "overturns": list(c.overturns),
-            **({"pair_decibels": {o: number(d) for o, d in c.pair_shift.items()},
-                "expected_decibels": number(c.expected_shift)} if c.pair_shift is not None else {}),
-        } for c in plan.candidates],
-        "flip": [{"state": f.state, "decibels": number(f.decibels), "likelihood_ratio": number(f.likelihood_ratio)}
-                 for f in plan.flips],
-        "conclusion_flip": None if plan.conclusion_flip is None else {
-            "conclusion": plan.conclusion_flip.conclusion, "state": plan.conclusion_flip.state,
-            "decibels": number(plan.conclusion_flip.decibels)},
-        "set": None if not plan.set else {
-            "unit": "decibels" if plan.pair else "bits", "total": plan.set[-1].total,
-            "independent_sum": plan.set_independent_sum,
-            "steps": [{"id": s.id, "alone": s.alone, "total": s.total, "gain": s.gain} for s in plan.set]},
-    }
 
 
 def _next_table(plan, top: int) -> list[str]:
@@ -946,30 +875,9 @@ def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int, schedu
             beliefs = updates(loaded, as_of, runner=where, progress=bar)
     result = side_by_side(loaded, as_of, beliefs=beliefs)
     if fmt == "json":
-        json_data(_comparison_json(result))
+        json_data(result.to_dict())
         return
     data("\n".join(_comparison_table(result, top)))
-
-
-def _comparison_json(result) -> dict:
-    def number(x: float):
-        return x if math.isfinite(x) else (None if math.isnan(x) else ("inf" if x > 0 else "-inf"))
-
-    return {
-        "models": [{"name": n, "path": p} for n, p in zip(result.models, result.paths)],
-        "as_of": result.as_of,
-        "claims": [{
-            "id": c.id, "states": list(c.states), "largest_difference": c.spread, "at_state": c.widest_state,
-            "prior": dict(zip(result.models, c.priors)), "posterior": dict(zip(result.models, c.posteriors)),
-            "comparisons": {n: [{"a": f.a, "b": f.b, "prior_odds": number(f.prior_odds),
-                                 "posterior_odds": number(f.posterior_odds), "bayes_factor": number(f.bayes_factor),
-                                 "decibels": number(f.decibels)} for f in pairs]
-                            for n, pairs in zip(result.models, c.pairs)},
-        } for c in result.shared],
-        "not_shared": {n: list(ids) for n, ids in result.only_in.items()},
-        "states_differ": list(result.differing_states),
-        "accounts": {n: list(p) for n, p in result.accounts.items()},
-    }
 
 
 def _comparison_table(result, top: int) -> list[str]:

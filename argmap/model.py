@@ -264,6 +264,16 @@ class Account:
         return self.key_locations.get(key, self.location)
 
 
+@attrs.frozen
+class Milestone:
+    """A date the study looks back from (``milestones:``): the report shows what the evidence dated
+    up to it supported, beside what all the evidence supports (e.g. when the paper was written)."""
+
+    date: EvidenceDate
+    label: str
+    location: Location = attrs.field(eq=False, default=Location(""))
+
+
 @attrs.frozen(repr=False)
 class Model:
     """A research argument: claims, sources and the evidence that bears on them."""
@@ -291,6 +301,7 @@ class Model:
     #: the causal claims the author wants assessed (argmap report): (CAUSE[=STATE], EFFECT[=STATE], where)
     causal_claims: tuple[tuple[str, str, Location], ...] = attrs.field(default=(), eq=False)
     accounts: Mapping[str, Account] = attrs.field(factory=dict)  # name → account, as written
+    milestones: tuple[Milestone, ...] = ()  # in date order
     _items_by_id: dict[str, EvidenceItem] = attrs.field(init=False, eq=False, repr=False)
     #: the compiled network, kept by :func:`argmap.engine.compile.network_of` (compile once)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)

@@ -23,6 +23,7 @@ from test_report import flat, github_html, parse_html, pdf_text, pdflatex
 import argmap
 from argmap.loader import bibliography as bib
 from argmap.output import report as rep
+from argmap.output.report import escape
 from argmap.errors import ArgmapError
 
 ZOTERO = r"""
@@ -527,5 +528,5 @@ def test_latex_conversion_of_unicode_is_idempotent(text):
     |raw value: the second pass changes nothing (Cyrillic words are not wrapped twice)."""
     once = rep.latex_escape(text)
     fallbacks: set[str] = set()
-    assert rep._tex_unicode(once, fallbacks) == once
+    assert escape.tex_unicode(once, fallbacks) == once
     assert ("cyrillic" in fallbacks) == bool(re.search("[ЖёЯ]", text))

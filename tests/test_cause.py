@@ -474,7 +474,7 @@ def test_shipped_case_us_threat_and_cooperation():
 
 
 def test_the_shipped_reports_causal_section_is_fast():
-    from argmap.output.report import _causal  # the section alone is what is timed
+    from argmap.output.report.numbers import _causal  # the section alone is what is timed
 
     model = argmap.load(CASE_2025)
     model.update()
@@ -519,7 +519,7 @@ def test_cli_table_and_json():
 
 
 def test_causal_claims_key_chooses_the_reports_questions(tmp_path):
-    from argmap.output.report import _causal  # the section alone
+    from argmap.output.report.numbers import _causal  # the section alone
 
     text = INHIBITOR.replace("evidence: []", "evidence: []\ncausal_claims: [{cause: x, effect: y=false}, {cause: b, effect: y}]")
     rows = _causal(_write(tmp_path, text), None)

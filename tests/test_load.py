@@ -301,3 +301,22 @@ def test_format_version_must_be_the_number_one(case_dir):
 def test_authors_must_be_names(case_dir):
     file, line, message = only(problems(case_dir, MINIMAL + "authors: 5\n"))
     assert "'authors' is a name or a list of names" in message
+
+
+def test_milestones_load_in_date_order(case_dir):
+    model = argmap.load(case(case_dir, MINIMAL + "milestones:\n  - {date: 2021-12, label: later}\n"
+                                                "  - {date: 2017, label: \"up to 2017, the paper's period\"}\n"))
+    assert [(str(m.date), m.label) for m in model.milestones] == [("2017", "up to 2017, the paper's period"),
+                                                                 ("2021-12", "later")]
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("milestones: 2017\n", 6, "'milestones' is a list of {date"),
+    ("milestones:\n  - {date: 2017-13, label: x}\n", 7, "bad date '2017-13'"),
+    ("milestones:\n  - {date: 2017}\n", 7, "'milestones' is a list of {date"),
+    ("milestones:\n  - {date: 2017, label: up to 2017, the period}\n", 7, "a label with a comma or a colon needs quotes"),
+    ("milestones:\n  - {date: 2017, label: a}\n  - {date: 2017, label: b}\n", 8, "milestone 2017 is written twice"),
+])
+def test_bad_milestones_name_the_line(case_dir, text, line, says):
+    file, at, message = only(problems(case_dir, MINIMAL + text))
+    assert (file, at) == ("m.yaml", line) and says in message, message

@@ -1,5 +1,6 @@
 """The notebook in docs/ runs headlessly (nbclient) and shows what a notebook user expects: the
-map as SVG, the beliefs and comparisons as HTML tables, a sensitivity plot."""
+map as SVG, the beliefs and comparisons as HTML tables, a sensitivity plot and table, the tipping
+points."""
 
 from __future__ import annotations
 
@@ -22,3 +23,15 @@ def test_the_notebook_runs_and_shows_the_map_the_tables_and_a_plot():
     assert any("rivals compared in pairs" in h and "accounts" in h for h in html), "beliefs as HTML tables"
     assert any("dataframe" in h for h in html), "to_pandas() as a table"
     assert sum("image/svg+xml" in k for k in kinds) >= 2, "the tornado as SVG"
+
+    def shown(start: str) -> str:
+        """The text/html output of the code cell whose source starts with ``start``."""
+        cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith(start))
+        return next(o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {}))
+
+    pairs = shown("pairs = argmap.pairwise")
+    assert "<caption>accounts" in pairs and "<caption>rivals compared in pairs" in pairs and "paper" in pairs
+    table = shown("argmap.sensitivity(")
+    assert "<caption>Sensitivity of russia_motive = balance_us: posterior" in table
+    assert table.count("<tr>") == 1 + 20 and "to_pandas()" in table  # the header and the 20 largest swings
+    assert "<caption>Tipping points of cooperation" in shown("argmap.tipping_points(")

@@ -18,10 +18,13 @@ from click.testing import CliRunner
 from clients import missing
 from conftest import ROOT, SHIPPED_MODEL
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import cases, write_case
 
 import argmap
 from argmap.output import report as rep
+from argmap.output.report import escape
+from argmap.output.report import rendering as report_render
 from argmap.cli import main
 
 REPORT_DIR = os.path.join(ROOT, "reports", "russia_china")
@@ -488,8 +491,8 @@ def test_markdown_escape_keeps_text_verbatim():
 
 def test_every_allowed_latin_character_compiles(tmp_path):
     """The characters latex_escape passes to pdfLaTeX as they are really are set with T1 + lmodern."""
-    chars = "".join(chr(c) for low, high in rep._TEX_RANGES for c in range(low, high + 1))
-    symbols = "".join(rep._TEX_SYMBOLS)
+    chars = "".join(chr(c) for low, high in escape._TEX_RANGES for c in range(low, high + 1))
+    symbols = "".join(escape._TEX_SYMBOLS)
     (tmp_path / "chars.tex").write_text(
         "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{lmodern}\n"
         "\\usepackage{textcomp}\n\\tracinglostchars=2\n\\begin{document}\n" + rep.latex_escape(chars + " " + symbols)
@@ -526,6 +529,44 @@ def test_random_models_give_a_report(case):
         for row in report.evidence:
             if not row.hard:
                 assert row.likelihood_ratio is not None and row.van_evera
+
+
+@settings(max_examples=15, deadline=None)
+@given(cases(max_claims=4, max_items=6), st.data())
+def test_as_of_split_agrees_with_pgmpy_at_every_milestone(case, data):
+    """Each column of the as-of split holds the posteriors of the evidence dated up to its milestone
+    (checked against pgmpy's VariableElimination), milestones at or after the report's own cut-off
+    are left out, the last column is the report's beliefs, and each pair's dB is the column's
+    own odds ratio."""
+    import tempfile
+
+    # milestones and cut-offs among the items' own years, so that the columns differ
+    dated = sorted({int(str(item["date"])[:4]) for item in case["evidence"] if "date" in item} | {1989, 2031})
+    years = data.draw(st.lists(st.sampled_from(dated), min_size=1, max_size=3, unique=True))
+    as_of = data.draw(st.sampled_from([None, *map(str, dated)]))
+    case["model"]["milestones"] = [{"date": str(y), "label": f"up to {y}"} for y in years]
+    with tempfile.TemporaryDirectory() as root:
+        model = argmap.load(write_case(case, root))
+        report = rep.build(model, as_of, robustness=False)
+    cutoff = model.update(as_of=as_of).as_of
+    due = [str(y) for y in sorted(years) if cutoff is None or y < cutoff.year]
+    assert model.milestones and all(str(m.date) in map(str, years) for m in model.milestones)
+    split = report.as_of_split
+    if not due:
+        assert split is None
+        return
+    assert [c.date for c in split.columns] == [*due, None]
+    assert split.columns[-1].counted == report.counted
+    for k, date in enumerate([*due, as_of]):
+        reference = model.update(as_of=date, engine="pgmpy")
+        assert split.columns[k].counted == len(reference.counted)
+        for row in split.beliefs:
+            assert row.values[k] == pytest.approx(reference.posterior(row.of, row.a), abs=1e-9)
+        for row in split.pairs:
+            claim = reference[row.of]
+            expected = 10 * math.log10(claim.posterior[row.a] / claim.posterior[row.b]
+                                       / (claim.prior[row.a] / claim.prior[row.b]))
+            assert row.values[k] == pytest.approx(expected, abs=1e-6)
 
 
 def test_cli_writes_the_chosen_formats_to_the_default_folder(case_dir):
@@ -574,6 +615,23 @@ def test_user_templates_override_and_extend_the_shipped_ones(case_dir):
     assert not os.path.exists(os.path.join(case_dir, "broken"))
 
 
+def test_templates_kept_for_the_process_still_follow_the_users_edits(case_dir):
+    """The compiled templates are kept between renders (watch); a template added to the user's
+    folder, or edited there, is what the next render uses."""
+    report = rep.build(argmap.load(hostile_case(case_dir)), robustness=False)
+    templates = os.path.join(case_dir, "templates")
+    os.makedirs(templates)
+    shipped = rep.render(report, ["md"], templates=templates)["report.md"]
+    override = os.path.join(templates, "report.md.j2")
+    for text in ("first {{ r.counted }}\n", "second, longer {{ r.total }}\n"):
+        with open(override, "w", encoding="utf-8") as out:
+            out.write(text)
+        expected = text.replace("{{ r.counted }}", str(report.counted)).replace("{{ r.total }}", str(report.total))
+        assert rep.render(report, ["md"], templates=templates)["report.md"].decode() == expected
+    os.remove(override)
+    assert rep.render(report, ["md"], templates=templates)["report.md"] == shipped
+
+
 def test_report_files_are_written_atomically(case_dir, monkeypatch):
     """Everything is rendered before anything is written, and each file replaces the old whole."""
     path = hostile_case(case_dir)
@@ -585,7 +643,7 @@ def test_report_files_are_written_atomically(case_dir, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(rep._Figures, "_draw", broken)
+    monkeypatch.setattr(report_render._Figures, "_draw", broken)
     with pytest.raises(RuntimeError):
         rep.make_report(model, out_dir, ["md"])
     assert open(os.path.join(out_dir, "report.md"), "rb").read() == before

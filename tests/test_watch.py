@@ -88,7 +88,7 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _wait_for_change(path: str, old: bytes, timeout: float = 10) -> float:
+def _wait_for_change(path: str, old: bytes, timeout: float = 90) -> float:
     """Seconds until ``path`` holds something other than ``old``."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
+from argmap._results import data_frame, fmt_answer, html_note, html_table, span_text, state_name
 from argmap.analysis.sensitivity import inputs
 from argmap.engine.compile import Network, Variable, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment, junction_tree
@@ -129,6 +131,62 @@ class CauseResult:
             ],
             "warnings": list(self.warnings),
         }
+
+    def headline(self) -> str:
+        return (f"Does {self.cause} = {self.cause_state} make the difference to {self.effect} = {self.effect_state}?"
+                + (f" (evidence up to {self.as_of})" if self.as_of else ""))
+
+    def notes(self) -> list[str]:
+        """The factual belief and path, what PN and PS mean here, and whether they are exact."""
+        x, y = state_name(self.cause, self.cause_state), state_name(self.effect, self.effect_state)
+        return [f"P({y} | evidence) = {self.posterior:.3f}   path: {' → '.join((self.cause, *self.path))}",
+                (f"PN: P({y} would not have happened had {self.cause} been the contrast | {x}, {y}, evidence); "
+                 f"PS: P({y} would have happened had {self.cause} been {self.cause_state} | contrast, ¬{y}, evidence)"),
+                "exact (the model's noisy-OR mechanisms define the counterfactual)" if self.exact else
+                "bounds only: a table on the path does not define how the two worlds couple"]
+
+    def answer_tables(self) -> list[tuple[list[str], list[list[str]]]]:
+        """The answer as (head, rows) of text cells: the interventions, the contrasts' PN and PS,
+        and (when there are any) the strengths they rest on — what ``argmap cause`` prints."""
+        y = state_name(self.effect, self.effect_state)
+        out = [(["intervention", f"P({y} had {self.cause} been set | evidence)"],
+                [[f"do({self.cause} = {s})", fmt_answer(self.do[s], self.do_bounds[s])] for s in self.do]),
+               ([f"contrast ({self.cause} ≠ {self.cause_state} means)", "PN necessity", "PS sufficiency"],
+                [[c, fmt_answer(a["necessity"], a["bounds"]["necessity"]),  # type: ignore[index]
+                  fmt_answer(a["sufficiency"], a["bounds"]["sufficiency"])]  # type: ignore[index]
+                 for c, a in self.contrasts.items()])]
+        if self.links:
+            out.append((["strength", "range", "PN over range", "PS over range", "PN, any value", "PS, any value"],
+                        [[link.label, f"{link.low:.3f}–{link.high:.3f}", span_text(link.necessity),
+                          span_text(link.sufficiency), span_text(link.necessity_sweep),
+                          span_text(link.sufficiency_sweep)] for link in self.links]))
+        return out
+
+    def to_pandas(self) -> Any:
+        """One row per state x of the cause: P(effect | do(cause = x)) (or its bounds), and for
+        each contrast state the PN and PS of the cause's state against it (None: not defined)."""
+        def ends(b: tuple[float, float] | None) -> tuple[float | None, float | None]:
+            return (None, None) if b is None else (b[0], b[1])
+
+        rows = []
+        for s in self.do:
+            c = self.contrasts.get(s)
+            bounds = c["bounds"] if c else {}  # type: ignore[index]
+            pn, ps = ends(bounds.get("necessity")), ends(bounds.get("sufficiency"))  # type: ignore[union-attr]
+            rows.append({"state": s, "do": self.do[s], "do_low": self.do_bounds[s][0], "do_high": self.do_bounds[s][1],
+                         "necessity": c["necessity"] if c else None, "necessity_low": pn[0], "necessity_high": pn[1],
+                         "sufficiency": c["sufficiency"] if c else None, "sufficiency_low": ps[0],
+                         "sufficiency_high": ps[1]})
+        return data_frame(rows, ("state", "do", "do_low", "do_high", "necessity", "necessity_low", "necessity_high",
+                                 "sufficiency", "sufficiency_low", "sufficiency_high"))
+
+    def _repr_html_(self) -> str:
+        notes = self.notes()
+        tables = self.answer_tables()
+        return (html_table(*tables[0], caption=self.headline()) + html_note(notes[0])
+                + html_table(*tables[1]) + html_note(notes[1]) + html_note(notes[2])
+                + "".join(html_table(*t, caption="the strengths the answers rest on") for t in tables[2:])
+                + "".join(html_note(f"warning: {w}") for w in self.warnings))
 
 
 # ----------------------------------------------------------------------------- the twin network

@@ -8,9 +8,11 @@ Each model is compiled once (``network_of``) and updated once; nothing here is a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
+from argmap._results import data_frame, format_decibels, html_note, html_table, odds_text, shown_states
 from argmap.analysis.pairwise import Comparison as PairComparison
 from argmap.analysis.pairwise import state_pairs
 from argmap.engine.infer import Beliefs
@@ -45,6 +47,57 @@ class Comparison:
     # Accounts (DESIGN §3) are being added to the data model in parallel; when Model has them,
     # shared accounts (same name, same conjunction) go here the same way: name → posterior per model.
     accounts: dict[str, tuple[float, ...]] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``compare --format json``."""
+        return {
+            "models": [{"name": n, "path": p} for n, p in zip(self.models, self.paths)],
+            "as_of": self.as_of,
+            "claims": [{
+                "id": c.id, "states": list(c.states), "largest_difference": c.spread, "at_state": c.widest_state,
+                "prior": dict(zip(self.models, c.priors)), "posterior": dict(zip(self.models, c.posteriors)),
+                "comparisons": {n: [{k: v for k, v in f.to_dict().items() if k != "of"} for f in pairs]
+                                for n, pairs in zip(self.models, c.pairs)},
+            } for c in self.shared],
+            "not_shared": {n: list(ids) for n, ids in self.only_in.items()},
+            "states_differ": list(self.differing_states),
+            "accounts": {n: list(p) for n, p in self.accounts.items()},
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per shared claim state (a binary claim: P(true)), largest difference first: the
+        posterior under each model (a column per model) and the difference."""
+        out = []
+        for c in self.shared:
+            for s in shown_states(c.states):
+                values = [p[s] for p in c.posteriors]
+                out.append({"claim": c.id, "state": "" if len(c.states) == 2 else s,
+                            **dict(zip(self.models, values)), "difference": max(values) - min(values)})
+        return out
+
+    def to_pandas(self) -> Any:
+        """The shared claims' posteriors side by side (see :meth:`rows`)."""
+        return data_frame(self.rows(), ("claim", "state", *self.models, "difference"))
+
+    def _repr_html_(self) -> str:
+        cutoff = f"evidence dated up to {self.as_of}" if self.as_of else "all evidence"
+        parts = [html_table(["claim", "state", *self.models, "difference"],
+                            [[r["claim"], r["state"], *(f"{r[m]:.3f}" for m in self.models), f"{r['difference']:.3f}"]
+                             for r in self.rows()],
+                            f"{len(self.models)} models, {cutoff}: the posteriors of the {len(self.shared)} shared "
+                            "claims, largest difference first")]
+        multi = [c for c in self.shared if c.pairs]
+        if multi:
+            parts.append(html_table(["claim", "states", *self.models],
+                                    [[c.id, f"{f.a} : {f.b}", *(f"{odds_text(p[k].bayes_factor)} "
+                                                                f"({format_decibels(p[k].decibels)})" for p in c.pairs)]
+                                     for c in multi for k, f in enumerate(c.pairs[0])],
+                                    "pairwise Bayes factors (posterior odds / prior odds) under each model"))
+        parts += [html_note(f"only some models have these claims ({name}): {', '.join(ids)}")
+                  for name, ids in self.only_in.items()]
+        if self.differing_states:
+            parts.append(html_note(f"same id, different states (not compared): {', '.join(self.differing_states)}"))
+        return "".join(parts)
 
 
 def _pairs(cid: str, prior: dict[str, float], posterior: dict[str, float],

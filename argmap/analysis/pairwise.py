@@ -11,27 +11,40 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 
+from argmap._results import (
+    data_frame,
+    format_decibels,
+    html_note,
+    html_table,
+    json_number,
+    odds_text,
+    states_text,
+)
 from argmap.analysis.weights import ItemWeight, stated_ratio_only
 from argmap.engine.compile import Network, network_of
-from argmap.engine.infer import Beliefs, as_of_date, calibrate, date_order, evidence_assignment
+from argmap.engine.infer import AccountBelief, Beliefs, as_of_date, calibrate, date_order, evidence_assignment
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.model import EvidenceItem, Model
 
 __all__ = [
+    "COMPARISON_COLUMNS",
     "Comparison",
     "PairTotal",
     "PairWeight",
+    "Pairwise",
     "WeighRow",
     "Weighing",
     "comparisons",
     "item_weights",
+    "json_number",
     "leave_one_out_marginals",
+    "pairwise",
     "state_likelihoods",
     "state_pairs",
     "weigh",
@@ -53,15 +66,6 @@ def _log_odds(a: float, b: float) -> float:
 
 def _exp(x: float) -> float:
     return math.nan if math.isnan(x) else math.exp(x) if x < 709 else math.inf
-
-
-def json_number(x: float) -> float | str | None:
-    """A float as JSON takes it: infinities as "inf" / "-inf", NaN as null (as report.json does)."""
-    if math.isnan(x):
-        return None
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
 
 
 @attrs.frozen
@@ -106,6 +110,62 @@ class Comparison:
                 "posterior_odds": json_number(self.posterior_odds),
                 "bayes_factor": json_number(self.bayes_factor), "decibels": json_number(self.decibels)}
 
+    def row(self) -> dict[str, Any]:
+        """A row of :meth:`Pairwise.to_pandas` (floats as they are: inf, nan)."""
+        return {"of": self.of, "a": self.a, "b": self.b, "prior_odds": self.prior_odds,
+                "posterior_odds": self.posterior_odds, "bayes_factor": self.bayes_factor, "decibels": self.decibels}
+
+    def cells(self) -> list[str]:
+        """The row as ``update``'s table shows it: odds and factor to three figures, signed dB."""
+        return [self.of, self.a, self.b, odds_text(self.prior_odds), odds_text(self.posterior_odds),
+                odds_text(self.bayes_factor), format_decibels(self.decibels)]
+
+    def _repr_html_(self) -> str:
+        return html_table(COMPARISON_HEAD, [self.cells()])
+
+
+COMPARISON_COLUMNS = ("of", "a", "b", "prior_odds", "posterior_odds", "bayes_factor", "decibels")
+COMPARISON_HEAD = ("of", "a", "b", "prior odds", "posterior odds", "Bayes factor", "dB")
+
+
+@attrs.frozen
+class Pairwise:
+    """The accounts and the rivals compared in pairs, as ``update`` shows them after the claims
+    (``argmap.pairwise``): each account's prior and posterior, then every pair of states of each
+    multi-state hypothesis or rival and every pair of accounts (:class:`Comparison`)."""
+
+    accounts: Mapping[str, AccountBelief]
+    comparisons: tuple[Comparison, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``update --format json``'s ``accounts`` and ``comparisons``."""
+        return {"accounts": {name: a.to_dict() for name, a in self.accounts.items()},
+                "comparisons": [c.to_dict() for c in self.comparisons]}
+
+    def to_pandas(self, table: str = "comparisons") -> Any:
+        """The comparisons, one row per pair (``table="accounts"``: one row per account, its
+        prior, posterior and states)."""
+        if table == "accounts":
+            return data_frame([{"account": n, "prior": a.prior, "posterior": a.posterior, "states": states_text(a.states)}
+                               for n, a in self.accounts.items()], ("account", "prior", "posterior", "states"))
+        if table != "comparisons":
+            raise ArgmapError.at(Location("table="), f"table= is 'comparisons' or 'accounts', not {table!r}")
+        return data_frame([c.row() for c in self.comparisons], COMPARISON_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        parts = []
+        if self.accounts:
+            parts.append(html_table(["account", "prior", "posterior", "states"],
+                                    [[n, f"{a.prior:.3f}", f"{a.posterior:.3f}", states_text(a.states)]
+                                     for n, a in self.accounts.items()],
+                                    "accounts (each the conjunction of its claim states)"))
+        if self.comparisons:
+            parts.append(html_table(COMPARISON_HEAD, [c.cells() for c in self.comparisons],
+                                    "rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
+                                    "prior odds)"))
+        return "".join(parts) or html_note("no accounts, and no multi-state hypothesis or rival: nothing to compare "
+                                           "in pairs")
+
 
 def state_pairs(states: Sequence[str]) -> list[tuple[str, str]]:
     """Every unordered pair, in the order the states are written (a before b)."""
@@ -126,6 +186,11 @@ def comparisons(beliefs: Beliefs) -> list[Comparison]:
     out += [Comparison("accounts", x, y, accounts[x].prior, accounts[y].prior, accounts[x].posterior,
                        accounts[y].posterior) for x, y in state_pairs(list(accounts))]
     return out
+
+
+def pairwise(beliefs: Beliefs) -> Pairwise:
+    """The accounts of ``beliefs`` and every comparison :func:`comparisons` makes."""
+    return Pairwise(dict(beliefs.accounts), tuple(comparisons(beliefs)))
 
 
 # ----------------------------------------------------------------------------- item weights, batched
@@ -266,6 +331,34 @@ class Weighing:
                             "leave_one_out_db": json_number(p.leave_one_out_db)} for p in r.pairs]}
                 for r in self.rows],
         }
+
+    def to_pandas(self) -> Any:
+        """One row per counted item and pair of states: its own weight and its leave-one-out (dB)."""
+        return data_frame([{"item": r.item, "date": r.date, "written": r.written, "a": p.a, "b": p.b,
+                            "decibels": p.decibels, "leave_one_out_db": p.leave_one_out_db}
+                           for r in self.rows for p in r.pairs],
+                          ("item", "date", "written", "a", "b", "decibels", "leave_one_out_db"))
+
+    def _repr_html_(self) -> str:
+        title = (f"{self.model.title or self.model.name}: the weight of each item on {self.claim}"
+                 + (f" (evidence up to {self.as_of})" if self.as_of else ""))
+        if self.fixed is not None:
+            return html_note(f"{title}: {self.claim} is fixed at '{self.fixed}' by hard evidence "
+                             f"({', '.join(self.fixing)}); there is nothing left to weigh")
+        names = [f"{a} : {b}" for a, b in self.pairs]
+        items = html_table(["item", "date", "written as", *(f"{n} weight" for n in names),
+                            *(f"{n} leave-one-out" for n in names)],
+                           [[r.item, r.date or "undated", r.written.replace("_", " "),
+                             *(format_decibels(p.decibels) for p in r.pairs),
+                             *(format_decibels(p.leave_one_out_db) for p in r.pairs)] for r in self.rows],
+                           title + " (dB; positive favours a)")
+        totals = html_table(["pair", "prior odds", "posterior odds", "Bayes factor", "dB", "naive sum"],
+                            [[f"{t.a} : {t.b}", odds_text(t.comparison.prior_odds),
+                              odds_text(t.comparison.posterior_odds), odds_text(t.comparison.bayes_factor),
+                              format_decibels(t.decibels), format_decibels(t.naive_db)] for t in self.totals],
+                            "all the evidence on each pair (the naive sum of the weights equals the network's "
+                            "only when the items are independent given the claim)")
+        return items + totals
 
 
 def _written(item: EvidenceItem) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from argmap._results import format_decibels
 from argmap.analysis.weights import odds_change_db
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
@@ -128,17 +129,3 @@ def effects_by_target(
             for target in item.targets:
                 groups.setdefault(target, []).append(item)
     return {t: (group, evidence_effect(model, group, t, network)) for t, group in groups.items()}
-
-
-
-
-def format_decibels(db: float) -> str:
-    """+4.8 dB, −2.0 dB (a true minus sign), ±∞ dB; nan (impossible evidence) as 'n/a'."""
-    if math.isnan(db):
-        return "n/a"
-    if math.isinf(db):
-        return ("+" if db > 0 else "−") + "∞ dB"
-    text = f"{abs(db):.1f}"
-    if text == "0.0":
-        return "0.0 dB"
-    return ("+" if db > 0 else "−") + text + " dB"

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
+from argmap._results import Listing, data_frame, html_note, html_table, json_number, shown_states
 from argmap.analysis.distributed import InProcess, Runner, check_seed, chunk_seed, chunks
 from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
 from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
 
-__all__ = ["CHUNK_DRAWS", "CarloPlan", "Input", "MonteCarlo", "Sensitivity", "Target", "carlo_chunk", "input_range",
-           "inputs", "monte_carlo", "sensitivity", "target"]
+__all__ = ["CHUNK_DRAWS", "CarloPlan", "Input", "MonteCarlo", "Sensitivity", "SensitivityAnalysis", "Target", "carlo_chunk",
+           "conclusion", "input_range", "inputs", "monte_carlo", "sensitivity", "sensitivity_analysis", "target"]
 
 _CHUNK = 256  # scenarios per calibration: bounds memory on large models
 
@@ -87,6 +89,89 @@ class Sensitivity:
     def flips_within_range(self) -> bool:
         return not (self.holds_from <= self.input.low and self.input.high <= self.holds_to)
 
+    def to_dict(self) -> dict[str, Any]:
+        """An entry of ``sensitivity --format json``'s ``inputs``."""
+        return {
+            "input": "/".join(self.input.key), "label": self.input.label, "value": self.input.value,
+            "range": [self.input.low, self.input.high], "range_from": self.input.range_from,
+            "file": self.input.location.file, "line": self.input.location.line,
+            "function": {"a": self.a, "b": self.b, "c": self.c, "d": self.d, "form": "(a*t + b) / (c*t + d)"},
+            # null where that end of the range makes the evidence impossible (no posterior there)
+            "posterior_at_low": json_number(self.at_low), "posterior_at_high": json_number(self.at_high),
+            "swing": json_number(self.swing),
+            "holds_while": [self.holds_from, self.holds_to], "flips_within_range": self.flips_within_range,
+        }
+
+    def row(self) -> dict[str, Any]:
+        """A row of :meth:`SensitivityAnalysis.to_pandas`."""
+        return {"input": "/".join(self.input.key), "label": self.input.label, "value": self.input.value,
+                "low": self.input.low, "high": self.input.high, "range_from": self.input.range_from,
+                "posterior_at_low": self.at_low, "posterior_at_high": self.at_high, "swing": self.swing,
+                "holds_from": self.holds_from, "holds_to": self.holds_to,
+                "flips_within_range": self.flips_within_range, "file": self.input.location.file,
+                "line": self.input.location.line}
+
+    def cells(self) -> list[str]:
+        """The row as ``argmap sensitivity``'s table shows it."""
+        return [self.input.label, f"{self.input.value:.3g}", f"[{self.input.low:.3g}, {self.input.high:.3g}]",
+                f"{self.at_low:.3f}", f"{self.at_high:.3f}", f"{self.swing:.3f}",
+                f"[{self.holds_from:.3g}, {self.holds_to:.3g}]" + (" ← flips in range" if self.flips_within_range else ""),
+                str(self.input.location)]
+
+
+SENSITIVITY_COLUMNS = ("input", "label", "value", "low", "high", "range_from", "posterior_at_low", "posterior_at_high",
+                       "swing", "holds_from", "holds_to", "flips_within_range", "file", "line")
+SENSITIVITY_HEAD = ("input", "value", "range", "P at low", "P at high", "swing", "conclusion holds while t ∈",
+                    "written at")
+#: the rows a notebook shows (to_pandas() has them all), as ``argmap sensitivity --top``'s default
+HTML_ROWS = 20
+
+
+def conclusion(wanted: Target, posterior: float) -> str:
+    """The conclusion about the target in words: "P(h) ≥ 0.5", "'x' is the most probable state of c"."""
+    if wanted.by_mode:
+        return f"'{wanted.state}' is the most probable state of {wanted.claim}"
+    side = "≥" if posterior >= 0.5 else "<"
+    return f"P({wanted.claim}{'' if wanted.state == 'true' else '=' + wanted.state}) {side} 0.5"
+
+
+@attrs.frozen
+class SensitivityAnalysis(Listing):
+    """``argmap.sensitivity``: the exact one-way sensitivity of the target to every input,
+    largest swing first. Iterating gives the :class:`Sensitivity` functions."""
+
+    target: Target
+    posterior: float  # P(target state | evidence) with every input at its value
+    results: tuple[Sensitivity, ...]
+    uncertainty: float  # the model's: a bare number's range is its logit ± this
+
+    listed = "results"
+
+    @property
+    def conclusion(self) -> str:
+        return conclusion(self.target, self.posterior)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``sensitivity --format json``'s ``target`` and ``inputs`` (the command adds its Monte
+        Carlo runs and tipping points: :class:`MonteCarlo`, ``TippingPoints``)."""
+        return {"target": {"claim": self.target.claim, "state": self.target.state, "posterior": self.posterior,
+                           "conclusion": self.conclusion},
+                "inputs": [r.to_dict() for r in self.results]}
+
+    def to_pandas(self) -> Any:
+        """One row per input, largest swing first."""
+        return data_frame([r.row() for r in self.results], SENSITIVITY_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        name = self.target.claim + ("" if self.target.state == "true" else f" = {self.target.state}")
+        shown = self.results[:HTML_ROWS]
+        table = html_table(SENSITIVITY_HEAD, [r.cells() for r in shown],
+                           f"Sensitivity of {name}: posterior {self.posterior:.3f}; conclusion: {self.conclusion}")
+        more = len(self.results) - len(shown)
+        return table + html_note(f"{len(self.results)} inputs, each moved across its range (its word, its written "
+                                 f"[low, high], or for a bare number ±{self.uncertainty:g} log-odds)"
+                                 + (f"; the {more} with the smallest swing are in to_pandas()" if more else ""))
+
 
 @attrs.frozen
 class MonteCarlo:
@@ -99,6 +184,36 @@ class MonteCarlo:
     flip_probability: float  # share of draws in which the conclusion differs from the point estimate
     mode: str = "independent"  # independent | correlated (see monte_carlo)
     shared: int = 0  # correlated mode: the evidence inputs drawn from one common position
+
+    def to_dict(self) -> dict[str, Any]:
+        """``sensitivity --format json``'s ``monte_carlo`` (``monte_carlo_correlated``)."""
+        return {
+            "draws": self.draws, "seed": self.seed, "flip_probability": self.flip_probability,
+            "mode": self.mode, **({"shared_inputs": self.shared} if self.mode == "correlated" else {}),
+            "quantiles": {cid: {s: dict(zip(("2.5%", "50%", "97.5%"), q)) for s, q in states.items()}
+                          for cid, states in self.quantiles.items()},
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per claim state (a binary claim: P(true)), as :meth:`Beliefs.rows`."""
+        return [{"claim": cid, "state": "" if len(shown) == 1 else s, "low": q[0], "median": q[1], "high": q[2]}
+                for cid, states in self.quantiles.items() for shown in [shown_states(tuple(states))]
+                for s, q in states.items() if s in shown]
+
+    def to_pandas(self) -> Any:
+        """Every claim's posterior over the draws: its 2.5%, 50% and 97.5% quantiles (low, median, high)."""
+        return data_frame(self.rows(), ("claim", "state", "low", "median", "high"))
+
+    def _repr_html_(self) -> str:
+        t = self.target
+        name = t.claim + ("" if t.state == "true" else f" = {t.state}")
+        how = ("independently" if self.mode == "independent" else
+               f"the {self.shared} evidence inputs biased together (one common position)")
+        return html_table(["claim", "state", "2.5%", "median", "97.5%"],
+                          [[r["claim"], r["state"], f"{r['low']:.3f}", f"{r['median']:.3f}", f"{r['high']:.3f}"]
+                           for r in self.rows()],
+                          f"All ranges at once ({self.draws:,} Monte Carlo draws, seed {self.seed}, {how}): "
+                          f"the conclusion about {name} flips in {self.flip_probability:.1%} of draws")
 
 
 def target(model: Model, spec: str) -> Target:
@@ -214,6 +329,13 @@ def _input(key: InputKey, variable: str, label: str, at: Location, prob: Prob, u
 
 def sensitivity(model: Model, spec: str | Target, as_of=None, *, network: Network | None = None) -> tuple[Target, list[Sensitivity]]:
     """The exact one-way sensitivity function of the target for every input, sorted by swing."""
+    found = sensitivity_analysis(model, spec, as_of, network=network)
+    return found.target, list(found.results)
+
+
+def sensitivity_analysis(model: Model, spec: str | Target, as_of=None, *,
+                         network: Network | None = None) -> SensitivityAnalysis:
+    """:func:`sensitivity` with the target's posterior, as a :class:`SensitivityAnalysis`."""
     network = network or network_of(model)
     cutoff = as_of_date(as_of)
     items = [i for i in model.evidence if i.counts_at(cutoff)]
@@ -230,8 +352,12 @@ def sensitivity(model: Model, spec: str | Target, as_of=None, *, network: Networ
     base_posterior = base.marginal(wanted.claim)[0]
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base_posterior))])
-    results = one_way(network, evidence, wanted, found, cpts_at)
-    return wanted, sorted(results, key=lambda r: (-r.swing, r.input.label))
+    # an undefined swing (an end of the range makes the evidence impossible) sorts last
+    results = sorted(one_way(network, evidence, wanted, found, cpts_at),
+                     key=lambda r: (-r.swing if not math.isnan(r.swing) else math.inf, r.input.label))
+    # the posterior as the first function gives it at the input's value (the command always printed that one)
+    posterior = results[0].at_value if results else float(base_posterior[wanted.index])
+    return SensitivityAnalysis(wanted, posterior, tuple(results), model.uncertainty)
 
 
 def one_way(
@@ -267,7 +393,9 @@ def one_way(
             rows = slice(3 * slot, 3 * slot + 3)
             t = points[k]
             p_e = np.exp(log_e[rows] - log_e[rows][1])  # relative to the input's own value: no underflow
-            p_all = joint[rows] * p_e[:, None]  # P(state, e) up to the same factor
+            # P(state, e) up to the same factor; 0 where an end of the range makes the evidence
+            # impossible (the marginal there is 0/0)
+            p_all = np.where(p_e[:, None] > 0, joint[rows], 0.0) * p_e[:, None]
             results.append(_fit(found[k], t, p_all, p_e, wanted))
     return results
 
@@ -279,10 +407,14 @@ def _fit(inp: Input, t: np.ndarray, p_all: np.ndarray, p_e: np.ndarray, wanted: 
     c = (p_e[2] - p_e[0]) / (high - low)
     d = p_e[0] - c * low
     a, b = slope_all[wanted.index], intercept_all[wanted.index]
-    f = lambda x: (a * x + b) / (c * x + d)  # noqa: E731
+
+    def f(x: float) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 where the evidence is impossible: NaN
+            return float((a * x + b) / (c * x + d))
+
     predicted_mid = f(mid)
     actual_mid = p_all[1][wanted.index] / p_e[1]
-    if abs(predicted_mid - actual_mid) > 1e-7:  # the model is linear in every input; say so if not
+    if not abs(predicted_mid - actual_mid) <= 1e-7:  # the model is linear in every input; say so if not
         raise AssertionError(f"sensitivity to {inp.label} is not a ratio of linear functions "
                              f"({predicted_mid} vs {actual_mid})")
     holds_from, holds_to = _holds(slope_all, intercept_all, c, d, mid, wanted, actual_mid >= 0.5)

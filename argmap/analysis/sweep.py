@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 
 from argmap.analysis.distributed import InProcess, Runner, chunks
-from argmap.analysis.sensitivity import Target, target
+from argmap.analysis.sensitivity import Target, conclusion, target
 from argmap.engine.compile import network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
 from argmap.errors import ArgmapError, Location, Problem
@@ -219,7 +219,7 @@ def _model_sweep(model: Model, wanted: Target, items: tuple[EvidenceItem, ...], 
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(full))])
     i = wanted.index
-    conclusion = _conclusion(wanted, float(full[i]))
+    said = conclusion(wanted, float(full[i]))
 
     def concludes(p: np.ndarray) -> Any:
         return int(np.argmax(p)) if wanted.by_mode else bool(p[i] >= 0.5)
@@ -235,7 +235,7 @@ def _model_sweep(model: Model, wanted: Target, items: tuple[EvidenceItem, ...], 
         db = 0.0 if shift == 0 or math.isnan(shift) else 10 * shift / math.log(10)
         variants.append(Variant(tuple(items[k].id for k in left), {s: float(x) for s, x in zip(wanted.states, p)},
                                 followed, db, concludes(p) != concludes(full)))
-    return ModelSweep(model.name, model.path, wanted, conclusion, tuple(i.id for i in items), tuple(variants))
+    return ModelSweep(model.name, model.path, wanted, said, tuple(i.id for i in items), tuple(variants))
 
 
 def _log_odds(p: float) -> float:
@@ -244,10 +244,3 @@ def _log_odds(p: float) -> float:
     if p >= 1:
         return math.inf
     return math.log(p / (1 - p))
-
-
-def _conclusion(wanted: Target, p: float) -> str:
-    if wanted.by_mode:
-        return f"'{wanted.state}' is the most probable state of {wanted.claim}"
-    shown = wanted.claim if wanted.state == "true" else f"{wanted.claim}={wanted.state}"
-    return f"P({shown}) {'≥' if p >= 0.5 else '<'} 0.5"

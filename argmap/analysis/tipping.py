@@ -20,10 +20,12 @@ noisy-OR — has the odds of the followed state against each other state multipl
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 import numpy as np
 
+from argmap._results import format_decibels, html_note, html_table
 from argmap.analysis.sensitivity import Target, target
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
@@ -51,6 +53,28 @@ class TippingPoints:
     def overstatement(self) -> float | None:
         """×1/α: by how much every item's weight would have to be overstated."""
         return None if not self.evidence_tempering else 1 / self.evidence_tempering
+
+    def to_dict(self) -> dict[str, Any]:
+        """``sensitivity --format json``'s ``tipping_points`` (null: nothing in range changes the
+        conclusion), with what they rest on and the sentences of :func:`sentences`."""
+        return {"evidence_tempering": self.evidence_tempering, "prior_shift_db": self.prior_shift_db,
+                "overstatement": self.overstatement, "claim": self.target.claim, "state": self.target.state,
+                "posterior": self.posterior, "tempered_items": self.tempered, "fixed": self.fixed,
+                "in_words": sentences(self)}
+
+    def _repr_html_(self) -> str:
+        def value(x: float | None, text: str) -> str:
+            return "none in range" if x is None else text
+
+        name = self.target.claim + ("" if self.target.state == "true" else f" = {self.target.state}")
+        words = sentences(self)
+        rows = [] if self.fixed else [
+            ["uniform tempering of the evidence α", value(self.evidence_tempering, f"{self.evidence_tempering or 0:.3g} "
+                                                         f"(weights overstated ×{self.overstatement or 0:.3g})"), words[0]],
+            [f"shift of {name}'s prior odds", value(self.prior_shift_db, format_decibels(self.prior_shift_db or 0.0)), words[1]]]
+        return (html_table(["tipping point", "value", "in words"], rows,
+                           f"Tipping points of {name} (posterior {self.posterior:.3f})")
+                if rows else html_note(words[0]))
 
 
 def holds(wanted: Target, posterior: np.ndarray, above_half: bool) -> np.ndarray:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
+from argmap._results import data_frame, format_decibels, html_note, html_table, json_number
 from argmap.analysis.sensitivity import Target, target as parse_target
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment, item_marginal
@@ -52,6 +54,7 @@ BEARING_CLAIMS = 6
 BEARING_MIN_BITS = 1e-9  # a claim that tells less is independent of the target given the evidence
 MAX_SET = 6  # --set K: the joint outcomes of K binary clues are enumerated exactly (2^K)
 _CHUNK = 256  # scenarios per calibration
+HTML_ROWS = 15  # candidates a notebook shows, as ``argmap next --top``'s default
 _KIND_ORDER = {"declared": 0, "hypothetical": 1, "claim": 2}
 
 
@@ -148,6 +151,83 @@ class NextPlan:
     def set_independent_sum(self) -> float:
         """What the set's members would add up to if their values were independent (they are not)."""
         return sum(s.alone for s in self.set)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``next --format json``."""
+        number = json_number
+        return {
+            "target": self.target, "followed": self.followed, "posterior": dict(self.posterior), "fixed": self.fixed,
+            "fixed_by": self.fixed_by,
+            "conclusion": self.conclusion,
+            "tests": {name: {"if_state": p, "if_other": q} for name, (p, q) in self.tests.items()},
+            "bearing": list(self.bearing),
+            "pair": list(self.pair) if self.pair else None,
+            "candidates": [{
+                "id": c.id, "kind": c.kind, "text": c.text, "bears_on": list(c.bears_on), "state": c.state,
+                "test": c.test, "likelihood": dict(c.likelihood) if c.likelihood is not None else None,
+                "bits": c.mutual_information,
+                "p_found": c.p_found if c.if_found is not None or c.if_absent is not None else None,
+                "if_found": dict(c.if_found) if c.if_found is not None else None,
+                "if_absent": dict(c.if_absent) if c.if_absent is not None else None,
+                "outcomes": dict(c.outcomes), "posterior_after": {o: dict(p) for o, p in c.posteriors.items()},
+                "overturns": list(c.overturns),
+                **({"pair_decibels": {o: number(d) for o, d in c.pair_shift.items()},
+                    "expected_decibels": number(c.expected_shift)} if c.pair_shift is not None else {}),
+            } for c in self.candidates],
+            "flip": [{"state": f.state, "decibels": number(f.decibels), "likelihood_ratio": number(f.likelihood_ratio)}
+                     for f in self.flips],
+            "conclusion_flip": None if self.conclusion_flip is None else {
+                "conclusion": self.conclusion_flip.conclusion, "state": self.conclusion_flip.state,
+                "decibels": number(self.conclusion_flip.decibels)},
+            "set": None if not self.set else {
+                "unit": "decibels" if self.pair else "bits", "total": self.set[-1].total,
+                "independent_sum": self.set_independent_sum,
+                "steps": [{"id": s.id, "alone": s.alone, "total": s.total, "gain": s.gain} for s in self.set]},
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per candidate, best first: what finding it (or each outcome) would do to P(followed)."""
+        follow = self.followed
+        return [{"id": c.id, "kind": c.kind, "bears_on": ", ".join(c.bears_on), "state": c.state, "test": c.test,
+                 "bits": c.mutual_information, "expected_decibels": c.expected_shift,
+                 "p_found": c.p_found if c.if_found is not None or c.if_absent is not None else None,
+                 "if_found": None if c.if_found is None else c.if_found[follow],
+                 "if_absent": None if c.if_absent is None else c.if_absent[follow],
+                 "overturns": ", ".join(c.overturns)} for c in self.candidates]
+
+    def to_pandas(self) -> Any:
+        """The candidates, best first (see :meth:`rows`; ``if_found``/``if_absent``: P(followed state) after)."""
+        return data_frame(self.rows(), ("id", "kind", "bears_on", "state", "test", "bits", "expected_decibels",
+                                        "p_found", "if_found", "if_absent", "overturns"))
+
+    def _repr_html_(self) -> str:
+        shown = self.target if self.followed == "true" else f"{self.target}={self.followed}"
+        if self.fixed is not None:
+            return html_note(f"{self.target} is fixed by hard evidence ({self.target} = {self.fixed}"
+                             + (f", item {self.fixed_by}" if self.fixed_by else "")
+                             + "): there is nothing more to learn about it")
+        score = "bits" if self.pair is None else f"E|Δ| {self.pair[0]}:{self.pair[1]} (dB)"
+
+        def p(x: float | None) -> str:
+            return "" if x is None else f"{x:.3f}"
+
+        rows = self.rows()[:HTML_ROWS]
+        parts = [html_table(["candidate", "kind", "bears on", score, "P(found)", f"P({shown}) if found", "if absent",
+                             "overturns it if"],
+                            [[r["id"], r["kind"], r["bears_on"],
+                              f"{r['bits']:.4f}" if self.pair is None else f"{r['expected_decibels']:.1f}",
+                              p(r["p_found"]), p(r["if_found"]), p(r["if_absent"]), r["overturns"]] for r in rows],
+                            f"What to look for next about {self.target}: P({shown}) now "
+                            f"{self.posterior[self.followed]:.3f}; conclusion: {self.conclusion}")]
+        if len(self.candidates) > len(rows):
+            parts.append(html_note(f"{len(self.candidates) - len(rows)} more candidates are in to_pandas()"))
+        if self.flips:
+            parts.append(html_table(["state", "weight one new item needs", "likelihood ratio", "a designed test that would do"],
+                                    [[f.state, format_decibels(f.decibels), f"{f.likelihood_ratio:.3g}",
+                                      " or ".join(t.replace("_", " ") for t in f.sufficient)] for f in self.flips],
+                                    f"What would flip it: the least weight for each state of {self.target} to "
+                                    "become the most probable"))
+        return "".join(parts)
 
 
 @attrs.frozen

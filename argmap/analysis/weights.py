@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
+from argmap._results import (
+    Listing,
+    data_frame,
+    format_decibels,
+    html_table,
+    json_number,
+    odds_text,
+    state_name,
+)
 from argmap.engine.compile import Network, network_of
 from argmap.engine.infer import ImpossibleEvidence, evidence_assignment, marginals
 from argmap.model import EvidenceItem, Likelihood, Model, Observation
@@ -19,6 +29,7 @@ from argmap.model import EvidenceItem, Likelihood, Model, Observation
 __all__ = [
     "Additivity",
     "ItemWeight",
+    "Weights",
     "additivity",
     "leave_one_out",
     "odds_change_db",
@@ -73,6 +84,49 @@ class ItemWeight:
         if ratio == 0:
             return -math.inf
         return 10 * math.log10(ratio)
+
+    def row(self) -> dict[str, Any]:
+        """The weight as a flat record (floats as they are: ±inf where a likelihood is 0)."""
+        return {"item": self.item, "claim": self.claim, "state": self.state, "p_if": self.p_if,
+                "p_if_not": self.p_if_not, "observed": self.observed, "likelihood_ratio": self.likelihood_ratio,
+                "decibels": self.decibels, "van_evera": self.van_evera, "van_evera_for": self.van_evera_for,
+                "ratio_only": self.ratio_only}
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`row`, JSON-ready (infinities as "inf" / "-inf")."""
+        return {k: json_number(v) if isinstance(v, float) else v for k, v in self.row().items()}
+
+
+@attrs.frozen
+class Weights(Listing):
+    """``argmap.weights``: each item's weight on ``claim = state`` against the other states, the
+    item alone in the network. Iterating gives the :class:`ItemWeight` objects."""
+
+    claim: str
+    state: str
+    weights: tuple[ItemWeight, ...]
+
+    listed = "weights"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "state": self.state, "items": [w.to_dict() for w in self.weights]}
+
+    def to_pandas(self) -> Any:
+        """One row per item (see :meth:`ItemWeight.row`)."""
+        return data_frame([w.row() for w in self.weights], WEIGHT_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        name = state_name(self.claim, self.state)
+        return html_table(["item", "observed", f"P(E | {name})", "P(E | otherwise)", "likelihood ratio", "weight",
+                           "as a test"],
+                          [[w.item, "found" if w.observed else "not found", f"{w.p_if:.3g}", f"{w.p_if_not:.3g}",
+                            odds_text(w.likelihood_ratio), format_decibels(w.decibels),
+                            f"{w.van_evera.replace('_', ' ')} for {w.van_evera_for}"] for w in self.weights],
+                          f"The weight of each item on {name} (E: the item as observed, found or not, alone in the network)")
+
+
+WEIGHT_COLUMNS = ("item", "claim", "state", "p_if", "p_if_not", "observed", "likelihood_ratio", "decibels", "van_evera",
+                  "van_evera_for", "ratio_only")
 
 
 def weight_of_evidence(model: Model, item: EvidenceItem, claim: str, state: str = "true",

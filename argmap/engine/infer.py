@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from argmap._results import Listing, data_frame, html_table, shown_states
 from argmap.engine.jtree import Calibration, JunctionTree
 from argmap.engine.compile import Network, network_of
 from argmap.errors import ArgmapError, Location, did_you_mean
@@ -32,6 +33,8 @@ __all__ = [
     "ClaimBelief",
     "ImpossibleEvidence",
     "Step",
+    "Trajectory",
+    "belief_trajectory",
     "date_order",
     "evidence_assignment",
     "marginals",
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 Assignment = Mapping[str, int]  # variable → index of its observed state
+BELIEF_COLUMNS = ("claim", "role", "state", "prior", "posterior", "verbal", "observed")
 
 
 class ImpossibleEvidence(ArithmeticError):
@@ -71,6 +75,10 @@ class AccountBelief:
     states: Mapping[str, str]
     prior: float
     posterior: float
+
+    def to_dict(self) -> dict:
+        """``update --format json``'s entry of ``accounts``."""
+        return {"states": dict(self.states), "prior": self.prior, "posterior": self.posterior}
 
 
 @attrs.frozen
@@ -123,7 +131,7 @@ class Beliefs:
         out = []
         for cid, b in self.claims.items():
             role = self.model.claims[cid].role
-            for state in ("true",) if b.is_binary else b.states:
+            for state in shown_states(b.states):
                 out.append({"claim": cid, "role": role, "state": "" if b.is_binary else state,
                             "prior": b.prior[state], "posterior": b.posterior[state],
                             "verbal": b.verbal if b.is_binary or state == b.most_probable else "",
@@ -132,34 +140,17 @@ class Beliefs:
 
     def to_pandas(self) -> Any:
         """The beliefs as a pandas DataFrame, one row per claim state (see :meth:`rows`)."""
-        import pandas as pd  # installed with pgmpy; imported only when asked for
-
-        return pd.DataFrame(self.rows())
+        return data_frame(self.rows(), BELIEF_COLUMNS)
 
     def _repr_html_(self) -> str:
         """In Jupyter: the beliefs table, then the accounts and the rivals compared in pairs."""
-        from html import escape
-
-        def table(head: list[str], body: list[list[str]], caption: str) -> str:
-            cells = "".join(f"<th>{escape(h)}</th>" for h in head)
-            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in body)
-            return f"<table><caption>{escape(caption)}</caption><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>"
-
-        parts = [table(["claim", "role", "state", "prior", "posterior", "verbal"],
-                       [[r["claim"], r["role"], r["state"], f"{r['prior']:.3f}", f"{r['posterior']:.3f}",
-                         f"observed {r['observed']}" if r["observed"] else r["verbal"]] for r in self.rows()],
-                       f"{self.model.title or self.model.name}: prior and posterior"
-                       + (f" (evidence up to {self.as_of})" if self.as_of else ""))]
-        if self.accounts:
-            parts.append(table(["account", "prior", "posterior"],
-                               [[n, f"{a.prior:.3f}", f"{a.posterior:.3f}"] for n, a in self.accounts.items()],
-                               "accounts"))
-        pairs = stage("comparisons")(self)
-        if pairs:
-            parts.append(table(["of", "a", "b", "Bayes factor", "dB"],
-                               [[c.of, c.a, c.b, f"{c.bayes_factor:.3g}", f"{c.decibels:+.1f}"] for c in pairs],
-                               "rivals compared in pairs (Bayes factor = posterior odds / prior odds)"))
-        return "".join(parts)
+        table = html_table(["claim", "role", "state", "prior", "posterior", "verbal"],
+                           [[r["claim"], r["role"], r["state"], f"{r['prior']:.3f}", f"{r['posterior']:.3f}",
+                             f"observed {r['observed']}" if r["observed"] else r["verbal"]] for r in self.rows()],
+                           f"{self.model.title or self.model.name}: prior and posterior"
+                           + (f" (evidence up to {self.as_of})" if self.as_of else ""))
+        pairs = stage("pairwise")(self)
+        return table + (pairs._repr_html_() if pairs.accounts or pairs.comparisons else "")
 
     def to_dict(self) -> dict:
         """The stable JSON form of DESIGN §7."""
@@ -183,10 +174,8 @@ class Beliefs:
                 for cid, b in self.claims.items()
             },
             "evidence": [_item_dict(item, item.id in counted) for item in date_order(self.model.evidence)],
-            "accounts": {name: {"states": dict(a.states), "prior": a.prior, "posterior": a.posterior}
-                         for name, a in self.accounts.items()},
-            # pairwise comparisons are an analysis (argmap.analysis.pairwise), reached by its hook
-            "comparisons": [c.to_dict() for c in stage("comparisons")(self)],
+            # accounts and pairwise comparisons: an analysis (argmap.analysis.pairwise), reached by its hook
+            **stage("pairwise")(self).to_dict(),
         }
 
 
@@ -239,6 +228,60 @@ class Step:
 
     item: EvidenceItem | None
     posteriors: Mapping[str, Mapping[str, float]]  # claim → state → probability
+
+
+@attrs.frozen
+class Trajectory(Listing):
+    """Beliefs over time (``argmap.trajectory``): the claims' posteriors before any evidence and
+    after each counted item, in date order. Iterating gives the :class:`Step` objects."""
+
+    model: Model = attrs.field(eq=False, repr=False)
+    as_of: str | None
+    claims: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    listed = "steps"
+
+    def _columns(self) -> list[tuple[str, str, str]]:
+        """(column, claim, state): a binary claim's P(true) under its id, a multi-state claim's
+        states as claim=state."""
+        return [(cid if len(shown) == 1 else f"{cid}={state}", cid, state)
+                for cid in self.claims for shown in [shown_states(self.model.claims[cid].states)] for state in shown]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per step: item (None: the prior), date, and a column per claim state."""
+        columns = self._columns()
+        return [{"item": st.item.id if st.item else None, "date": str(st.item.date) if st.item and st.item.date else None,
+                 **{name: st.posteriors[cid][state] for name, cid, state in columns}} for st in self.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model.name, "as_of": self.as_of, "claims": list(self.claims),
+                "steps": [{"item": st.item.id if st.item else None,
+                           "date": str(st.item.date) if st.item and st.item.date else None,
+                           "posterior": {c: dict(p) for c, p in st.posteriors.items()}} for st in self.steps]}
+
+    def to_pandas(self) -> Any:
+        """One row per step (the prior first), a column per claim state (see :meth:`rows`)."""
+        return data_frame(self.rows(), ["item", "date", *(name for name, _, _ in self._columns())])
+
+    def _repr_html_(self) -> str:
+        names = [name for name, _, _ in self._columns()]
+        body = [[r["item"] or "(prior)", r["date"] or "", *(f"{r[n]:.3f}" for n in names)] for r in self.rows()]
+        return html_table(["after item", "date", *names], body,
+                          f"{self.model.title or self.model.name}: posterior after each item, in date order"
+                          + (f" (evidence up to {self.as_of})" if self.as_of else ""))
+
+
+def belief_trajectory(model: Model, as_of: str | dt.date | EvidenceDate | None = None,
+                      claims: Sequence[str] | None = None) -> Trajectory:
+    """:func:`trajectory` as a :class:`Trajectory` (the Python API's result)."""
+    cutoff = as_of_date(as_of)
+    claims = [claims] if isinstance(claims, str) else claims
+    for cid in claims or ():
+        if cid not in model.claims:
+            raise ArgmapError.at(Location("claims="), f"unknown claim {cid!r}" + did_you_mean(str(cid), model.claims))
+    steps = trajectory(model, cutoff, claims)
+    return Trajectory(model, str(cutoff) if cutoff else None, tuple(claims or model.claims), tuple(steps))
 
 
 def trajectory(model: Model, as_of: str | dt.date | EvidenceDate | None = None,
@@ -385,7 +428,10 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
     observed: dict[str, np.ndarray] = {}
     for b, assignment in enumerate(scenarios):
         for name, index in assignment.items():
-            observed.setdefault(name, np.full(batch, -1))[b] = index
+            column = observed.get(name)
+            if column is None:  # not setdefault: its default would be built for every pair (batch² work)
+                column = observed[name] = np.full(batch, -1)
+            column[b] = index
     factors = []
     for name, indices in observed.items():
         if network.variables[name].kind == "evidence":

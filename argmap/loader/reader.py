@@ -29,6 +29,7 @@ from argmap.model import (
     EvidenceDate,
     EvidenceItem,
     Likelihood,
+    Milestone,
     Model,
     NoisyOr,
     Observation,
@@ -53,6 +54,7 @@ MAX_UNCERTAINTY = 5.0  # ±5 log-odds already spans 0.007–0.993 from 0.5
 MODEL_KEYS = (
     "argmap", "title", "question", "hypothesis", "theory", "authors", "description",
     "bibliography", "evidence", "scale", "causal_claims", "sources", "claims", "uncertainty", "accounts",
+    "milestones",
 )  # fmt: skip
 CLAIM_KEYS = (
     "text", "label", "role", "states", "prior", "supported_by", "attacked_by", "leak",
@@ -329,6 +331,7 @@ class _ModelReader:
             bib=bib,
             causal_claims=self._guard(lambda: _causal_claims(doc), default=()),
             accounts=accounts,
+            milestones=self._guard(lambda: _milestones(doc), default=()),
             **meta,
         )
 
@@ -540,6 +543,32 @@ def _causal_claims(doc: LocDict) -> tuple[tuple[str, str, Location], ...]:
             raise InvalidValue(at, shape)
         out.append((entry["cause"], entry["effect"], entry.where("cause")))
     return tuple(out)
+
+
+def _milestones(doc: LocDict) -> tuple[Milestone, ...]:
+    """``milestones: [{date: DATE, label: TEXT}, ...]`` → in date order (docs/model-format.md)."""
+    raw = doc.get("milestones", [])
+    shape = ("'milestones' is a list of {date: YYYY[-MM[-DD]], label: TEXT}, e.g. "
+             "[{date: 2017-12, label: when the paper was written}]")
+    if not isinstance(raw, list):
+        raise InvalidValue(doc.where("milestones"), shape)
+    found: dict[EvidenceDate, Milestone] = {}
+    for entry in raw:
+        at = getattr(entry, "location", None) or doc.where("milestones")
+        if isinstance(entry, dict) and {"date", "label"} < set(entry):
+            extra = ", ".join(f"'{k}'" for k in entry if k not in ("date", "label"))
+            raise InvalidValue(at, f"a milestone has only 'date' and 'label', not {extra}; a label with a comma "
+                                   "or a colon needs quotes, e.g. {date: 2017-12, label: \"up to 2017, the paper's "
+                                   "period\"}")
+        if not isinstance(entry, dict) or set(entry) != {"date", "label"} or not isinstance(entry["label"], str) \
+                or not entry["label"].strip():
+            raise InvalidValue(at, shape)
+        date = parse_date(entry["date"], entry.where("date"))
+        if date in found:
+            raise InvalidValue(entry.where("date"), f"milestone {date} is written twice (first on line "
+                                                    f"{found[date].location.line}); give each date once")
+        found[date] = Milestone(date, " ".join(entry["label"].split()), entry.where("date"))
+    return tuple(sorted(found.values(), key=lambda m: (m.date.first_day, m.date.last_day)))
 
 
 COUPLINGS = ("comonotone",)

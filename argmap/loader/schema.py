@@ -421,6 +421,16 @@ def model_schema() -> Schema:
                      keys={"$ref": "#/$defs/id"}, minProperties=1),
             keys={"$ref": "#/$defs/id"},
         ),
+        "milestones": {
+            "description": "Dates the study looks back from, e.g. when the paper was written: argmap report "
+                           "shows what the evidence dated up to each one supported beside what all of it "
+                           "supports (the as-of split); see docs/reports.md.",
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["date", "label"],
+                      "properties": {"date": _ref("date", "The date looked back from: YYYY, YYYY-MM or YYYY-MM-DD"),
+                                     "label": {"type": "string", "minLength": 1,
+                                               "description": "what the date is, e.g. when the paper was written"}}},
+        },
     }
     schema = _record("An argmap model file: the claims of an argument and how they depend on each "
                      "other (see docs/model-format.md).", properties, required=("argmap", "claims"))

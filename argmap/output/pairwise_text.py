@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from argmap._results import odds_text, states_text
 from argmap._text import text_table
 from argmap.analysis.pairwise import Weighing, comparisons
 from argmap.analysis.relations import format_decibels
@@ -12,26 +13,11 @@ from argmap.analysis.relations import format_decibels
 __all__ = ["beliefs_pairwise_lines", "odds_text", "weigh_table"]
 
 
-def odds_text(x: float) -> str:
-    """Odds or a Bayes factor: three significant figures; ∞, 0 and undefined as such."""
-    if math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "∞"
-    if x == 0:
-        return "0"
-    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
-
-
-def _states(states: dict[str, str]) -> str:
-    return ", ".join(f"{c} = {s}" for c, s in states.items())
-
-
 def beliefs_pairwise_lines(beliefs) -> list[str]:
     """The accounts and the pairwise comparisons of ``update``'s table (nothing when there are none)."""
     lines: list[str] = []
     if beliefs.accounts:
-        rows = [(name, f"{a.prior:.3f}", f"{a.posterior:.3f}", _states(dict(a.states)))
+        rows = [(name, f"{a.prior:.3f}", f"{a.posterior:.3f}", states_text(a.states))
                 for name, a in beliefs.accounts.items()]
         lines += ["", "accounts (each the conjunction of its claim states)", ""]
         lines += text_table(("account", "prior", "posterior", "states"), rows, right={1, 2})

@@ -185,6 +185,12 @@ accounts:
 # sufficiency)? Without this list, every support and attack arrow into a hypothesis is assessed.
 causal_claims:
   - {cause: programme_ran, effect: better_attendance}
+
+# ---------------------------------------------------------------------------------- milestones
+# Optional: dates to look back from. The report shows what the evidence dated up to each one
+# supported, beside what all the evidence supports (e.g. what was known when a paper was written).
+milestones:
+  - {date: 2020-12, label: before the 2021 results}
 """
 
 _EVIDENCE = """\
