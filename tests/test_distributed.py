@@ -402,4 +402,8 @@ def test_sweep_json_and_table(small):
     many = json.loads(_invoke(["sweep", small, "--target", "h", "--leave-out", "5", "--format", "json"]).stdout_bytes)
     assert many["models"][0]["summary"]["variants"] == 1  # four items: no subset of five to leave out
     assert attrs.has(type(sweep([argmap.load(ASIA)], "lung")))
-    assert argmap.sweep(argmap.load(small), "h", leave_out=1).to_dict() == data  # the Python API: the same
+    swept = argmap.sweep(argmap.load(small), "h", leave_out=1)
+    assert swept.to_dict() == data  # the Python API: the command's JSON, built by the same code
+    frame = swept.to_pandas()
+    assert list(frame.columns) == ["model", "left_out", "followed", "decibels", "flips"] and len(frame) == 5
+    assert swept._repr_html_().startswith("<table><caption>Sweep of h over 1 model(s)")

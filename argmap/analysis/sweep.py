@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from argmap._results import data_frame, html_table
 from argmap.analysis.distributed import InProcess, Runner, chunks
 from argmap.analysis.sensitivity import Target, conclusion, target
 from argmap.engine.compile import network_of
@@ -85,6 +86,30 @@ class Sweep:
     @property
     def variants(self) -> int:
         return sum(len(m.variants) for m in self.models)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per model and variant, all the evidence first (``left_out`` empty)."""
+        return [{"model": m.name, "left_out": ", ".join(v.left_out), "followed": v.followed, "decibels": v.decibels,
+                 "flips": v.flips} for m in self.models for v in m.variants]
+
+    def to_pandas(self) -> Any:
+        """One row per model and variant: the followed state's posterior, its change (dB), whether it flips."""
+        return data_frame(self.rows(), ("model", "left_out", "followed", "decibels", "flips"))
+
+    def _repr_html_(self) -> str:
+        def p(v: Variant) -> str:
+            return "impossible" if v.followed is None else f"{v.followed:.3f}"
+
+        rows = []
+        for m in self.models:
+            low, high = m.extremes()
+            rows.append([m.name, m.target.claim if m.target.state == "true" else f"{m.target.claim}={m.target.state}",
+                         p(m.full), m.conclusion, len(m.variants) - 1, f"{p(low)} ({', '.join(low.left_out) or 'none'})",
+                         f"{p(high)} ({', '.join(high.left_out) or 'none'})", m.flips])
+        left = f"with {self.leave_out} of the counted items left out" if self.leave_out else "all the counted evidence"
+        return html_table(["model", "followed", "all evidence", "conclusion", "subsets", "lowest (left out)",
+                           "highest (left out)", "flip it"], rows,
+                          f"Sweep of {self.target} over {len(self.models)} model(s), {left}: {self.variants:,} variants")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``argmap sweep --format json`` (docs/cli.md)."""
