@@ -23,7 +23,7 @@ try:
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
     from argmap.scales import SCALES
     from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, pairwise, report, sensitivity,
-                            tipping_points, tornado, trajectory, weigh, weights)
+                            sweep, tipping_points, tornado, trajectory, weigh, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -78,6 +78,7 @@ __all__ = [
     "pairwise",
     "report",
     "sensitivity",
+    "sweep",
     "tipping_points",
     "tornado",
     "trajectory",

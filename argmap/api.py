@@ -19,7 +19,7 @@ from argmap.errors import ArgmapError, Location, Problem, did_you_mean
 from argmap.model import Model
 
 __all__ = ["cause", "compare", "diagram", "monte_carlo", "next_evidence", "pairwise", "report", "sensitivity",
-           "tipping_points", "tornado", "trajectory", "weigh", "weights"]
+           "sweep", "tipping_points", "tornado", "trajectory", "weigh", "weights"]
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")
 
@@ -67,13 +67,18 @@ def sensitivity(model: Model, target: str, *, as_of: Any = None) -> Any:
 
 
 def monte_carlo(model: Model, target: str, *, as_of: Any = None, draws: int = 10_000, seed: int = 0,
-                correlated: bool = False) -> Any:
+                correlated: bool = False, scheduler: str | None = None, workers: int | None = None) -> Any:
     """Every input drawn across its range at once (seeded); ``correlated=True`` leans every
-    evidence input the same way in each draw (:class:`argmap.analysis.sensitivity.MonteCarlo`)."""
+    evidence input the same way in each draw (:class:`argmap.analysis.sensitivity.MonteCarlo`).
+    ``scheduler="tcp://HOST:PORT"`` or ``workers=N`` run the draws on Dask (argmap[distributed]):
+    the same numbers for the same seed."""
+    from argmap.analysis.distributed import runner
     from argmap.analysis.sensitivity import monte_carlo as run
 
     with _arguments():
-        return run(_model(model), target, as_of, draws=draws, seed=seed, correlated=correlated)
+        m = _model(model)
+        with runner(scheduler, workers) as where:
+            return run(m, target, as_of, draws=draws, seed=seed, correlated=correlated, runner=where)
 
 
 def tipping_points(model: Model, target: str, *, as_of: Any = None) -> Any:
@@ -143,13 +148,33 @@ def weights(model: Model, claim: str, state: str = "true") -> Any:
         return Weights(claim, state, tuple(run(m, claim, state)))
 
 
-def compare(models: Sequence[Model], *, as_of: Any = None) -> Any:
+def compare(models: Sequence[Model], *, as_of: Any = None, scheduler: str | None = None,
+            workers: int | None = None) -> Any:
     """The same question under several models: shared claims' posteriors side by side, largest
-    difference first (:class:`argmap.analysis.comparison.Comparison`)."""
+    difference first (:class:`argmap.analysis.comparison.Comparison`); ``scheduler=`` or
+    ``workers=`` update the models on Dask."""
     from argmap.analysis.comparison import compare as run
+    from argmap.analysis.distributed import runner, updates
 
     with _arguments():
-        return run([_model(m) for m in models], as_of)
+        ms = [_model(m) for m in models]
+        with runner(scheduler, workers) as where:
+            beliefs = updates(ms, as_of, runner=where)
+        return run(ms, as_of, beliefs=beliefs)
+
+
+def sweep(models: Model | Sequence[Model], target: str, *, leave_out: int = 0, as_of: Any = None,
+          scheduler: str | None = None, workers: int | None = None) -> Any:
+    """``target``'s posterior in each model with all its counted evidence and with every subset of
+    ``leave_out`` items left out, each variant's change (dB) and whether it flips the conclusion
+    (:class:`argmap.analysis.sweep.Sweep`); ``scheduler=`` or ``workers=`` run it on Dask."""
+    from argmap.analysis.distributed import runner
+    from argmap.analysis.sweep import sweep as run
+
+    with _arguments():
+        ms = [_model(models)] if isinstance(models, Model) else [_model(m) for m in models]
+        with runner(scheduler, workers) as where:
+            return run(ms, target, as_of, leave_out=leave_out, runner=where)
 
 
 def diagram(model: Model, *, format: str = "svg", style: str = "paper", evidence: str = "summary",

@@ -19,6 +19,7 @@ from argmap._text import plural, text_table
 from argmap.errors import ArgmapError, Location
 
 FORMATS = ("table", "json", "csv")
+SCALE_OUT = ("sensitivity", "compare", "check --deep", "sweep")  # the commands with --scheduler and --workers
 
 
 class _Group(click.Group):
@@ -30,6 +31,11 @@ class _Group(click.Group):
         forget_reads()  # one command's inputs (CliRunner runs many in one process)
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            if exc.option_name not in ("--scheduler", "--workers"):
+                raise
+            raise click.UsageError(f"{exc.option_name} is for the commands whose work can run on Dask: "
+                                   f"{', '.join(SCALE_OUT)}; this one runs in this process", ctx=exc.ctx) from None
         except ArgmapError as exc:
             for problem in exc.problems:
                 status(f"{problem}")
@@ -60,8 +66,39 @@ def _load(model: str, evidence: Sequence[str] | None = None):
     return load(model, evidence=list(evidence) if evidence else None)
 
 
+def _scale_out(command):
+    """--scheduler, --workers and --quiet of the commands whose heavy work can run on Dask (docs/cli.md)."""
+    for option in (
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar on standard error."),
+        click.option("--workers", type=int, metavar="N",
+                     help="Run the heavy work on a local Dask cluster of N worker processes (argmap[distributed])."),
+        click.option("--scheduler", metavar="tcp://HOST:PORT", envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+                     help="Run the heavy work on the Dask cluster with this scheduler (argmap[distributed]); "
+                          "same numbers as in this process."),
+    ):
+        command = option(command)
+    return command
+
+
+def _runner(scheduler: str | None, workers: int | None, *, used: bool = True, why: str = ""):
+    """Where the heavy work runs (argmap.analysis.distributed.runner; Dask is imported only for a
+    cluster). An explicit --scheduler/--workers on work that does not use it is a usage error; a
+    DASK_SCHEDULER_ADDRESS in the environment is not."""
+    from argmap.analysis.distributed import check_options, runner
+
+    if not used:
+        from_env = click.get_current_context().get_parameter_source("scheduler") == click.core.ParameterSource.ENVIRONMENT
+        given = [name for name, value in (("--scheduler", None if from_env else scheduler), ("--workers", workers))
+                 if value is not None]
+        if given:
+            raise ArgmapError.at(Location(given[0]), f"{given[0]} {why}")
+        scheduler = workers = None
+    check_options(scheduler, workers)  # now, before the work of the command
+    return runner(scheduler, workers)
+
+
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...", type=click.Path(dir_okay=False))
 @click.option("--evidence", "-e", multiple=True, metavar="PATH",
               help="Evidence files or folders to use instead of the model's own (repeatable).")
 @click.option("--deep", is_flag=True, help="Also check coherence properties of the model (docs/coherence.md); "
@@ -70,39 +107,63 @@ def _load(model: str, evidence: Sequence[str] | None = None):
 @click.option("--examples", type=click.IntRange(1, 1_000_000), metavar="N",
               help="With --deep: random evidence subsets tried per property (default 100); more searches harder.")
 @click.option("--strict", is_flag=True, help="With --deep: warnings (double counting, rivals) fail too (exit 3).")
-def check(model: str, evidence: Sequence[str], deep: bool = False, seed: int | None = None,
-          examples: int | None = None, strict: bool = False) -> None:
-    """Load and validate MODEL and its evidence; list every problem as file:line: message.
+@_scale_out
+def check(models: Sequence[str], evidence: Sequence[str], deep: bool = False, seed: int | None = None,
+          examples: int | None = None, strict: bool = False, scheduler: str | None = None,
+          workers: int | None = None, quiet: bool = False) -> None:
+    """Load and validate each MODEL and its evidence; list every problem as file:line: message.
 
-    With --deep, also check that the model is coherent: signs, order independence, expected
+    With --deep, also check that each model is coherent: signs, order independence, expected
     evidence, no false certainty, engine agreement, export round trips (exit 3 on a failure),
-    and warn of double counting and rivals that are not exclusive."""
+    and warn of double counting and rivals that are not exclusive. Several models' deep checks
+    can run on Dask (--workers, --scheduler)."""
     from argmap.engine.infer import update
 
     for name, value in (("--seed", seed), ("--examples", examples), ("--strict", strict or None)):
         if value is not None and not deep:
             raise ArgmapError.at(Location(name), f"{name} goes with --deep; add --deep (argmap check --deep MODEL)")
-    loaded = _load(model, evidence)
-    update(loaded)  # evidence that cannot all hold is a problem too
-    items = loaded.evidence
-    files = len({i.location.file for i in items})
-    waiting = sum(i.expected for i in items)
-    data(
-        f"{loaded.path}: ok — {plural(len(loaded.claims), 'claim')}, {plural(len(items), 'evidence item')} "
-        f"in {plural(files, 'file')}"
-        + (f" ({waiting} expected, not yet observed)" if waiting else "")
-    )
-    from argmap.loader.validate import account_warnings
+    if evidence and len(models) > 1:
+        raise ArgmapError.at(Location("--evidence"), "--evidence replaces one model's evidence; check one MODEL "
+                                                     "with it, or leave it out to check each model's own")
+    problems = []
+    checked = []
+    for model in models:  # every model's problems, not only the first model's
+        try:
+            loaded = _load(model, evidence)
+            update(loaded)  # evidence that cannot all hold is a problem too
+        except ArgmapError as exc:
+            problems += exc.problems
+            continue
+        checked.append(loaded)
+        items = loaded.evidence
+        files = len({i.location.file for i in items})
+        waiting = sum(i.expected for i in items)
+        data(
+            f"{loaded.path}: ok — {plural(len(loaded.claims), 'claim')}, {plural(len(items), 'evidence item')} "
+            f"in {plural(files, 'file')}"
+            + (f" ({waiting} expected, not yet observed)" if waiting else "")
+        )
+        from argmap.loader.validate import account_warnings
 
-    for warning in account_warnings(loaded):
-        click.echo(str(warning))
-    if deep:
-        from argmap.verify.coherence import check_deep
+        for warning in account_warnings(loaded):
+            click.echo(str(warning))
+    if problems:
+        raise ArgmapError(problems)
+    with _runner(scheduler, workers, used=deep, why="runs the deep checks on Dask; add --deep") as where:
+        if deep:
+            import functools
 
-        report = check_deep(loaded, seed=0 if seed is None else seed, examples=examples or 100)
-        data("\n" + report.text())
-        if report.exit_code(strict=strict):
-            sys.exit(report.exit_code(strict=strict))
+            from argmap._progress import progress
+            from argmap.verify.coherence import check_deep
+
+            run = functools.partial(check_deep, seed=0 if seed is None else seed, examples=examples or 100)
+            with progress("Deep check", len(checked), "models", quiet=quiet or len(checked) < 2) as bar:
+                reports = where.map(run, checked, progress=bar, exclusive=True)
+            for report in reports:
+                data("\n" + report.text())
+            worst = max(report.exit_code(strict=strict) for report in reports)
+            if worst:
+                sys.exit(worst)
 
 
 @main.command()
@@ -328,8 +389,10 @@ def import_(source: str, output: str, force: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows of the table/plot.")
 @click.option("--width", metavar="3.5in|7in|LENGTH", help="The tornado plot's width (no text under 7 pt).")
+@_scale_out
 def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: str | None, fmt: str,
-                output: str | None, draws: int, seed: int, top: int, width: str | None) -> None:
+                output: str | None, draws: int, seed: int, top: int, width: str | None,
+                scheduler: str | None = None, workers: int | None = None, quiet: bool = False) -> None:
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
     from argmap.analysis import sensitivity as sens
@@ -338,6 +401,10 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     parse_width(width)
     from argmap.analysis.tipping import fixed_by
 
+    plot = fmt in ("svg", "png", "pdf")
+    _runner(scheduler, workers, used=bool(draws) and not plot,
+            why="runs the Monte Carlo draws on Dask; " + ("--draws 0 draws none" if not draws else
+                                                          f"--format {fmt} draws the tornado only"))
     loaded = _load(model, evidence)
     wanted = sens.target(loaded, target_spec)
     fixed = fixed_by(loaded, wanted.claim, as_of)
@@ -360,13 +427,14 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
     tipping = tipping_points(loaded, wanted, as_of)
     carlo = None
     if draws:
-        with click.progressbar(length=draws, label="Monte Carlo", file=sys.stderr,
-                               hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
-            carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update)
-        with click.progressbar(length=draws, label="Monte Carlo (correlated)", file=sys.stderr,
-                               hidden=draws < 50_000 or not sys.stderr.isatty()) as bar:
-            biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar.update,
-                                      correlated=True)
+        from argmap._progress import progress
+
+        with _runner(scheduler, workers) as where:
+            with progress("Monte Carlo", draws, "draws", quiet=quiet) as bar:
+                carlo = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar, runner=where)
+            with progress("Monte Carlo (correlated)", draws, "draws", quiet=quiet) as bar:
+                biased = sens.monte_carlo(loaded, wanted, as_of, draws=draws, seed=seed, progress=bar,
+                                          correlated=True, runner=where)
     if fmt == "json":
         payload = {**analysis.to_dict(), "monte_carlo": None if carlo is None else carlo.to_dict(),
                    "monte_carlo_correlated": None if carlo is None else biased.to_dict(),
@@ -787,16 +855,25 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
 @click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE, in every model.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--top", type=click.IntRange(1, 10_000), default=30, show_default=True, help="Claims shown in the table.")
-def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int) -> None:
+@_scale_out
+def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int, scheduler: str | None = None,
+            workers: int | None = None, quiet: bool = False) -> None:
     """The same question under several MODEL files side by side: posteriors of the claims they
     share, where they differ most, and the Bayes factor between every pair of states of each
-    shared multi-state claim under each model."""
+    shared multi-state claim under each model. Many models can be updated on Dask (--workers,
+    --scheduler)."""
+    from argmap._progress import progress
     from argmap.analysis.comparison import compare as side_by_side
+    from argmap.analysis.distributed import updates
 
     if len(models) < 2:
         raise ArgmapError.at(Location("compare"), "compare needs at least two model files, e.g. "
                                                   "argmap compare models/mine.yaml models/sceptic.yaml")
-    result = side_by_side([_load(m) for m in models], as_of)
+    loaded = [_load(m) for m in models]
+    with _runner(scheduler, workers) as where:
+        with progress("Updating", len(loaded), "models", quiet=quiet) as bar:
+            beliefs = updates(loaded, as_of, runner=where, progress=bar)
+    result = side_by_side(loaded, as_of, beliefs=beliefs)
     if fmt == "json":
         json_data(result.to_dict())
         return
@@ -825,6 +902,36 @@ def _comparison_table(result, top: int) -> list[str]:
     if result.differing_states:
         lines.append(f"same id, different states (not compared): {', '.join(result.differing_states)}")
     return lines
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", "target_spec", required=True, metavar="CLAIM[=STATE]",
+              help="The claim (and state) whose posterior is followed in every model.")
+@click.option("--leave-out", "leave_out", type=click.IntRange(0, 1_000), default=0, show_default=True, metavar="K",
+              help="Also every subset of each model's counted evidence with K items left out (leave-k-out).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count only evidence dated up to DATE, in every model.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(1, 1_000_000), default=10, show_default=True,
+              help="Variants shown per model in the table, the most moving first (JSON has all).")
+@_scale_out
+def sweep(models: Sequence[str], target_spec: str, leave_out: int, as_of: str | None, fmt: str, top: int,
+          scheduler: str | None = None, workers: int | None = None, quiet: bool = False) -> None:
+    """The TARGET's posterior in many MODEL files and many variants of their evidence: with all
+    of it, and (--leave-out K) with every K of the counted items left out; how far each variant
+    moves the target (dB) and whether it flips the conclusion (docs/cli.md)."""
+    from argmap._progress import progress
+    from argmap.analysis import sweep as sweeping
+    from argmap.output.sweep_text import sweep_table
+
+    prepared = sweeping.prepare([_load(m) for m in models], target_spec, as_of, leave_out=leave_out)
+    with _runner(scheduler, workers) as where:
+        with progress("Sweep", prepared.total, "variants", quiet=quiet) as bar:
+            result = sweeping.run(prepared, runner=where, progress=bar)
+    if fmt == "json":
+        json_data(result.to_dict())
+    else:
+        data(sweep_table(result, top))
 
 
 @main.command()

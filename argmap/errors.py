@@ -41,6 +41,10 @@ class ArgmapError(Exception):
         self.problems: list[Problem] = sorted(set(problems), key=lambda p: (p.location, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple:
+        # pickled with its problems (a Dask worker's error reaches the command whole), not its text
+        return type(self), (self.problems,)
+
     @classmethod
     def at(cls, location: Location, message: str) -> ArgmapError:
         return cls([Problem(location, message)])

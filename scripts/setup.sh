@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Set up argmap in ./.venv: Python packages (with the test extras when given "test"), and
+# Set up argmap in ./.venv: Python packages (with the test and distributed extras when given "test"), and
 # Graphviz's `dot` from the system's packages where this machine lets us install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
-[ "${1:-}" = "test" ] && extras="[test]"
+[ "${1:-}" = "test" ] && extras="[test,distributed]"  # the suite starts a real Dask LocalCluster
 
 if ! command -v dot >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

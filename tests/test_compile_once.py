@@ -67,6 +67,7 @@ COMMANDS = [
     ["weigh", "{model}", "--target", "{target}"],
     ["weigh", "{model}", "--target", "{target}", "--format", "json", "--as-of", "2020"],
     ["next", "{model}", "--target", "{target}", "--set", "3", "--format", "json"],
+    ["sweep", "{model}", "--target", "{target}", "--leave-out", "1", "--format", "json"],
 ]
 #: one twin network per cause → effect question the command asks (report: its "Causal claims")
 TWINS = {("cause", "russia_china"): 1, ("cause", "asia"): 1, ("report", "russia_china"): 6, ("report", "asia"): 0}
@@ -106,14 +107,17 @@ def test_a_diff_compiles_each_model_it_walks_through_once(case, counted):
     assert steps >= 1 and counted["networks"] == counted["trees"] <= steps + 2, (steps, counted)
 
 
-def test_compare_and_report_compare_compile_each_model_once(case, counted):
-    """`compare` and `report --compare` compile every model they are given once, no more."""
+def test_compare_report_compare_and_sweep_compile_each_model_once(case, counted):
+    """`compare`, `report --compare` and `sweep` compile every model they are given once, no more
+    (a sweep over N model files: N compilations, whatever the variants)."""
     models = case / "models"
     (models / "sceptic.yaml").write_text((models / "russia_china.yaml").read_text().replace(
         "supported_by: {us_threat: 0.6,", "supported_by: {us_threat: 0.3,"))
     for args in (["compare", str(models / "russia_china.yaml"), str(models / "sceptic.yaml"), "--format", "json"],
                  ["report", str(models / "russia_china.yaml"), "--compare", str(models / "sceptic.yaml"),
-                  "-o", str(case / "out"), "--format", "md"]):
+                  "-o", str(case / "out"), "--format", "md"],
+                 ["sweep", str(models / "russia_china.yaml"), str(models / "sceptic.yaml"), "--target", "cooperation",
+                  "--leave-out", "2", "--format", "json"]):
         counted.update(networks=0, trees=0)
         counted.pop("twin trees", None)  # the report's causal section: derived networks, counted apart
         result = CliRunner().invoke(main, args)

@@ -19,13 +19,14 @@ import attrs
 import numpy as np
 
 from argmap._results import Listing, data_frame, html_note, html_table, json_number, shown_states
+from argmap.analysis.distributed import InProcess, Runner, check_seed, chunk_seed, chunks
 from argmap.engine.compile import InputKey, Network, network_of, variable_cpt
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.engine.infer import as_of_date, calibrate, evidence_assignment
 from argmap.model import EvidenceItem, Likelihood, Model, NoisyOr, PriorDist, Prob, Table, VanEveraTest, TESTS
 
-__all__ = ["Input", "MonteCarlo", "Sensitivity", "SensitivityAnalysis", "Target", "conclusion", "input_range", "inputs",
-           "monte_carlo", "sensitivity", "sensitivity_analysis", "target"]
+__all__ = ["CHUNK_DRAWS", "CarloPlan", "Input", "MonteCarlo", "Sensitivity", "SensitivityAnalysis", "Target", "carlo_chunk",
+           "conclusion", "input_range", "inputs", "monte_carlo", "sensitivity", "sensitivity_analysis", "target"]
 
 _CHUNK = 256  # scenarios per calibration: bounds memory on large models
 
@@ -449,6 +450,50 @@ def _holds(slope: np.ndarray, intercept: np.ndarray, c: float, d: float, t0: flo
 # ----------------------------------------------------------------------------- Monte Carlo
 
 
+#: draws per Monte Carlo piece: fixed, so that the numbers never depend on where pieces run
+CHUNK_DRAWS = _CHUNK * 4
+
+
+@attrs.frozen
+class CarloPlan:
+    """What every piece of a Monte Carlo run reads (sent to each worker once): the model with its
+    compiled network, the evidence, the inputs drawn and, for correlated draws, their orientation."""
+
+    model: Model
+    evidence: dict[str, int]
+    found: tuple[Input, ...]
+    towards: dict[InputKey, bool]  # correlated inputs: True when the high end favours the conclusion
+    wanted: Target
+    above_half: bool  # the point estimate's conclusion, for a target followed by P(state) ≥ ½
+    seed: int
+
+
+def carlo_chunk(plan: CarloPlan, chunk: tuple[int, int]) -> tuple[dict[str, np.ndarray], int]:
+    """One piece of draws, from its own stream: every claim's posterior per draw, and how many
+    draws flip the conclusion."""
+    index, batch = chunk
+    rng = np.random.default_rng(chunk_seed(plan.seed, index))
+    model, wanted = plan.model, plan.wanted
+    network = network_of(model)  # shipped compiled: a worker never compiles
+    common = rng.uniform(size=batch) if plan.towards else None
+    overrides = {}
+    for inp in plan.found:
+        if inp.key in plan.towards:
+            position = common if plan.towards[inp.key] else 1 - common
+            overrides[inp.key] = inp.low + position * (inp.high - inp.low)
+        else:
+            overrides[inp.key] = rng.uniform(inp.low, inp.high, size=batch)
+    cpts = {name: variable_cpt(model, name, overrides) for name in {inp.variable for inp in plan.found}}
+    calibration = calibrate(network, [plan.evidence] * batch, cpts)
+    samples = {cid: calibration.marginal(cid) for cid in model.claims}
+    posterior = samples[wanted.claim]
+    if wanted.by_mode:
+        flips = int(np.sum(np.argmax(posterior, axis=1) != wanted.index))
+    else:
+        flips = int(np.sum((posterior[:, wanted.index] >= 0.5) != plan.above_half))
+    return samples, flips
+
+
 def monte_carlo(
     model: Model,
     spec: str | Target,
@@ -459,6 +504,7 @@ def monte_carlo(
     progress: Callable[[int], None] | None = None,
     correlated: bool = False,
     one_way: Sequence[Sensitivity] | None = None,
+    runner: Runner | None = None,
 ) -> MonteCarlo:
     """Draw every input across its range at once (seeded), and report each claim's posterior
     quantiles and how often the target's conclusion differs from the point estimate.
@@ -470,7 +516,12 @@ def monte_carlo(
     function so that z = 0 is the end least favourable to the conclusion for all of them at
     once (every item favouring the leading state weakened together, every item against it
     strengthened together); priors, strengths, leaks and claim tables stay independent.
-    ``one_way``: the target's sensitivity functions, when already computed (else computed here)."""
+    ``one_way``: the target's sensitivity functions, when already computed (else computed here).
+
+    The draws come in pieces of ``CHUNK_DRAWS``, piece k from the stream ``chunk_seed(seed, k)``,
+    on ``runner`` (:func:`argmap.analysis.distributed.runner`; default: this process): the same
+    seed gives the same numbers wherever the pieces run."""
+    seed = check_seed(seed)
     network = network_of(model)
     cutoff = as_of_date(as_of)
     evidence = evidence_assignment(model, network, [i for i in model.evidence if i.counts_at(cutoff)])
@@ -479,45 +530,22 @@ def monte_carlo(
     if wanted.by_mode:
         wanted = attrs.evolve(wanted, state=wanted.states[int(np.argmax(base))])
     found = [i for i in inputs(model, cutoff) if i.high > i.low]
-    towards: dict[InputKey, bool] = {}  # correlated inputs: True when the high end favours the conclusion
+    towards: dict[InputKey, bool] = {}
     if correlated:
         results = one_way if one_way is not None else sensitivity(model, wanted, cutoff, network=network)[1]
         against_true = not wanted.by_mode and base[wanted.index] < 0.5  # the conclusion is "below ½"
         for r in results:
             if r.input.key[0] in ("item", "source") and r.input.high > r.input.low and r.at_high != r.at_low:
                 towards[r.input.key] = (r.at_high > r.at_low) != against_true
-    rng = np.random.default_rng(seed)
-    samples: dict[str, list[np.ndarray]] = {cid: [] for cid in model.claims}
-    flips = 0
-    done = 0
-    while done < draws:
-        batch = min(_CHUNK * 4, draws - done)
-        common = rng.uniform(size=batch) if towards else None  # the independent stream stays as it was
-        overrides = {}
-        for inp in found:
-            if inp.key in towards:
-                position = common if towards[inp.key] else 1 - common
-                overrides[inp.key] = inp.low + position * (inp.high - inp.low)
-            else:
-                overrides[inp.key] = rng.uniform(inp.low, inp.high, size=batch)
-        cpts = {name: variable_cpt(model, name, overrides) for name in {inp.variable for inp in found}}
-        calibration = calibrate(network, [evidence] * batch, cpts)
-        for cid in model.claims:
-            samples[cid].append(calibration.marginal(cid))
-        posterior = calibration.marginal(wanted.claim)
-        if wanted.by_mode:
-            flips += int(np.sum(np.argmax(posterior, axis=1) != wanted.index))
-        else:
-            point = base[wanted.index] >= 0.5
-            flips += int(np.sum((posterior[:, wanted.index] >= 0.5) != point))
-        done += batch
-        if progress:
-            progress(batch)
+    plan = CarloPlan(model, evidence, tuple(found), towards, wanted, bool(base[wanted.index] >= 0.5), seed)
+    pieces = chunks(draws, CHUNK_DRAWS)
+    parts = (runner or InProcess()).map(carlo_chunk, pieces, shared=plan, sizes=[n for _, n in pieces],
+                                        progress=progress)
+    flips = sum(f for _, f in parts)  # reduced in piece order, whoever computed them
     quantiles = {}
-    for cid, parts in samples.items():
-        values = np.concatenate(parts)
-        states = model.claims[cid].states
+    for cid, claim in model.claims.items():
+        values = np.concatenate([samples[cid] for samples, _ in parts]) if parts else np.empty((0, len(claim.states)))
         quantiles[cid] = {s: tuple(float(q) for q in np.nanquantile(values[:, j], [0.025, 0.5, 0.975]))
-                          for j, s in enumerate(states)}
+                          for j, s in enumerate(claim.states)}
     return MonteCarlo(draws, seed, wanted, quantiles, flips / max(draws, 1),
                       "correlated" if correlated else "independent", len(towards))
