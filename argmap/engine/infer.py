@@ -386,8 +386,15 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
     for b, assignment in enumerate(scenarios):
         for name, index in assignment.items():
             observed.setdefault(name, np.full(batch, -1))[b] = index
+    # claims and sources observed alike in every scenario are folded into the tables, on a
+    # tree triangulated without them (worth it on larger networks; evidence that varies across
+    # the batch stays a factor, so the batch axis is kept)
+    common = {n: int(i[0]) for n, i in observed.items() if n in tree.order and i[0] >= 0 and (i == i[0]).all()}
+    tree = tree.for_evidence(common)
     factors = []
     for name, indices in observed.items():
+        if name in tree.fixed:
+            continue
         if network.variables[name].kind == "evidence":
             factors.append(tree.item_factor(name, indices, (cpts or {}).get(name)))
         else:
