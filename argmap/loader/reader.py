@@ -211,9 +211,19 @@ def _state_mapping(value: LocDict, states: tuple[str, ...] | None, at: Location,
     for key, raw in value.items():
         if states is not None and key not in states:
             raise InvalidValue(value.where(key), f"{what}: unknown state '{key}'" + did_you_mean(key, states))
-        probs[key] = read_prob(raw, value.where(key), scale, f"{what}, state '{key}'")
+        if type(raw) is float and (0.0 < raw <= 1.0 or (raw == 0.0 and str(raw) == "0.0")):  # a table's cell
+            found = _EXACT.get(raw)
+            if found is None:
+                found = Prob(raw, raw, scalar_text(raw))
+                if len(_EXACT) < 1 << 16:
+                    _EXACT[raw] = found
+            probs[key] = found
+        else:
+            probs[key] = read_prob(raw, value.where(key), scale, f"{what}, state '{key}'")
     return probs
 
+
+_EXACT: dict[float, Prob] = {}  # Prob is immutable: one per distinct number of an imported table
 
 def _id_list(value: Any, at: Location, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
