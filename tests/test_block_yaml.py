@@ -118,7 +118,10 @@ def test_edited_text_is_declined_or_read_as_libyaml_reads_it(data, draw):
 
 @given(st.lists(st.sampled_from(["a: 1", "  b: 2", "- x", "  - y", "c:", "    d: e", "# note", "", "f: g  # h",
                                  "- k: v", "  m: 'q'", "n: {p: 0.5, 'r': 0.5}", "s: [1, 2]", "t: \"u\"",
-                                 "  continued", "a: 2", "'q': 1", "-", "- - z"]), max_size=8))
+                                 "  continued", "a: 2", "'q': 1", "-", "- - z", "  more # c", "{: 1}", "- {a: }"]),
+                max_size=8))
+@example(["f: g  # h", "  continued"])  # a comment ends a plain scalar: the next line is an error
+@example(["- {a: 0.0}", "- {: 0.0}"])
 def test_line_soup_is_declined_or_read_as_libyaml_reads_it(lines):
     check("\n".join(lines) + "\n")
 

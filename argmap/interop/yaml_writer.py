@@ -20,7 +20,7 @@ import yaml
 __all__ = ["dump"]
 
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
-_FLOW_CHARS = re.compile(r"[,\[\]{}#:'\"]")
+_FLOW_CHARS = re.compile(r"[,\[\]{}#:'\"?]")
 # characters written raw inside quotes: YAML's printable set less its line breaks and the BOM
 _UNPRINTABLE = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",

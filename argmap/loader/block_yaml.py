@@ -48,7 +48,7 @@ _DOUBLE_KEY = re.compile(r'"([^"\\]*)" *:(?= |$)')
 
 # token fields: indent, line number, key (None: a dash or a bare scalar), value kind, value text,
 # whether a blank or comment line came before it
-_DASH, _EMPTY, _PLAIN, _QUOTED, _FLOW = range(5)
+_DASH, _EMPTY, _PLAIN, _QUOTED, _FLOW, _PLAIN_ENDED = range(6)  # ended: by a comment, not continued
 
 
 def read_block(text: str, file: str, *, mapping: type, sequence: type,
@@ -122,7 +122,7 @@ def _tokens(text: str, scalar: Callable[[str], Any]) -> list[tuple]:
                 colon = len(stripped) - 1
             else:  # a bare scalar: a sequence item or the continuation of a plain scalar
                 kind, value = _value(stripped)
-                if kind != _PLAIN:
+                if kind != _PLAIN and kind != _PLAIN_ENDED:
                     raise NotPlain
                 append((indent, number, None, kind, value, gap))
                 gap = False
@@ -156,11 +156,13 @@ def _value(text: str) -> tuple[int, str]:
     if first in _INDICATORS and not (first in "-?:" and len(text) > 1 and text[1] != " "):
         raise NotPlain
     cut = text.find(" #")
+    kind = _PLAIN
     if cut >= 0:
         text = text[:cut].rstrip(" ")
+        kind = _PLAIN_ENDED
     if ": " in text or text[-1] == ":":
         raise NotPlain
-    return _PLAIN, text
+    return kind, text
 
 
 class _Reader:
@@ -172,6 +174,7 @@ class _Reader:
         self.count = len(tokens)
         self.where: dict[int, Location] = {}
         self.rows: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
 
     def loc(self, number: int) -> Location:
         found = self.where.get(number)
@@ -255,18 +258,19 @@ class _Reader:
         those more indented than ``indent``)."""
         kind, text = token[3], token[4]
         tokens, count = self.tokens, self.count
-        if i < count and tokens[i][0] > indent and tokens[i][2] is None and tokens[i][3] == _PLAIN:
+        if i < count and tokens[i][0] > indent and tokens[i][2] is None and tokens[i][3] in (_PLAIN, _PLAIN_ENDED):
             if kind != _PLAIN:
-                raise NotPlain
+                raise NotPlain  # a quoted, flow or commented value does not continue
             parts = [text]
             while i < count and tokens[i][0] > indent:
                 more = tokens[i]
-                if more[2] is not None or more[3] != _PLAIN or more[5]:
-                    raise NotPlain  # a key, dash, quote or blank line inside a continued scalar
+                if more[2] is not None or more[3] not in (_PLAIN, _PLAIN_ENDED) or more[5] or kind != _PLAIN:
+                    raise NotPlain  # a key, dash, quote, comment or blank line inside a continued scalar
                 parts.append(more[4])
+                kind = more[3]
                 i += 1
             return self.scalar(" ".join(parts)), i
-        if kind == _PLAIN:
+        if kind == _PLAIN or kind == _PLAIN_ENDED:
             return self.scalar(text), i
         if kind == _QUOTED:
             return text, i
@@ -288,32 +292,40 @@ class _Reader:
         return result
 
     def row(self, text: str) -> Any:
-        """(keys, values) of a simple flow mapping's text (rows repeat: each text is read once)."""
+        """(keys, values) of a simple flow mapping's text (rows repeat: each text is read once):
+        entries "key: value" separated by ", ", one space each, no other colon or comma."""
         if text[-1] != "}" or _FLOW_ODD.search(text, 1, len(text) - 1):
             return NOT_PLAIN
         inner = text[1:-1].strip(" ")
         if not inner:
             return (), ()
-        keys: list[str] = []
-        values: list[Any] = []
-        scalar = self.scalar
+        if ("  " in inner or " ," in inner or " :" in inner or inner.count(",") != inner.count(", ")
+                or inner.count(":") != inner.count(": ")):
+            return NOT_PLAIN
+        pairs = [entry.split(": ") for entry in inner.split(", ")]
+        if any(len(pair) != 2 for pair in pairs):
+            return NOT_PLAIN
+        known = self.keys
         try:
-            for entry in inner.split(","):
-                key, colon, value = entry.partition(": ")
-                key, value = key.strip(" "), value.strip(" ")
-                if not colon or not key or not value or ":" in key or ":" in value:
-                    return NOT_PLAIN
-                key = _key_text(_flow_scalar(key, scalar))
-                if key in keys:
-                    return NOT_PLAIN
-                keys.append(key)
-                values.append(_flow_scalar(value, scalar))
+            keys = tuple([known[k] if k in known else self.key(k) for k, _ in pairs])
+            values = tuple([self.cell(v) for _, v in pairs])
         except NotPlain:
             return NOT_PLAIN
-        return tuple(keys), tuple(values)
+        if len(set(keys)) != len(keys):
+            return NOT_PLAIN
+        return keys, values
+
+    def key(self, text: str) -> str:
+        found = self.keys[text] = _key_text(_flow_scalar(text, self.scalar))
+        return found
+
+    def cell(self, text: str) -> Any:
+        return _flow_scalar(text, self.scalar)
 
 
 def _flow_scalar(text: str, scalar: Callable[[str], Any]) -> Any:
+    if not text:
+        raise NotPlain  # "{: 1}" or "{a: }": libyaml knows what an empty key or value is
     first = text[0]
     if first == "'":
         if len(text) < 2 or text[-1] != "'" or "'" in text[1:-1]:
