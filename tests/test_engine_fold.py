@@ -21,13 +21,13 @@ from argmap.testing import evidence_sets, models
 
 @contextlib.contextmanager
 def folding(on: bool):
-    """Fold common evidence on every network (on) or on none (off)."""
-    saved = _jtree.FOLD_FROM
-    _jtree.FOLD_FROM = -1 if on else 1 << 62
+    """Fold common evidence, and split batches to fold more, on every network (on) or on none (off)."""
+    saved = _jtree.FOLD_FROM, _jtree.SPLIT_FROM
+    _jtree.FOLD_FROM = _jtree.SPLIT_FROM = -1 if on else 1 << 62
     try:
         yield
     finally:
-        _jtree.FOLD_FROM = saved
+        _jtree.FOLD_FROM, _jtree.SPLIT_FROM = saved
 
 
 def both(network: Network, scenarios, cpts=None):
@@ -73,6 +73,27 @@ def test_folding_common_evidence_gives_the_marginals_of_not_folding(network, dat
         truth = enumerate_posteriors(network, scenario)
         for n in names:
             np.testing.assert_allclose(folded.marginal(n)[b], truth[n], atol=1e-9)
+
+
+@settings(max_examples=60)
+@given(random_networks(max_nodes=9), st.data())
+def test_a_batch_split_to_fold_its_shared_evidence_gives_the_same_numbers(network, data):
+    """The prior beside the posterior, a trajectory's prefixes, any mix: split in two groups."""
+    names = list(network.variables)
+
+    def scenario():
+        chosen = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=4))
+        return {n: data.draw(st.integers(0, len(network.variables[n].states) - 1)) for n in chosen}
+
+    posterior = scenario()
+    order = list(posterior.items())
+    scenarios = data.draw(st.sampled_from([
+        [{}, posterior],  # what update asks
+        [dict(order[:k]) for k in range(len(order) + 1)],  # a trajectory
+        [scenario() for _ in range(4)],
+    ]))
+    plain, folded = both(network, scenarios)
+    assert_same(network, plain, folded, names)
 
 
 @settings(max_examples=40)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from argmap.engine.jtree import Calibration, JunctionTree
+from argmap.engine.jtree import Calibration, JunctionTree, Regrouped
 from argmap.engine.compile import Network, network_of
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.loader.reader import InvalidValue, parse_date
@@ -381,6 +381,22 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
     """One pass of the junction tree over a batch of evidence scenarios (and, optionally, CPTs
     that vary across the batch)."""
     tree = junction_tree(network)
+    batch = max(len(scenarios), 1)
+    groups = tree.groups(scenarios)
+    if groups is not None:  # a large network: each evidence set on its own folded tree
+        parts = []
+        for rows in groups:
+            chosen = np.array(rows)
+            part_cpts = {n: c[chosen] if c.ndim > network.variables[n].cpt.ndim and c.shape[0] == batch else c
+                         for n, c in (cpts or {}).items()}
+            parts.append((chosen, _one_pass(network, tree, [scenarios[r] for r in rows], part_cpts or None)))
+        return Regrouped(parts, batch)
+    return _one_pass(network, tree, scenarios, cpts)
+
+
+def _one_pass(network: Network, tree: JunctionTree, scenarios: Sequence[Assignment],
+                  cpts: Mapping[str, np.ndarray] | None = None) -> Calibration:
+    """:func:`calibrate` in one pass (of a tree with the evidence common to all folded in)."""
     batch = max(len(scenarios), 1)
     observed: dict[str, np.ndarray] = {}
     for b, assignment in enumerate(scenarios):

@@ -23,7 +23,7 @@ import numpy as np
 from argmap.engine.compile import Network
 from argmap.errors import ArgmapError, Location
 
-__all__ = ["JunctionTree", "Calibration"]
+__all__ = ["JunctionTree", "Calibration", "Regrouped"]
 
 #: a factor over ``scope`` (variables in the tree's global order) with a leading batch axis
 Factor = tuple[tuple[str, ...], np.ndarray]
@@ -112,6 +112,34 @@ class _Chunked(Calibration):
         return np.concatenate([p.joint(scope) for p in self._parts])
 
 
+class Regrouped(Calibration):
+    """A batch calibrated in groups (each on the tree that folds its own evidence), read as one."""
+
+    def __init__(self, parts: list[tuple[np.ndarray, Calibration]], batch: int):
+        self._parts = parts
+        self._batch = batch
+        self.log_evidence = np.empty(batch)
+        for rows, part in parts:
+            self.log_evidence[rows] = part.log_evidence
+        self.possible = np.isfinite(self.log_evidence)
+
+    def _gather(self, read) -> np.ndarray:
+        out = None
+        for rows, part in self._parts:
+            values = read(part)
+            if out is None:
+                out = np.empty((self._batch,) + values.shape[1:])
+            out[rows] = values
+        assert out is not None
+        return out
+
+    def marginal(self, name: str) -> np.ndarray:
+        return self._gather(lambda part: part.marginal(name))
+
+    def joint(self, scope: Sequence[str]) -> np.ndarray:
+        return self._gather(lambda part: part.joint(scope))
+
+
 class JunctionTree:
     """The compiled structure: cliques, a spanning forest over them, and where each table goes."""
 
@@ -185,6 +213,28 @@ class JunctionTree:
         if not common or self.fixed or sum(self.sizes) <= FOLD_FROM:
             return self
         return self.folded(common)
+
+    def groups(self, scenarios: Sequence[Mapping[str, int]]) -> list[list[int]] | None:
+        """On a network whose whole tree is costly to pass (above SPLIT_FROM entries), a batch
+        in two groups: the scenarios that share the claim and source observations at least half
+        of them make, which are then folded into a smaller tree, and the rest (the prior beside
+        the posterior; a trajectory's later prefixes beside its earlier ones). None to calibrate
+        the batch in one pass."""
+        if len(scenarios) < 2 or self.fixed or sum(self.sizes) <= SPLIT_FROM:
+            return None
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for scenario in scenarios:
+            for pair in scenario.items():
+                if pair[0] in self.order:
+                    counts[pair] += 1
+        shared = {pair for pair, count in counts.items() if 2 * count >= len(scenarios)}
+        if not shared:
+            return None
+        inside = [b for b, s in enumerate(scenarios) if shared <= set(s.items())]
+        if not inside or len(inside) == len(scenarios):
+            return None
+        chosen = set(inside)
+        return [inside, [b for b in range(len(scenarios)) if b not in chosen]]
 
     def folded(self, fixed: Mapping[str, int]) -> JunctionTree:
         """The tree of this network with ``fixed`` (claim or source → observed state index) folded
@@ -516,6 +566,9 @@ _CHECK_FROM = 64 << 20  # passes smaller than this never ask the system how much
 #: (a tree triangulated without the observed variables); below it one tree serves every batch
 FOLD_FROM = 1 << 15
 _FOLDED_KEPT = 8  # folded trees kept per network (one per evidence set, least recently used dropped)
+#: total clique entries above which a batch whose scenarios observe different claims may be
+#: calibrated in two groups (see JunctionTree.groups)
+SPLIT_FROM = 1 << 20
 
 
 _BLAS: list = []
