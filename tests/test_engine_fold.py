@@ -22,12 +22,13 @@ from argmap.testing import evidence_sets, models
 @contextlib.contextmanager
 def folding(on: bool):
     """Fold common evidence, and split batches to fold more, on every network (on) or on none (off)."""
-    saved = _jtree.FOLD_FROM, _jtree.SPLIT_FROM
+    saved = _jtree.FOLD_FROM, _jtree.SPLIT_FROM, _jtree.FOLD_VARIABLES
     _jtree.FOLD_FROM = _jtree.SPLIT_FROM = -1 if on else 1 << 62
+    _jtree.FOLD_VARIABLES = 1 << 62
     try:
         yield
     finally:
-        _jtree.FOLD_FROM, _jtree.SPLIT_FROM = saved
+        _jtree.FOLD_FROM, _jtree.SPLIT_FROM, _jtree.FOLD_VARIABLES = saved
 
 
 def both(network: Network, scenarios, cpts=None):

@@ -156,6 +156,28 @@ class JunctionTree:
         # a family's scope without its fixed variables; a fixed variable's own table becomes a
         # likelihood over its free parents (or a constant, when it has none)
         self.family_scope = {n: self._free((*network.variables[n].parents, n)) for n in every}
+        self.free_count = len(tree_vars)
+        self._folded: dict[tuple[tuple[str, int], ...], JunctionTree] = {}
+        self._families: dict[str, Factor] = {}
+        self._static_psi: dict[int, np.ndarray] = {}
+        self._contractions: dict[tuple, _Contraction] = {}
+        self._built = False
+        if self.fixed:
+            self._build()  # a folded tree is built to be used; a network's own tree when first needed
+
+    def __getattr__(self, name: str):
+        # the structure (cliques and what hangs on them) is built on first use: a large network
+        # whose batches all fold their evidence never triangulates its whole moral graph
+        if name in _STRUCTURE and not self.__dict__.get("_built", True):
+            self._build()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def _build(self) -> None:
+        self._built = True
+        network = self.network
+        every = list(self.order)
+        tree_vars = [n for n in every if n not in self.fixed]
         # items are not in the tree, but their parents must share a clique to take their likelihood
         item_scopes = [self._free(v.parents) for v in network.variables.values() if v.kind == "evidence"]
         scopes = [s for s in (*self.family_scope.values(), *item_scopes) if s]
@@ -174,10 +196,6 @@ class JunctionTree:
                 self.assigned[self.clique_holding(self.family_scope[n])].append(n)
             else:
                 self.constants.append(n)
-        self._folded: dict[tuple[tuple[str, int], ...], JunctionTree] = {}
-        self._families: dict[str, Factor] = {}
-        self._static_psi: dict[int, np.ndarray] = {}
-        self._contractions: dict[tuple, _Contraction] = {}
         self.home = {n: self.clique_holding((n,)) for n in tree_vars}
         self.home_axes = {n: (c, self._axes_outside(c, (n,))) for n, c in self.home.items()}
         self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
@@ -210,7 +228,10 @@ class JunctionTree:
     def for_evidence(self, common: Mapping[str, int]) -> JunctionTree:
         """The tree to calibrate a batch on whose every scenario observes ``common`` (claim or
         source → state index): this one, or on a larger network the tree with them folded in."""
-        if not common or self.fixed or sum(self.sizes) <= FOLD_FROM:
+        if not common or self.fixed:
+            return self
+        # many variables, or large cliques (known from a triangulation that is cheap here)
+        if self.free_count < FOLD_VARIABLES and sum(self.sizes) <= FOLD_FROM:
             return self
         return self.folded(common)
 
@@ -220,7 +241,7 @@ class JunctionTree:
         of them make, which are then folded into a smaller tree, and the rest (the prior beside
         the posterior; a trajectory's later prefixes beside its earlier ones). None to calibrate
         the batch in one pass."""
-        if len(scenarios) < 2 or self.fixed or sum(self.sizes) <= SPLIT_FROM:
+        if len(scenarios) < 2 or self.fixed or self.free_count < FOLD_VARIABLES and sum(self.sizes) <= SPLIT_FROM:
             return None
         counts: dict[tuple[str, int], int] = defaultdict(int)
         for scenario in scenarios:
@@ -565,6 +586,10 @@ _CHECK_FROM = 64 << 20  # passes smaller than this never ask the system how much
 #: total clique entries above which evidence common to a whole batch is folded into the tables
 #: (a tree triangulated without the observed variables); below it one tree serves every batch
 FOLD_FROM = 1 << 15
+FOLD_VARIABLES = 64  # …or claims and sources from which it is folded whatever the cliques
+_STRUCTURE = frozenset(("cliques", "neighbours", "_cache", "_holders", "sizes", "assigned", "constants", "home",
+                        "home_axes", "roots", "parent", "topdown", "children", "separator", "_sum_axes",
+                        "_in_self", "_in_parent", "_down_axes"))
 _FOLDED_KEPT = 8  # folded trees kept per network (one per evidence set, least recently used dropped)
 #: total clique entries above which a batch whose scenarios observe different claims may be
 #: calibrated in two groups (see JunctionTree.groups)
