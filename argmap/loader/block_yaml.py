@@ -175,6 +175,7 @@ class _Reader:
         self.where: dict[int, Location] = {}
         self.rows: dict[str, Any] = {}
         self.keys: dict[str, str] = {}
+        self.cells: dict[str, Any] = getattr(scalar, "cache", {})  # the caller's plain scalars, read
 
     def loc(self, number: int) -> Location:
         found = self.where.get(number)
@@ -308,7 +309,8 @@ class _Reader:
         known = self.keys
         try:
             keys = tuple([known[k] if k in known else self.key(k) for k, _ in pairs])
-            values = tuple([self.cell(v) for _, v in pairs])
+            cache = self.cells  # plain texts already read (a table's numbers repeat)
+            values = tuple([cache[v] if v in cache else self.cell(v) for _, v in pairs])
         except NotPlain:
             return NOT_PLAIN
         if len(set(keys)) != len(keys):

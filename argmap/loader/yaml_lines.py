@@ -7,6 +7,7 @@ expanded).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -38,6 +39,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             tag = self._tags[key] = super().resolve(kind, value, implicit)
         return tag
 
+_DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+(?:[eE][-+][0-9]+)?")  # a table's numbers
 _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "int", "float", "timestamp"))
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
@@ -108,6 +110,9 @@ def _read_plain(text: str, file: str) -> Any:
     def scalar(raw: str) -> Any:
         found = values.get(raw, values)
         if found is values:
+            if _DECIMAL.fullmatch(raw):  # what PyYAML resolves as a float first, read as converted below
+                found = values[raw] = float(raw)
+                return found
             tag = converter._scalars.resolve(yaml.ScalarNode, raw, (True, False))
             if tag not in _PLAIN_TAGS:
                 raise NotPlain  # '=' or '<<': libyaml's path says what is wrong, and where
@@ -116,6 +121,8 @@ def _read_plain(text: str, file: str) -> Any:
             except (ArgmapError, yaml.YAMLError, ValueError):
                 raise NotPlain from None
         return found
+
+    scalar.cache = values  # type: ignore[attr-defined]  # block_yaml looks texts up here first
 
     def flow(raw: str, line: int) -> Any:
         try:
