@@ -25,7 +25,7 @@ from typing import Any
 
 from argmap.errors import Location
 
-__all__ = ["NOT_PLAIN", "NotPlain", "read_block"]
+__all__ = ["NOT_PLAIN", "NotPlain", "plain_type", "read_block"]
 
 
 class NotPlain(Exception):
@@ -275,6 +275,10 @@ class _Reader:
             return self.scalar(text), i
         if kind == _QUOTED:
             return text, i
+        if text == "[]":  # an empty list (an imported model's evidence: [])
+            found = self.sequence()
+            found.location, found.item_locations = self.loc(token[1]), []
+            return found, i
         found = self.simple_flow(text, token[1]) if text[0] == "{" else NOT_PLAIN
         return (self.flow(text, token[1]) if found is NOT_PLAIN else found), i
 
@@ -323,6 +327,39 @@ class _Reader:
 
     def cell(self, text: str) -> Any:
         return _flow_scalar(text, self.scalar)
+
+
+# YAML 1.1's implicit types of a plain scalar, as PyYAML's resolver has them: tried in this
+# order among those registered for the text's first character; text when none matches
+_IMPLICIT = [
+    ("bool", re.compile(r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"), "yYnNtTfFoO"),
+    ("float", re.compile(r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+                         r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"),
+     "-+0123456789."),
+    ("int", re.compile(r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+                       r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"), "-+0123456789"),
+    ("merge", re.compile(r"<<"), "<"),
+    ("null", re.compile(r"~|null|Null|NULL"), "~nN"),
+    ("timestamp", re.compile(r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+                             r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
+                             r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?"), "0123456789"),
+    ("value", re.compile(r"="), "="),
+]
+_BY_FIRST: dict[str, list[tuple[str, Any]]] = {}
+for _kind, _pattern, _firsts in _IMPLICIT:
+    for _c in _firsts:
+        _BY_FIRST.setdefault(_c, []).append((_kind, _pattern))
+
+
+def plain_type(text: str) -> str:
+    """The YAML type a plain scalar's text resolves to: str, bool, float, int, null, timestamp,
+    merge or value (PyYAML's resolver, without PyYAML)."""
+    if not text:
+        return "null"
+    for kind, pattern in _BY_FIRST.get(text[0], ()):
+        if pattern.fullmatch(text):
+            return kind
+    return "str"
 
 
 def _flow_scalar(text: str, scalar: Callable[[str], Any]) -> Any:
