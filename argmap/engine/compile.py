@@ -209,7 +209,12 @@ def noisy_or(leak, supporters, attackers, active: tuple[bool, ...]):
 
 def _table_cpt(table: Table, states: tuple[str, ...], model: Model, values: _Values, key: InputKey) -> np.ndarray:
     parent_states = [model.claims[p].states for p in table.parents]
-    cpt = np.empty((values.batch,) + tuple(len(s) for s in parent_states) + (len(states),))
+    shape = tuple(len(s) for s in parent_states) + (len(states),)
+    if not values.overrides:  # the common case, an imported network's: one array from one list
+        rows = table.rows
+        flat = [probs[s].value for row in itertools.product(*parent_states) for probs in (rows[row],) for s in states]
+        return np.array(flat).reshape((1,) + shape)
+    cpt = np.empty((values.batch,) + shape)
     for index in itertools.product(*(range(len(s)) for s in parent_states)):
         row = tuple(s[i] for s, i in zip(parent_states, index))
         cpt[(slice(None),) + index] = values.distribution((*key, ", ".join(row)), table.rows[row], states)

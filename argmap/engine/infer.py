@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from argmap._results import Listing, data_frame, html_table, shown_states
-from argmap.engine.jtree import Calibration, JunctionTree
+from argmap.engine.jtree import Calibration, JunctionTree, Regrouped
 from argmap.engine.compile import Network, network_of
 from argmap.errors import ArgmapError, Location, did_you_mean
 from argmap.loader.reader import InvalidValue, parse_date
@@ -425,6 +425,22 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
     that vary across the batch)."""
     tree = junction_tree(network)
     batch = max(len(scenarios), 1)
+    groups = tree.groups(scenarios)
+    if groups is not None:  # a large network: each evidence set on its own folded tree
+        parts = []
+        for rows in groups:
+            chosen = np.array(rows)
+            part_cpts = {n: c[chosen] if c.ndim > network.variables[n].cpt.ndim and c.shape[0] == batch else c
+                         for n, c in (cpts or {}).items()}
+            parts.append((chosen, _one_pass(network, tree, [scenarios[r] for r in rows], part_cpts or None)))
+        return Regrouped(parts, batch)
+    return _one_pass(network, tree, scenarios, cpts)
+
+
+def _one_pass(network: Network, tree: JunctionTree, scenarios: Sequence[Assignment],
+                  cpts: Mapping[str, np.ndarray] | None = None) -> Calibration:
+    """:func:`calibrate` in one pass (of a tree with the evidence common to all folded in)."""
+    batch = max(len(scenarios), 1)
     observed: dict[str, np.ndarray] = {}
     for b, assignment in enumerate(scenarios):
         for name, index in assignment.items():
@@ -432,8 +448,15 @@ def calibrate(network: Network, scenarios: Sequence[Assignment], cpts: Mapping[s
             if column is None:  # not setdefault: its default would be built for every pair (batch² work)
                 column = observed[name] = np.full(batch, -1)
             column[b] = index
+    # claims and sources observed alike in every scenario are folded into the tables, on a
+    # tree triangulated without them (worth it on larger networks; evidence that varies across
+    # the batch stays a factor, so the batch axis is kept)
+    common = {n: int(i[0]) for n, i in observed.items() if n in tree.order and i[0] >= 0 and (i == i[0]).all()}
+    tree = tree.for_evidence(common)
     factors = []
     for name, indices in observed.items():
+        if name in tree.fixed:
+            continue
         if network.variables[name].kind == "evidence":
             factors.append(tree.item_factor(name, indices, (cpts or {}).get(name)))
         else:

@@ -23,7 +23,7 @@ import numpy as np
 from argmap.engine.compile import Network
 from argmap.errors import ArgmapError, Location
 
-__all__ = ["JunctionTree", "Calibration"]
+__all__ = ["JunctionTree", "Calibration", "Regrouped"]
 
 #: a factor over ``scope`` (variables in the tree's global order) with a leading batch axis
 Factor = tuple[tuple[str, ...], np.ndarray]
@@ -57,6 +57,8 @@ class Calibration:
 
     def marginal(self, name: str) -> np.ndarray:
         """(B, states) for a claim or source; NaN rows where the evidence is impossible."""
+        if name in self._tree.fixed:
+            return self.joint((name,))
         table = self._table(self._tree.home[name], (name,))
         if table.shape[0] != self._batch:
             table = np.broadcast_to(table, (self._batch,) + table.shape[1:])
@@ -70,8 +72,17 @@ class Calibration:
 
     def joint(self, scope: Sequence[str]) -> np.ndarray:
         """(B, *cards) normalised joint of variables that share a clique (in global order)."""
-        clique = self._tree.clique_holding(scope)
-        table = self._table(clique, self._tree.in_order(scope))
+        tree = self._tree
+        ordered = tree.in_order(scope)
+        free = tuple(v for v in ordered if v not in tree.fixed)
+        if free:
+            table = self._table(tree.clique_holding(free), free)
+        else:
+            table = np.ones((1,))
+        if len(free) < len(ordered):  # folded variables: their observed state, with certainty
+            full = np.zeros((table.shape[0],) + tuple(tree.cards[v] for v in ordered))
+            full[(slice(None),) + tuple(tree.fixed.get(v, slice(None)) for v in ordered)] = table
+            table = full
         if table.shape[0] != self._batch:
             table = np.broadcast_to(table, (self._batch,) + table.shape[1:])
         flat = _normalise_rows(table.reshape(table.shape[0], -1))
@@ -101,18 +112,76 @@ class _Chunked(Calibration):
         return np.concatenate([p.joint(scope) for p in self._parts])
 
 
+class Regrouped(Calibration):
+    """A batch calibrated in groups (each on the tree that folds its own evidence), read as one."""
+
+    def __init__(self, parts: list[tuple[np.ndarray, Calibration]], batch: int):
+        self._parts = parts
+        self._batch = batch
+        self.log_evidence = np.empty(batch)
+        for rows, part in parts:
+            self.log_evidence[rows] = part.log_evidence
+        self.possible = np.isfinite(self.log_evidence)
+
+    def _gather(self, read) -> np.ndarray:
+        out = None
+        for rows, part in self._parts:
+            values = read(part)
+            if out is None:
+                out = np.empty((self._batch,) + values.shape[1:])
+            out[rows] = values
+        assert out is not None
+        return out
+
+    def marginal(self, name: str) -> np.ndarray:
+        return self._gather(lambda part: part.marginal(name))
+
+    def joint(self, scope: Sequence[str]) -> np.ndarray:
+        return self._gather(lambda part: part.joint(scope))
+
+
 class JunctionTree:
     """The compiled structure: cliques, a spanning forest over them, and where each table goes."""
 
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, fixed: Mapping[str, int] | None = None):
         self.network = network
-        tree_vars = [n for n, v in network.variables.items() if v.kind != "evidence"]
-        self.order = {n: i for i, n in enumerate(tree_vars)}
-        self.cards = {n: len(network.variables[n].states) for n in tree_vars}
-        families = [self.in_order((*v.parents, n)) for n, v in network.variables.items() if v.kind != "evidence"]
+        # claims and sources observed in every scenario of a batch, in the same state: folded into
+        # the tables (each table sliced at the observed state loses that axis) and left out of the
+        # tree, which is then triangulated without them — as pyAgrum's LazyPropagation does
+        self.fixed: dict[str, int] = dict(fixed or {})
+        every = [n for n, v in network.variables.items() if v.kind != "evidence"]
+        self.order = {n: i for i, n in enumerate(every)}  # the global order, fixed variables included
+        self.cards = {n: len(network.variables[n].states) for n in every}
+        tree_vars = [n for n in every if n not in self.fixed]
+        # a family's scope without its fixed variables; a fixed variable's own table becomes a
+        # likelihood over its free parents (or a constant, when it has none)
+        self.family_scope = {n: self._free((*network.variables[n].parents, n)) for n in every}
+        self.free_count = len(tree_vars)
+        self._folded: dict[tuple[tuple[str, int], ...], JunctionTree] = {}
+        self._families: dict[str, Factor] = {}
+        self._static_psi: dict[int, np.ndarray] = {}
+        self._contractions: dict[tuple, _Contraction] = {}
+        self._built = False
+        if self.fixed:
+            self._build()  # a folded tree is built to be used; a network's own tree when first needed
+
+    def __getattr__(self, name: str):
+        # the structure (cliques and what hangs on them) is built on first use: a large network
+        # whose batches all fold their evidence never triangulates its whole moral graph
+        if name in _STRUCTURE and not self.__dict__.get("_built", True):
+            self._build()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def _build(self) -> None:
+        self._built = True
+        network = self.network
+        every = list(self.order)
+        tree_vars = [n for n in every if n not in self.fixed]
         # items are not in the tree, but their parents must share a clique to take their likelihood
-        item_scopes = [self.in_order(v.parents) for v in network.variables.values() if v.kind == "evidence"]
-        self.cliques, self.neighbours = _build_tree(tree_vars, [*families, *item_scopes], self.cards, self.order)
+        item_scopes = [self._free(v.parents) for v in network.variables.values() if v.kind == "evidence"]
+        scopes = [s for s in (*self.family_scope.values(), *item_scopes) if s]
+        self.cliques, self.neighbours = _build_tree(tree_vars, scopes, self.cards, self.order)
         self._cache: dict[tuple[str, ...], int] = {}
         self._holders: dict[str, list[int]] = defaultdict(list)
         for c, clique in enumerate(self.cliques):
@@ -120,13 +189,13 @@ class JunctionTree:
                 self._holders[v].append(c)
         self.sizes = [math.prod(self.cards[v] for v in clique) for clique in self.cliques]
         # each claim's and source's table goes to the smallest clique that holds its family
-        self.family_scope = {n: self.in_order((*network.variables[n].parents, n)) for n in tree_vars}
         self.assigned: list[list[str]] = [[] for _ in self.cliques]
-        for n in tree_vars:
-            self.assigned[self.clique_holding(self.family_scope[n])].append(n)
-        self._families: dict[str, Factor] = {}
-        self._static_psi: dict[int, np.ndarray] = {}
-        self._contractions: dict[tuple, _Contraction] = {}
+        self.constants: list[str] = []  # fixed variables whose whole family is fixed: a number each
+        for n in every:
+            if self.family_scope[n]:
+                self.assigned[self.clique_holding(self.family_scope[n])].append(n)
+            else:
+                self.constants.append(n)
         self.home = {n: self.clique_holding((n,)) for n in tree_vars}
         self.home_axes = {n: (c, self._axes_outside(c, (n,))) for n, c in self.home.items()}
         self.roots, self.parent, self.topdown = _orient(len(self.cliques), self.neighbours)
@@ -153,6 +222,53 @@ class JunctionTree:
     def _layout(self, scope: Sequence[str], clique: int) -> tuple[int, ...]:
         return tuple(self.cards[v] if v in scope else 1 for v in self.cliques[clique])
 
+    def _free(self, names: Iterable[str]) -> tuple[str, ...]:
+        return self.in_order(n for n in names if n not in self.fixed)
+
+    def for_evidence(self, common: Mapping[str, int]) -> JunctionTree:
+        """The tree to calibrate a batch on whose every scenario observes ``common`` (claim or
+        source → state index): this one, or on a larger network the tree with them folded in."""
+        if not common or self.fixed:
+            return self
+        # many variables, or large cliques (known from a triangulation that is cheap here)
+        if self.free_count < FOLD_VARIABLES and sum(self.sizes) <= FOLD_FROM:
+            return self
+        return self.folded(common)
+
+    def groups(self, scenarios: Sequence[Mapping[str, int]]) -> list[list[int]] | None:
+        """On a network whose whole tree is costly to pass (above SPLIT_FROM entries), a batch
+        in two groups: the scenarios that share the claim and source observations at least half
+        of them make, which are then folded into a smaller tree, and the rest (the prior beside
+        the posterior; a trajectory's later prefixes beside its earlier ones). None to calibrate
+        the batch in one pass."""
+        if len(scenarios) < 2 or self.fixed or self.free_count < FOLD_VARIABLES and sum(self.sizes) <= SPLIT_FROM:
+            return None
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for scenario in scenarios:
+            for pair in scenario.items():
+                if pair[0] in self.order:
+                    counts[pair] += 1
+        shared = {pair for pair, count in counts.items() if 2 * count >= len(scenarios)}
+        if not shared:
+            return None
+        inside = [b for b, s in enumerate(scenarios) if shared <= set(s.items())]
+        if not inside or len(inside) == len(scenarios):
+            return None
+        chosen = set(inside)
+        return [inside, [b for b in range(len(scenarios)) if b not in chosen]]
+
+    def folded(self, fixed: Mapping[str, int]) -> JunctionTree:
+        """The tree of this network with ``fixed`` (claim or source → observed state index) folded
+        into the tables; built once per evidence set (the last few are kept)."""
+        key = tuple(sorted(fixed.items()))
+        found = self._folded.pop(key, None)
+        if found is None:
+            found = JunctionTree(self.network, fixed)
+            while len(self._folded) >= _FOLDED_KEPT:
+                del self._folded[next(iter(self._folded))]  # the least recently used
+        self._folded[key] = found
+        return found
+
     def in_order(self, names: Iterable[str]) -> tuple[str, ...]:
         """Tree variables in the global order that every factor's axes follow."""
         return tuple(sorted(names, key=self.order.__getitem__))
@@ -177,7 +293,7 @@ class JunctionTree:
         if table.ndim == var.cpt.ndim:
             table = table[None]
         family = (*var.parents, name)
-        return self._reorder(family, table)
+        return self._fold(*self._reorder(family, table))
 
     def item_factor(self, name: str, observed: np.ndarray, cpt: np.ndarray | None = None) -> Factor:
         """An item's likelihood over its parents: P(observed state | parents), shape (B, *parents).
@@ -190,7 +306,7 @@ class JunctionTree:
         index = np.clip(observed, 0, None).reshape((-1,) + (1,) * (table.ndim - 1))
         picked = np.take_along_axis(table, index, axis=-1)[..., 0]
         picked = np.where(observed.reshape((-1,) + (1,) * (picked.ndim - 1)) < 0, 1.0, picked)
-        return self._reorder(var.parents, picked)
+        return self._fold(*self._reorder(var.parents, picked))
 
     def state_factor(self, name: str, index: np.ndarray) -> Factor:
         """Hard evidence on a claim: a one-hot vector per scenario (all ones where index is -1)."""
@@ -199,6 +315,13 @@ class JunctionTree:
         table[np.arange(len(index)), np.clip(index, 0, None)] = 1.0
         table[index < 0] = 1.0
         return (name,), table
+
+    def _fold(self, scope: tuple[str, ...], table: np.ndarray) -> Factor:
+        """A factor (global order, batch axis first) sliced at the fixed variables' states."""
+        if not self.fixed or not any(v in self.fixed for v in scope):
+            return scope, table
+        index = (slice(None),) + tuple(self.fixed.get(v, slice(None)) for v in scope)
+        return tuple(v for v in scope if v not in self.fixed), table[index]
 
     def _reorder(self, scope: Sequence[str], table: np.ndarray) -> Factor:
         ordered = self.in_order(scope)
@@ -219,7 +342,7 @@ class JunctionTree:
         :func:`memory_limit` is calibrated in slices, and a network too big even for one
         scenario raises :class:`~argmap.errors.ArgmapError` saying what it would need."""
         cpts = dict(cpts or {})
-        evidence = _combine_evidence(factors)
+        evidence = _combine_evidence(self._fold(scope, table) for scope, table in factors)
         width = max([1, *(t.shape[0] for _, t, _ in evidence),
                      *(c.shape[0] for n, c in cpts.items() if c.ndim > self.network.variables[n].cpt.ndim)])
         return self._calibrate(evidence, cpts, width, max(batch, width))
@@ -258,7 +381,8 @@ class JunctionTree:
         batched = {n for n, c in cpts.items() if c.ndim > self.network.variables[n].cpt.ndim and c.shape[0] > 1}
         where: list[list[tuple[tuple[str, ...], bool]]] = [[] for _ in self.cliques]
         for scope, table, _ in evidence:
-            where[self.clique_holding(scope)].append((scope, table.shape[0] > 1))
+            if scope:  # an evidence factor over fixed variables only is a number, kept in the scale
+                where[self.clique_holding(scope)].append((scope, table.shape[0] > 1))
         contractions: dict[tuple, _Contraction] = {}
         static = beliefs = transient = messages = 0
         largest, worst = 0, 0
@@ -342,8 +466,12 @@ class JunctionTree:
         log_scale = np.zeros(1)
         extra: list[list[tuple[tuple[str, ...], np.ndarray]]] = [[] for _ in self.cliques]
         for scope, table, shift in evidence:
-            extra[self.clique_holding(scope)].append((scope, table))
+            if scope:
+                extra[self.clique_holding(scope)].append((scope, table))
             log_scale = log_scale + shift
+        for name in self.constants:  # P(fixed state | fixed parents): a number per scenario
+            with np.errstate(divide="ignore"):
+                log_scale = log_scale + np.log(self.family(name, cpts.get(name))[1])
         for c in range(count):
             if lazy[c]:
                 local[c] = [self.family(n, cpts.get(n)) for n in self.assigned[c]] + extra[c]
@@ -455,6 +583,17 @@ LAZY_FROM = 1 << 15
 #: K, M, G or T suffix); by default half the memory available when a large pass starts
 MEMORY_ENV = "ARGMAP_MEMORY_LIMIT"
 _CHECK_FROM = 64 << 20  # passes smaller than this never ask the system how much memory is free
+#: total clique entries above which evidence common to a whole batch is folded into the tables
+#: (a tree triangulated without the observed variables); below it one tree serves every batch
+FOLD_FROM = 1 << 15
+FOLD_VARIABLES = 64  # …or claims and sources from which it is folded whatever the cliques
+_STRUCTURE = frozenset(("cliques", "neighbours", "_cache", "_holders", "sizes", "assigned", "constants", "home",
+                        "home_axes", "roots", "parent", "topdown", "children", "separator", "_sum_axes",
+                        "_in_self", "_in_parent", "_down_axes"))
+_FOLDED_KEPT = 8  # folded trees kept per network (one per evidence set, least recently used dropped)
+#: total clique entries above which a batch whose scenarios observe different claims may be
+#: calibrated in two groups (see JunctionTree.groups)
+SPLIT_FROM = 1 << 20
 
 
 _BLAS: list = []

@@ -74,7 +74,7 @@ def import_file(source: str, output: str, *, force: bool = False) -> list[str]:
     else:
         text = read_text(source)
     imported = parse_argdown(text, source, output) if kind == "argdown" else parse_bif(text, source, xml=kind == "xmlbif")
-    return _write(imported, source, output, force=force)
+    return _write(imported, source, output, force=force, rows=kind != "argdown")
 
 
 def _kind(source: str) -> str:
@@ -106,7 +106,7 @@ def _read_gzip(path: str) -> str:
                                              "give a .bif file or a .bif.gz made with gzip") from None
 
 
-def _write(imported: Imported, source: str, output: str, *, force: bool) -> list[str]:
+def _write(imported: Imported, source: str, output: str, *, force: bool, rows: bool = False) -> list[str]:
     from argmap._io import write_atomic
     from argmap.loader.validate import load
 
@@ -114,8 +114,10 @@ def _write(imported: Imported, source: str, output: str, *, force: bool) -> list
     evidence_name = f"{stem}.evidence.yaml"
     model = dict(imported.model)
     model["evidence"] = [evidence_name] if imported.items else []
-    model_text = yaml_text(model, imported.header)
-    evidence_text = yaml_text(imported.items, [f"Evidence imported by argmap from {os.path.basename(source)}"])
+    # a network's tables: one line a row, written and read back line by line (argmap.interop.yaml_writer)
+    model_text = yaml_text(model, imported.header, rows=rows)
+    evidence_text = yaml_text(imported.items, [f"Evidence imported by argmap from {os.path.basename(source)}"],
+                              rows=rows)
     # check in a scratch folder first: a file that argmap cannot load is never written
     with tempfile.TemporaryDirectory() as scratch:
         trial = os.path.join(scratch, os.path.basename(output))
@@ -128,7 +130,7 @@ def _write(imported: Imported, source: str, output: str, *, force: bool) -> list
             model_for_trial = dict(model, bibliography=os.path.normpath(
                 os.path.join(os.path.dirname(os.path.abspath(output)), model["bibliography"])))
             with open(trial, "w", encoding="utf-8") as out:
-                out.write(yaml_text(model_for_trial, imported.header))
+                out.write(yaml_text(model_for_trial, imported.header, rows=rows))
         try:
             load(trial)
         except ArgmapError as exc:
@@ -162,8 +164,16 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
     """Block style, keys in the order given, long text folded at 100 columns."""
 
 
-def yaml_text(data: Any, header: list[str]) -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+def yaml_text(data: Any, header: list[str], *, rows: bool = False) -> str:
+    """The data as YAML under comment lines; ``rows``: mappings of numbers as one flow line each,
+    written by argmap's own writer (PyYAML's representer is pure Python, and slow on tables)."""
+    if rows:
+        from argmap.interop.yaml_writer import dump
+
+        body = dump(data)
+    else:
+        body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                         default_flow_style=False)
     return "".join(f"# {line}\n" for line in header) + body
 
 
@@ -196,8 +206,7 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
         if states != ["true", "false"]:
             body["states"] = states
         columns = []
-        for column in range(values.shape[1]):
-            probs = [float(v) for v in values[:, column]]
+        for probs in values.T.tolist():  # one list of Python floats per parent row
             total = sum(probs)
             if abs(total - 1) > SUM_TOLERANCE:
                 normalised.append(abs(total - 1))
@@ -256,9 +265,12 @@ def _check_sizes(text: str, source: str, *, xml: bool) -> None:
     else:
         for match in _BIF_VARIABLE.finditer(text):
             cards[match.group(1)] = int(match.group(2))
+        line, seen = 1, 0
         for match in _BIF_FAMILY.finditer(text):
             parents = [p.strip() for p in (match.group(2) or "").split(",") if p.strip()]
-            families.append((match.group(1), parents, text.count("\n", 0, match.start()) + 1))
+            line += text.count("\n", seen, match.start())
+            seen = match.start()
+            families.append((match.group(1), parents, line))
     wide = [(name, count) for name, count in cards.items() if count > MAX_STATES]
     if wide:
         raise ArgmapError.at(Location(source), f"variable '{wide[0][0]}' has {wide[0][1]:,} states; argmap claims "
@@ -304,7 +316,6 @@ def _read_plain_bif(text: str) -> Any:
     """A BIF file of the common shape (bnlearn's, pgmpy's and argmap's own) read with regular
     expressions, 20–50× faster than pgmpy's pyparsing reader; None for anything else — comments,
     quotes, properties, a table that does not add up — which pgmpy then reads (and reports)."""
-    import networkx as nx
     import numpy as np
 
     if "/*" in text or "//" in text or '"' in text:
@@ -336,8 +347,6 @@ def _read_plain_bif(text: str) -> Any:
             blocks.append((inner.group(1), parents, body))
     if text[end:].strip() or not states:
         return None
-    graph = nx.DiGraph()
-    graph.add_nodes_from(states)
     cpds: dict[str, _Cpd] = {}
     for child, parents, body in blocks:
         if child not in states or child in cpds or any(p not in states for p in parents):
@@ -347,6 +356,7 @@ def _read_plain_bif(text: str) -> Any:
         values = np.full((len(states[child]), rows), np.nan)
         index = {p: {s: i for i, s in enumerate(states[p])} for p in parents}
         pos = 0
+        entries = []
         for entry in _BIF_ENTRY.finditer(body):
             if entry.start() != pos:
                 return None
@@ -355,6 +365,15 @@ def _read_plain_bif(text: str) -> Any:
                 numbers = [float(x) for x in entry.group(4).replace(",", " ").split()]
             except ValueError:
                 return None
+            entries.append((entry, numbers))
+        if parents and all(entry.group(1) is not None for entry, _ in entries):
+            # only "(states) numbers;" rows, the usual shape: a list a row, one array at the end
+            found = _rows_only(entries, parents, states, index, rows, values.shape[0])
+            if found is None:
+                return None
+            values = found
+            entries = []
+        for entry, numbers in entries:
             if entry.group(2):  # table: the child's states slowest
                 if len(numbers) != values.size:
                     return None
@@ -380,12 +399,73 @@ def _read_plain_bif(text: str) -> Any:
         if not np.allclose(values.sum(axis=0), 1, atol=0.01):  # as pgmpy's check_model
             return None
         cpds[child] = _Cpd(child, parents, states, values)
-        graph.add_edges_from((p, child) for p in parents)
-    if set(cpds) != set(states) or not nx.is_directed_acyclic_graph(graph):
+    if set(cpds) != set(states):
         return None
-    graph.name = name
-    graph.get_cpds = cpds.__getitem__
-    return graph
+    order = _lexicographic_order({c: cpd.variables[1:] for c, cpd in cpds.items()})
+    if order is None:
+        return None  # a cycle: pgmpy's reader says so
+    return _PlainNetwork(name, cpds, order)
+
+
+def _rows_only(entries: list, parents: list[str], states: dict[str, list[str]], index: dict, rows: int,
+               width: int) -> Any:
+    """A table given row by row: (child states, rows) with every row given once, or None."""
+    import numpy as np
+
+    columns: list[Any] = [None] * rows
+    strides = [math.prod(len(states[p]) for p in parents[k + 1:]) for k in range(len(parents))]
+    lookups = [index[p] for p in parents]
+    for entry, numbers in entries:
+        row = entry.group(1).split(",")
+        if len(row) != len(parents) or len(numbers) != width:
+            return None
+        try:
+            column = sum(lookup[state.strip()] * stride for lookup, state, stride in zip(lookups, row, strides))
+        except KeyError:
+            return None
+        columns[column] = numbers
+    if any(c is None for c in columns):
+        return None
+    return np.array(columns).T
+
+
+class _PlainNetwork:
+    """The part of pgmpy's network that :func:`parse_bif` reads, for a BIF read here."""
+
+    def __init__(self, name: str, cpds: dict[str, _Cpd], order: list[str]):
+        self.name, self._cpds, self.order = name, cpds, order
+
+    def nodes(self) -> list[str]:
+        return list(self._cpds)
+
+    def edges(self) -> list[tuple[str, str]]:
+        return [(p, c) for c, cpd in self._cpds.items() for p in cpd.variables[1:]]
+
+    def get_cpds(self, name: str) -> _Cpd:
+        return self._cpds[name]
+
+
+def _lexicographic_order(parents: dict[str, list[str]]) -> list[str] | None:
+    """Parents before children, the smallest name first among those ready (networkx's
+    lexicographical_topological_sort); None when there is a cycle."""
+    import heapq
+
+    waiting = {n: len(set(ps)) for n, ps in parents.items()}
+    children: dict[str, list[str]] = {n: [] for n in parents}
+    for n, ps in parents.items():
+        for p in set(ps):
+            children[p].append(n)
+    ready = [n for n, k in waiting.items() if k == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        n = heapq.heappop(ready)
+        order.append(n)
+        for c in children[n]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, c)
+    return order if len(order) == len(parents) else None
 
 
 def _read_with_pgmpy(text: str, source: str, *, xml: bool) -> Any:
@@ -424,6 +504,8 @@ def _line_of(exc: Exception, text: str) -> int:
 
 
 def _topological(network: Any) -> list[str]:
+    if isinstance(network, _PlainNetwork):
+        return list(network.order)
     import networkx as nx
 
     return [str(n) for n in nx.lexicographical_topological_sort(network)]

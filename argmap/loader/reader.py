@@ -195,6 +195,9 @@ def _distribution(
             )
         first = read_prob(value, at, scale, what)
         return {states[0]: first, states[1]: _complement(first)}
+    fast = _plain_numbers(value, states)
+    if fast is not None:
+        return fast
     probs = _state_mapping(value, states, at, scale, what)
     missing = [s for s in states if s not in probs]
     if missing:
@@ -216,6 +219,40 @@ def _state_mapping(value: LocDict, states: tuple[str, ...] | None, at: Location,
         probs[key] = read_prob(raw, value.where(key), scale, f"{what}, state '{key}'")
     return probs
 
+
+def _plain_numbers(value: dict, states: tuple[str, ...]) -> dict[str, Prob] | None:
+    """A table row or prior of plain numbers for exactly the given states, summing to 1 — an
+    imported network's every row — read without the general path; None for anything else
+    (which the general path reads, and reports)."""
+    cells = list(value.values())
+    if len(cells) != len(states) or not all(type(v) is float for v in cells):
+        return None
+    known = _STATE_SETS.get(states)
+    if known is None:
+        known = _STATE_SETS[states] = frozenset(states)
+        if len(_STATE_SETS) > 4096:
+            _STATE_SETS.clear()
+    if not value.keys() <= known or not (0.0 <= min(cells) and max(cells) <= 1.0):
+        return None
+    if abs(sum(cells) - 1.0) > SUM_TOLERANCE:  # a NaN fails here too
+        return None
+    known_prob = _EXACT.get
+    return {key: known_prob(v) or _exact(v) for key, v in value.items()}
+
+
+def _exact(number: float) -> Prob:
+    if not number:  # zero apart: 0.0 and -0.0 are equal keys, but written apart
+        return _ZERO if math.copysign(1.0, number) > 0 else Prob(number, number, scalar_text(number))
+    found = Prob(number, number, scalar_text(number))
+    if len(_EXACT) < 1 << 16:
+        _EXACT[number] = found
+    return found
+
+
+_ZERO = Prob(0.0, 0.0, "0.0")
+
+_EXACT: dict[float, Prob] = {}  # Prob is immutable: one per distinct number of an imported table
+_STATE_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 def _id_list(value: Any, at: Location, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -624,7 +661,7 @@ def read_table(body: LocDict, states: tuple[str, ...], scale: Scale, what: str) 
     locations: dict[tuple[str, ...], Location] = {}
     for key, value in raw.items():
         at = raw.where(key)
-        row = tuple(part.strip() for part in key.split(","))
+        row = tuple(map(str.strip, key.split(",")))
         if len(row) != len(parents):
             raise InvalidValue(at, f"{what}: row '{key}' names {len(row)} state(s) but given has "
                                f"{len(parents)} ({', '.join(parents)}); write the parents' states in "

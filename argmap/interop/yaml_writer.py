@@ -1,0 +1,164 @@
+"""Python data (mappings, lists, text, numbers) → YAML text in the plain block style that argmap's
+loader reads line by line; a mapping of numbers (a prior, a table's row) as one flow line.
+
+An imported network's tables are most of its file: written as ``row: {a: 0.2, b: 0.8}`` they
+take a line a row instead of a line a number, and PyYAML's (pure Python) representer, which
+took 6 s for pathfinder's, is not needed. Text is written plain where YAML reads it back as the
+same text, single-quoted where it would not (``'yes'``, ``'0.5'``, ``'a: b'``), double-quoted
+with escapes where it holds line breaks or characters YAML does not allow raw. What is written
+reads back, with PyYAML's safe loader as with argmap's, as the data given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+__all__ = ["dump"]
+
+_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
+_FLOW_CHARS = re.compile(r"[,\[\]{}#:'\"?]")
+# characters written raw inside quotes: YAML's printable set less its line breaks and the BOM
+_UNPRINTABLE = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+            "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N", "\xa0": "\\_",
+            "\u2028": "\\L", "\u2029": "\\P"}
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """PyYAML's implicit resolver: which plain texts it reads back as text."""
+
+
+_RESOLVER = _Resolver()
+_PLAIN: dict[str, bool] = {}
+
+
+def dump(data: Any) -> str:
+    """``data`` as a YAML document (block style, keys in the order given)."""
+    lines: list[str] = []
+    if _nested_mapping(data):
+        _mapping(data, 0, lines)
+    elif isinstance(data, list) and data:
+        _sequence(data, 0, lines)
+    else:
+        lines.append(_inline(data))
+    return "\n".join(lines) + "\n"
+
+
+def _nested_mapping(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and not _numbers(value)
+
+
+def _mapping(data: dict, indent: int, lines: list[str], first: str | None = None) -> None:
+    """Entries at ``indent``; the first one after ``first`` (``- ``) when it shares a dash's line."""
+    pad = " " * indent
+    for key, value in data.items():
+        head = (pad if first is None else first) + _text(str(key)) + ":"
+        first = None
+        if _nested_mapping(value):
+            lines.append(head)
+            _mapping(value, indent + 2, lines)
+        elif isinstance(value, list) and value:
+            lines.append(head)
+            _sequence(value, indent, lines)  # a list under a key is not indented (as PyYAML writes it)
+        else:
+            lines.append(f"{head} {_inline(value)}")
+
+
+def _sequence(data: list, indent: int, lines: list[str], first: str | None = None) -> None:
+    pad = " " * indent
+    for item in data:
+        dash = (pad if first is None else first) + "- "
+        first = None
+        if _nested_mapping(item):
+            _mapping(item, indent + 2, lines, dash)
+        elif isinstance(item, list) and item:
+            _sequence(item, indent + 2, lines, dash)
+        else:
+            lines.append(dash + _inline(item))
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict) and value:
+        return _flow(value)
+    return _scalar(value)
+
+
+def _numbers(data: dict) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in data.values())
+
+
+def _flow(data: dict) -> str:
+    parts = []
+    for key, value in data.items():
+        shown = _FLOW_KEYS.get(key)
+        if shown is None:
+            shown = _text(str(key), flow=True)
+            if len(_FLOW_KEYS) < 10_000:
+                _FLOW_KEYS[key] = shown
+        if type(value) is float:
+            number = repr(value)
+            if "e" in number or "n" in number:  # an exponent, inf or nan: as _scalar writes them
+                number = _scalar(value)
+            parts.append(f"{shown}: {number}")
+        else:
+            parts.append(f"{shown}: {_scalar(value)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+_FLOW_KEYS: dict[Any, str] = {}  # a table's states, written once each
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value).lower()
+        if "." not in text and "e" in text:  # 1e-05 is text to YAML 1.1; 1.0e-05 a number
+            text = text.replace("e", ".0e", 1)
+        return text
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list | tuple):
+        return "[]"
+    return _text(str(value))
+
+
+def _text(text: str, flow: bool = False) -> str:
+    if _plain(text) and not (flow and _FLOW_CHARS.search(text)):
+        return text
+    if not _UNPRINTABLE.search(text):
+        return "'" + text.replace("'", "''") + "'"
+    return '"' + "".join(_ESCAPES.get(c) or (c if not _UNPRINTABLE.match(c) else _escape(c)) for c in text) + '"'
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _plain(text: str) -> bool:
+    """Whether YAML reads ``text`` written bare as this very text."""
+    found = _PLAIN.get(text)
+    if found is None:
+        found = bool(text) and text == text.strip(" ") and text[0] not in _INDICATORS \
+            and ": " not in text and " #" not in text and not text.endswith(":") \
+            and not _UNPRINTABLE.search(text) and not text.startswith(("---", "...")) \
+            and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
+        if len(_PLAIN) < 100_000:
+            _PLAIN[text] = found
+    return found
