@@ -25,7 +25,7 @@ from typing import Any
 
 from argmap.errors import Location
 
-__all__ = ["NOT_PLAIN", "NotPlain", "plain_type", "read_block"]
+__all__ = ["NOT_PLAIN", "NotPlain", "plain_type", "read_block", "scalar_text"]
 
 
 class NotPlain(Exception):
@@ -131,7 +131,7 @@ def _tokens(text: str, scalar: Callable[[str], Any]) -> list[tuple]:
         if not key or first in _INDICATORS or " #" in key or key == "<<":
             raise NotPlain
         kind, value = _value(stripped[colon + 1:].lstrip(" "))
-        append((indent, number, _key_text(scalar(key)), kind, value, gap))
+        append((indent, number, scalar_text(scalar(key)), kind, value, gap))
         gap = False
     return tokens
 
@@ -322,7 +322,7 @@ class _Reader:
         return keys, values
 
     def key(self, text: str) -> str:
-        found = self.keys[text] = _key_text(_flow_scalar(text, self.scalar))
+        found = self.keys[text] = scalar_text(_flow_scalar(text, self.scalar))
         return found
 
     def cell(self, text: str) -> Any:
@@ -375,7 +375,8 @@ def _flow_scalar(text: str, scalar: Callable[[str], Any]) -> Any:
     return scalar(text)
 
 
-def _key_text(value: Any) -> str:
+def scalar_text(value: Any) -> str:
+    """A scalar as the text a user meant: YAML booleans become 'true'/'false'."""
     if value is True:
         return "true"
     if value is False:

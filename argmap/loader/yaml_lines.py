@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from argmap.errors import ArgmapError, Location, Problem
-from argmap.loader.block_yaml import NOT_PLAIN, NotPlain, plain_type, read_block
+from argmap.loader.block_yaml import NOT_PLAIN, NotPlain, plain_type, read_block, scalar_text
 
 # PyYAML (libyaml) is imported when a text leaves the plain block style that block_yaml reads
 # (most hand-written files: comments are fine, but folded text is not), never for the others:
@@ -302,12 +302,3 @@ class _Converter:
         )
 
 
-def scalar_text(value: Any) -> str:
-    """A scalar as the text a user meant: YAML booleans become 'true'/'false'."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)

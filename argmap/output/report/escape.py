@@ -72,8 +72,8 @@ _MD_ALWAYS = set("\\`*[]|~<")  # code, emphasis, links, table cells, strikethrou
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # & only where it would start an entity
 # what a line may start a block with: a quote; a heading, bullet or ordered-list marker only when a
 # space (or the line's end) follows, as CommonMark requires ("+14.6 dB" and "0.96" start none);
-# a line of = or - (setext underline, thematic break)
-_MD_BLOCK = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[+-](?=\s|$)|[=-]+\s*$|\d{1,9}(?=[.)](?:\s|$)))")
+# a line of = or - (setext underline), or of three or more - with spaces between (thematic break)
+_MD_BLOCK = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[+-](?=\s|$)|[=-]+\s*$|-(?:[ \t]*-){2,}[ \t]*$|\d{1,9}(?=[.)](?:\s|$)))")
 _MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=www)(\.)")  # GFM's bare autolinks (an e-mail address stays one)
 _MD_LEFT = re.compile(r"_(?=\w)|(?<=\w)_")  # _ next to a word character: flanking, could emphasise
 
