@@ -140,15 +140,21 @@ def render_text(sentences: list[list[_Piece]]) -> str:
     return _joined(sentences, lambda p: p.text.strip(), str)
 
 
+def _linked(p: _Piece) -> str | None:
+    """The address a url or doi piece links to, when it is safe to link (see safe_url)."""
+    if p.style not in ("url", "doi"):
+        return None
+    return safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
+
+
 def render_html(sentences: list[list[_Piece]]) -> str:
 
     def piece(p: _Piece) -> str:
         if p.style == "em":
             return f"<em>{html.escape(p.text)}</em>"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                return f'<a href="{html.escape(quoted_url(url), quote=True)}">{html.escape(p.text)}</a>'
+        url = _linked(p)
+        if url:
+            return f'<a href="{html.escape(quoted_url(url), quote=True)}">{html.escape(p.text)}</a>'
         return html.escape(p.text.strip())
 
     return _joined(sentences, piece, html.escape)
@@ -159,10 +165,9 @@ def render_markdown(sentences: list[list[_Piece]]) -> str:
     def piece(p: _Piece) -> str:
         if p.style == "em":
             return f"*{markdown_escape(p.text)}*"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                return f"[{markdown_escape(p.text)}]({markdown_url(url)})"
+        url = _linked(p)
+        if url:
+            return f"[{markdown_escape(p.text)}]({markdown_url(url)})"
         return markdown_escape(p.text)
 
     return _joined(sentences, piece, markdown_escape)
@@ -176,10 +181,9 @@ def render_latex(sentences: list[list[_Piece]]) -> str:
     def piece(p: _Piece) -> str:
         if p.style == "em":
             return "\\emph{" + latex_text(p.text) + "}"
-        if p.style in ("url", "doi"):
-            url = safe_url(_doi_url(p.text) if p.style == "doi" else p.text)
-            if url:
-                return latex_url(url)
+        url = _linked(p)
+        if url:
+            return latex_url(url)
         return latex_text(p.text)
 
     return _joined(sentences, piece, latex_text)
