@@ -450,10 +450,8 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
                                 odds_change_db(a.prior, a.posterior)) for a in beliefs.accounts.values())
     pairs = tuple(PairRow(c.of, c.a, c.b, c.prior_odds, c.posterior_odds, c.bayes_factor, c.decibels)
                   for c in comparisons(beliefs))
-    robust = tuple(_robustness(model, network, c, cutoff) for c in hypotheses if not c.observed) if robustness else ()
-    causal = _causal(model, cutoff) if robustness else ()
     dated = [i.date for i in counted if i.date]
-    return Report(
+    report = Report(
         model=model, beliefs=beliefs, name=model.name, title=model.title or model.name, question=model.question,
         hypothesis=model.hypothesis, theory=model.theory, authors=tuple(model.authors), scale=scale.name,
         scale_words=tuple(scale.terms), scale_citation=scale.citation,
@@ -462,13 +460,24 @@ def build(model: Model, as_of: Any = None, *, command: str | None = None, robust
         later=tuple(i.id for i in date_order(model.evidence) if not i.expected and not i.counts_at(cutoff)),
         expected=tuple(i.id for i in model.evidence if i.expected),
         claims=claims, series=series, trajectory=path, evidence=tuple(rows), sources=sources, ach=ach,
-        robustness=robust, uncertainty=f"{model.uncertainty:g}", causal=causal, accounts=accounts, comparisons=pairs,
+        robustness=(), uncertainty=f"{model.uncertainty:g}", accounts=accounts, comparisons=pairs,
         references=references, inputs=tuple(_input_files(model)), versions=versions(),
         command=command or regenerate_command(model.path, as_of=str(cutoff) if cutoff else None),
         comparison=_comparison(model, beliefs, compare, cutoff) if compare else None,
         as_of_split=_as_of_split(model, beliefs, series, {c.id: c.name for c in claims}),
         pending=pending and not robustness,
     )
+    return completed(report) if robustness else report
+
+
+def completed(report: Report) -> Report:
+    """``report`` with its slow sections computed: robustness per hypothesis and the causal claims
+    (watch writes the report without them first, then this, reusing everything else)."""
+    from argmap.engine.compile import network_of
+
+    model, cutoff = report.model, report.beliefs.as_of
+    robust = tuple(_robustness(model, network_of(model), c, cutoff) for c in report.hypotheses if not c.observed)
+    return attrs.evolve(report, robustness=robust, causal=_causal(model, cutoff), pending=False)
 
 
 def _as_of_split(model: Model, beliefs: Any, series: Sequence[Series], names: Mapping[str, str]) -> AsOfSplit | None:

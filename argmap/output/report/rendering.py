@@ -30,7 +30,7 @@ from argmap.output.report.escape import (
     state_words,
     tex_unicode,
 )
-from argmap.output.report.numbers import FORMATS, Report, build, default_folder
+from argmap.output.report.numbers import FORMATS, Report, build, completed, default_folder
 
 
 # ----------------------------------------------------------------------------- templates
@@ -379,8 +379,8 @@ def make_report(model: Model, folder: str | None = None, formats: Iterable[str] 
         quick = build(model, as_of, command=command, compare=compare, robustness=False, pending=True)
         figures = _Figures(quick, quick.beliefs)
         beliefs_first(write(render(quick, formats, templates=templates, missing=missing, figures=figures), folder))
-    report = build(model, as_of, command=command, compare=compare)
-    if figures is not None:
-        figures.report = report
+        report = completed(quick)  # the same beliefs and figures; only the slow sections are added
+    else:
+        report = build(model, as_of, command=command, compare=compare)
     files = render(report, formats, templates=templates, missing=missing, figures=figures)
     return write(files, folder)
