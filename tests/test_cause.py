@@ -8,7 +8,6 @@ import itertools
 import json
 import os
 import tempfile
-import time
 
 import numpy as np
 import pytest
@@ -473,15 +472,13 @@ def test_shipped_case_us_threat_and_cooperation():
     json.dumps(data)
 
 
-def test_the_shipped_reports_causal_section_is_fast():
-    from argmap.output.report.numbers import _causal  # the section alone is what is timed
+def test_the_reports_causal_section_covers_every_causal_arrow():
+    # its cost is measured in benchmarks/bench_commands.py, not asserted here
+    from argmap.output.report.numbers import _causal
 
     model = argmap.load(CASE_2025)
     model.update()
-    _causal(model, None)  # warm-up: imports
-    start = time.perf_counter()
     rows = _causal(model, None)
-    assert time.perf_counter() - start < 1.0
     assert {(r.cause, r.effect) for r in rows} == set(causal_arrows(model))
     assert any(not r.exact for r in rows) and any(r.exact for r in rows)
 

@@ -20,10 +20,11 @@ BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
 )
 
 
-def test_billion_laughs_is_refused_fast(case_dir):
+def test_billion_laughs_is_refused_before_it_expands(case_dir):
+    # a hang guard, not a speed claim: expanding the bomb would take hours, refusing it well under a second
     start = time.perf_counter()
     file, line, message = only(problems(case_dir, "argmap: 1\n" + BOMB + "claims: {h: {text: x, prior: 0.5}}\n"))
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 30
     assert "uses of '*alias'" in message
 
 
