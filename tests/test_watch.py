@@ -351,3 +351,39 @@ def test_a_browser_page_reloads_live_and_shows_the_problems(shipped):
             assert page.problems() == []  # no script error, no blocked request, no policy violation
     finally:
         watch.stop()
+
+
+def test_an_edit_saved_while_the_first_outputs_are_written_is_seen(shipped, monkeypatch):
+    """The watches are armed as soon as the model is read, not after the first (slow) writing."""
+    from argmap.workflow import watch
+
+    writing, go_on = threading.Event(), threading.Event()
+    written_models = []
+    write = watch.Watcher._write
+
+    def slow_first_write(self, model, beliefs):
+        written_models.append(model)
+        if len(written_models) == 1:
+            writing.set()
+            go_on.wait(60)
+        return write(self, model, beliefs)
+
+    monkeypatch.setattr(watch.Watcher, "_write", slow_first_write)
+    stop, lines = threading.Event(), []
+    runner = threading.Thread(target=watch.run, args=(str(shipped / "models" / "russia_china.yaml"), str(shipped / "out")),
+                              kwargs={"echo": lines.append, "formats": (), "stop": stop}, daemon=True)
+    runner.start()
+    try:
+        assert writing.wait(60), lines
+        _edit(str(shipped / "evidence" / "russia_china" / "arms_transfers.yaml"), S400,
+              "likelihood: {true: 0.6, false: 0.3}")
+        go_on.set()
+        deadline = time.monotonic() + 60
+        while len(written_models) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(written_models) == 2, lines
+        assert any("changed: " in line and "arms_transfers.yaml" in line for line in lines), lines
+    finally:
+        go_on.set()
+        stop.set()
+        runner.join(30)

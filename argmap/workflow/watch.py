@@ -158,6 +158,9 @@ class Watcher:
     state: LiveState = attrs.field(factory=LiveState)
     paths: WatchedPaths | None = None
     last_good: str = ""  # the time of the last good outputs
+    # told the paths as soon as the model is read, before the slow writing, so that an edit saved
+    # while the outputs are written is seen (and regenerated after)
+    on_paths: Callable[[WatchedPaths], object] | None = None
 
     def regenerate(self, reason: str = "") -> bool:
         """One check and, if it passes, new outputs. Never raises for bad input."""
@@ -171,6 +174,8 @@ class Watcher:
         try:
             result = load_model(self.model_path)
             self.paths = watched_paths(self.model_path, result.model) if result.model or not self.paths else self.paths
+            if self.on_paths is not None:
+                self.on_paths(self.paths)
             problems = list(result.problems)
             if result.model is not None:
                 problems += validate(result.model, skip=result.unreadable)
@@ -286,11 +291,12 @@ class _Watches:
         self.roots: tuple[list[str], list[str]] = ([], [])
 
     def follow(self, paths: WatchedPaths) -> bool:
-        """Watch ``paths``' folders (restarting only when they changed); True if restarted."""
+        """Watch ``paths``' folders (restarting only when they changed); True if restarted.
+        The new watches are in place before the old ones stop, so no change falls between."""
         roots = paths.roots()
         if roots == self.roots and self.threads:
             return False
-        self.stop()
+        old = self.threads
         self.roots = roots
         deep, flat = roots
         self.threads = [_WatchThread(folders, recursive, self.changes)
@@ -299,14 +305,19 @@ class _Watches:
             thread.start()
         for thread in self.threads:
             thread.ready.wait(timeout=10)
+        _stop(old)
         return True
 
     def stop(self) -> None:
-        for thread in self.threads:
-            thread.stop_event.set()
-        for thread in self.threads:
-            thread.join(timeout=5)
+        _stop(self.threads)
         self.threads = []
+
+
+def _stop(threads: Sequence[_WatchThread]) -> None:
+    for thread in threads:
+        thread.stop_event.set()
+    for thread in threads:
+        thread.join(timeout=5)
 
 
 def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], formats: Sequence[str] = ("html",),
@@ -314,18 +325,18 @@ def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], format
         stop: threading.Event | None = None) -> None:
     """Regenerate once, then on every change until Ctrl-C (or ``stop``); with ``serve_port``,
     also serve the outputs with live reload."""
-    watcher = Watcher(model_path, output_dir, echo, tuple(formats))
     changes: queue.Queue[str] = queue.Queue()
     watches = _Watches(changes)
+    watcher = Watcher(model_path, output_dir, echo, tuple(formats), on_paths=watches.follow)
     server = None
     try:
+        watches.follow(watched_paths(model_path, None))  # the model's own folder, before it is first read
         watcher.regenerate()
         if serve_port is not None:
             server = serve(output_dir, watcher.state, port=serve_port, host=host)
             address, port = server.server_address[:2]
             echo(f"serving http://{address}:{port}/ (the page reloads when the outputs change)")
         assert watcher.paths is not None
-        watches.follow(watcher.paths)
         echo(f"watching {_describe(watcher.paths)}; Ctrl-C stops")
         while not (stop and stop.is_set()):
             try:
@@ -345,8 +356,9 @@ def run(model_path: str, output_dir: str, *, echo: Callable[[str], None], format
                 watches.roots = ([], [])
             relevant = sorted({display_path(p) for p in batch if not p.startswith("\0") and watcher.paths.matters(p)})
             if relevant or failures:
+                roots = watches.roots
                 watcher.regenerate(", ".join(relevant) or "watched folders")
-                if watches.follow(watcher.paths):
+                if watches.roots != roots:
                     echo(f"watching {_describe(watcher.paths)}")
     except KeyboardInterrupt:
         pass
