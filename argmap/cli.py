@@ -222,12 +222,14 @@ def _csv(beliefs) -> str:
 
 
 def _table(beliefs) -> str:
+    from argmap.scales import scale_name
+
     model = beliefs.model
     counted = len(beliefs.counted)
     header = [model.title or model.name]
     cutoff = f"up to {beliefs.as_of}" if beliefs.as_of else "all dates"
     header.append(f"evidence: {counted} of {plural(len(model.evidence), 'item')} counted ({cutoff}); "
-                  f"words: {model.scale} scale")
+                  f"words: {scale_name(model.scale)} scale")
     rows = [(cid, role, state if state != "true" else "", f"{prior:.3f}", f"{post:.3f}",
              _arrow(prior, post), verbal)
             for cid, role, state, prior, post, verbal in _rows(beliefs)]
