@@ -332,9 +332,20 @@ def test_markdown_renders_on_github(shipped_files):
     assert "argmap report models/russia_china.yaml" in text
 
 
+def overfull(folder: str, name: str) -> list[str]:
+    """The overfull-box warnings in a compiled document's log, each with the lines it names."""
+    with open(os.path.join(folder, name.removesuffix(".tex") + ".log"), encoding="utf-8", errors="replace") as handle:
+        log = handle.read()
+    return re.findall(r"^Overfull \\[hv]box .*$(?:\n.*$){0,2}", log, re.MULTILINE)
+
+
 def test_latex_report_and_paper_pieces_compile(shipped_files, tmp_path):
+    """The report compiles with no overfull box (long ids in \\texttt, a long domain in the
+    evidence table's source column, bounds in the causal table); so does a two-column paper that
+    sets beliefs-table-column.tex in a column and the full table and both figures across the page."""
     folder = shipped_files["__dir__"].decode()
     pdflatex(folder, "report.tex")
+    assert not overfull(folder, "report.tex"), overfull(folder, "report.tex")
     text = flat(pdf_text(os.path.join(folder, "report.pdf")))
     for expected in ("Russia–China military cooperation after 2014", "0.96", "balance us", "ACH view",
                      "argmap report models/russia_china.yaml", "References"):

@@ -99,8 +99,13 @@ def scale_name(scale: str) -> str:
 
 
 def _tex_id(text: Any) -> Raw:
-    """An id or a path for \\texttt, with line breaks allowed after _ and /."""
-    return Raw(re.sub(r"(\\_|/)", r"\1\\allowbreak{}", latex_escape(text)))
+    """An id, a path or a designed clue (``smoking_gun(cooperation=false)``) for \\texttt, with
+    line breaks allowed after _ / ( = and , (typewriter text is never hyphenated, so a long id
+    could otherwise stick out of its line)."""
+    return Raw(_ID_BREAK.sub(r"\1\\allowbreak{}", latex_escape(text)))
+
+
+_ID_BREAK = re.compile(r"(\\_|/|\(|=|,)(?!$)")
 
 
 def _host(url: str) -> str:
