@@ -264,7 +264,12 @@ class _Figures:
                            width=NARROW_WIDTH)
         steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
         series = [(s.claim, s.state, s.label) for s in report.series]
-        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}", width=FIGURE_WIDTH)
+        if stem == "trajectory-narrow":  # the phone view
+            return plots.trajectory(steps, series, fmt=fmt, title=None, width=NARROW_WIDTH)
+        # both formats from one layout (the report asks for both); the section's heading is its title
+        both = plots.trajectory_formats(steps, series, ("svg", "pdf"), title=None, width=FIGURE_WIDTH)
+        self.made |= {f"{stem}.{other}": data for other, data in both.items() if other != fmt}
+        return both[fmt]
 
 
 FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width
@@ -272,7 +277,22 @@ NARROW_WIDTH = "3.5in"  # the map in the HTML report on a phone (one column of a
 
 
 def _context(report: Report) -> dict[str, Any]:
-    return {"report": report, "r": report}
+    return {"report": report, "r": report, "trajectory_labels": trajectory_labels(len(report.trajectory))}
+
+
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def trajectory_labels(steps: int, width: str = FIGURE_WIDTH) -> str:
+    """What the trajectory figure's x axis labels, for its caption (the figure's own rule:
+    plots.trajectory_labels_every at ``width``)."""
+    from argmap.output.plots import trajectory_labels_every
+
+    every = trajectory_labels_every(steps, width)
+    if every == 1:
+        return "every step is labelled by the item that caused it and its date"
+    return (f"every step is a tick, and every {_ORDINALS.get(every, f'{every}th')} one is labelled by the item "
+            "that caused it and its date")
 
 
 def _render_html(report: Report, figures: _Figures, templates: str | None) -> str:
@@ -291,6 +311,9 @@ def _render_html(report: Report, figures: _Figures, templates: str | None) -> st
                                              "The argument map, laid out for a narrow screen"),
         "trajectory_svg": _inline_or_why(figures, "trajectory.svg", "trajectory",
                                          "The belief trajectory: each hypothesis' posterior after each item"),
+        "trajectory_narrow_svg": _inline_or_why(figures, "trajectory-narrow.svg", "trajectory-narrow",
+                                                "The belief trajectory, laid out for a narrow screen"),
+        "trajectory_labels_narrow": trajectory_labels(len(report.trajectory), NARROW_WIDTH),
         "missing": figures.missing,
     }
     return env.get_template("report.html.j2").render(**context)
