@@ -18,7 +18,7 @@ from argmap.output.figure import MIN_TEXT_PT, Width, parse_width, resolve_font
 from argmap.engine.infer import Step
 from argmap.analysis.sensitivity import Sensitivity, Target
 
-__all__ = ["labels_every", "tornado", "trajectory", "trajectory_formats", "trajectory_labels_every"]
+__all__ = ["labels_every", "tornado", "trajectory", "trajectory_labels_every"]
 
 FORMATS = ("svg", "png", "pdf")
 DEFAULT_WIDTH = 6.3  # inches: the text width of a one-column paper, when no width is asked for
@@ -50,29 +50,21 @@ def pyplot(font: str | None = None):
 
 
 def save(fig: Any, fmt: str, fixed: bool) -> bytes:
-    """The figure's bytes (and the figure closed), without run-dependent metadata; ``fixed``: the
-    page keeps the figure's size (so a PDF is exactly as wide as asked), else it is trimmed to the ink."""
-    return save_formats(fig, (fmt,), fixed)[fmt]
-
-
-def save_formats(fig: Any, formats: Sequence[str], fixed: bool) -> dict[str, bytes]:
-    """One figure in several formats (laid out once), then closed."""
+    """The figure's bytes, without run-dependent metadata; ``fixed``: the page keeps the figure's
+    size (so a PDF is exactly as wide as asked), else it is trimmed to the ink."""
     import warnings
 
     import matplotlib.pyplot as plt
 
-    out = {}
+    buffer = io.BytesIO()
+    metadata = ({"CreationDate": None, "ModDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg"
+                else {"Software": None})
     trim = {} if fixed else {"bbox_inches": "tight", "pad_inches": 0.05}
-    for fmt in formats:
-        buffer = io.BytesIO()
-        metadata = ({"CreationDate": None, "ModDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg"
-                    else {"Software": None})
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # non-Latin labels
-            fig.savefig(buffer, format=fmt, metadata=metadata, dpi=300 if fixed else 200, **trim)
-        out[fmt] = buffer.getvalue()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # non-Latin labels
+        fig.savefig(buffer, format=fmt, metadata=metadata, dpi=300 if fixed else 200, **trim)
     plt.close(fig)
-    return out
+    return buffer.getvalue()
 
 
 def figure_width(width: str | Width | None) -> tuple[float, bool]:
@@ -197,13 +189,6 @@ def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *,
     after each item, items in the order of ``steps`` (date order); each step is labelled on the x
     axis by the item that caused it and its date (every k-th when they would touch, as
     :func:`trajectory_labels_every` says). ``title`` None: no title (a report's section has one)."""
-    return trajectory_formats(steps, series, (fmt,), title=title, width=width, font=font)[fmt]
-
-
-def trajectory_formats(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], formats: Sequence[str], *,
-                       title: str | None = "", width: str | Width | None = None,
-                       font: str | None = None) -> dict[str, bytes]:
-    """:func:`trajectory` in several formats, the figure laid out once."""
     plt = pyplot(font)
     count = len(steps)
     inches, fixed = figure_width(width)
@@ -254,7 +239,7 @@ def trajectory_formats(steps: Sequence[Step], series: Sequence[tuple[str, str, s
         fig.legend(fontsize=TICK_PT, loc="outside lower center", ncol=columns, frameon=False, handlelength=3.2)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return save_formats(fig, formats, fixed)
+    return save(fig, fmt, fixed)
 
 
 def _number_line_ends(ax: Any, ends: list[tuple[float, int]], count: int, height_pt: float) -> None:

@@ -236,6 +236,7 @@ class _Figures:
         self.beliefs = beliefs
         self.made: dict[str, bytes | None] = {}
         self.missing: dict[str, str] = {}  # a figure that cannot be drawn on this machine → why
+        self.steps: list[Any] | None = None
 
     def get(self, name: str) -> bytes | None:
         if name not in self.made:
@@ -262,14 +263,13 @@ class _Figures:
         if stem == "diagram-screen-narrow":  # the phone view: one journal column wide
             return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs,
                            width=NARROW_WIDTH)
-        steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
+        if self.steps is None:  # once for the report's trajectories (7 in svg and pdf, 3.5 in svg)
+            self.steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
+        steps = self.steps
         series = [(s.claim, s.state, s.label) for s in report.series]
-        if stem == "trajectory-narrow":  # the phone view
-            return plots.trajectory(steps, series, fmt=fmt, title=None, width=NARROW_WIDTH)
-        # both formats from one layout (the report asks for both); the section's heading is its title
-        both = plots.trajectory_formats(steps, series, ("svg", "pdf"), title=None, width=FIGURE_WIDTH)
-        self.made |= {f"{stem}.{other}": data for other, data in both.items() if other != fmt}
-        return both[fmt]
+        # no title: the report's section heading is the figure's title
+        return plots.trajectory(steps, series, fmt=fmt, title=None,
+                                width=NARROW_WIDTH if stem == "trajectory-narrow" else FIGURE_WIDTH)
 
 
 FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width
