@@ -1,4 +1,5 @@
-"""Text from input files → text safe to print on a terminal, and CSV cells safe to open in a spreadsheet.
+"""Text from input files → text safe to print on a terminal, and CSV cells safe to open in a spreadsheet;
+the terminal's width, for tables that wrap to it.
 
 Titles, ids, state names and belief-log cells come from files others wrote. An escape sequence
 among them (OSC to set the title or the clipboard, CSI to move the cursor or hide text) would be
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["safe_cell", "visible"]
+__all__ = ["safe_cell", "terminal_width", "visible"]
 
 # C0 controls but tab and newline, DEL, C1 controls; and the bidirectional overrides that can
 # make a line read differently from its bytes
@@ -32,3 +33,10 @@ def safe_cell(value: object) -> str:
         except ValueError:
             return "'" + text
     return text
+
+
+def terminal_width() -> int:
+    """Columns of the terminal standard output goes to ($COLUMNS first); 80 when it is not a terminal."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns

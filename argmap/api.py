@@ -196,8 +196,9 @@ def report(model: Model, folder: str | None = None, *, formats: Sequence[str] = 
 
 
 def tornado(model: Model, target: str, *, as_of: Any = None, format: str = "svg", top: int = 15,
-            width: str | None = None) -> bytes:
-    """The tornado of ``target``'s one-way sensitivities as bytes (svg, png or pdf)."""
+            width: str | None = None, font: str | None = None) -> bytes:
+    """The tornado of ``target``'s one-way sensitivities as bytes (svg, png or pdf), ``width``
+    wide (no text under 7 pt) in the family ``font``."""
     from argmap.analysis.sensitivity import sensitivity as run
     from argmap.output.plots import tornado as draw
 
@@ -205,7 +206,7 @@ def tornado(model: Model, target: str, *, as_of: Any = None, format: str = "svg"
         m = _model(model)
         wanted, results = run(m, target, as_of)
         base = m.update(as_of=as_of).posterior(wanted.claim, wanted.state)
-        return draw(results, wanted, base, fmt=format, top=top, width=width, title=m.title)
+        return draw(results, wanted, base, fmt=format, top=top, width=width, font=font, title=m.title)
 
 
 def weigh(model: Model, target: str, *, as_of: Any = None) -> Any:

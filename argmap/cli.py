@@ -222,12 +222,14 @@ def _csv(beliefs) -> str:
 
 
 def _table(beliefs) -> str:
+    from argmap.scales import scale_name
+
     model = beliefs.model
     counted = len(beliefs.counted)
     header = [model.title or model.name]
     cutoff = f"up to {beliefs.as_of}" if beliefs.as_of else "all dates"
     header.append(f"evidence: {counted} of {plural(len(model.evidence), 'item')} counted ({cutoff}); "
-                  f"words: {model.scale} scale")
+                  f"words: {scale_name(model.scale)} scale")
     rows = [(cid, role, state if state != "true" else "", f"{prior:.3f}", f"{post:.3f}",
              _arrow(prior, post), verbal)
             for cid, role, state, prior, post, verbal in _rows(beliefs)]
@@ -389,9 +391,10 @@ def import_(source: str, output: str, force: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows of the table/plot.")
 @click.option("--width", metavar="3.5in|7in|LENGTH", help="The tornado plot's width (no text under 7 pt).")
+@click.option("--font", metavar="FAMILY", help="The tornado plot's font family (default: Liberation Serif or the like).")
 @_scale_out
 def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: str | None, fmt: str,
-                output: str | None, draws: int, seed: int, top: int, width: str | None,
+                output: str | None, draws: int, seed: int, top: int, width: str | None, font: str | None = None,
                 scheduler: str | None = None, workers: int | None = None, quiet: bool = False) -> None:
     """How the TARGET's posterior depends on every input of MODEL: exact one-way functions, a
     tornado over each input's range, where the conclusion holds, and all ranges at once."""
@@ -419,8 +422,8 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         if not output:
             raise ArgmapError.at(Location("--format"), f"--format {fmt} writes a file; add -o FILE.{fmt} "
                                                        "(or -o - for standard output)")
-        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, width=width, title=loaded.title and
-                                      f"Sensitivity of {wanted.claim}"))
+        _write_output(output, tornado(results, wanted, base, fmt=fmt, top=top, width=width, font=font,
+                                      title=loaded.title and f"Sensitivity of {wanted.claim}"))
         return
     from argmap.analysis.tipping import sentences, tipping_points
 
@@ -717,8 +720,9 @@ def add(case_or_model: str, bears_on: str | None, text: str | None, date: str | 
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--plot", metavar="FILE", help="Also draw the evolution into FILE (.svg, .png or .pdf).")
 @click.option("--width", metavar="3.5in|7in|LENGTH", help="The plot's width (no text under 7 pt), e.g. 3.5in or 7in.")
+@click.option("--font", metavar="FAMILY", help="The plot's font family (default: Liberation Serif or the like).")
 def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: str, plot: str | None,
-            width: str | None) -> None:
+            width: str | None, font: str | None) -> None:
     """How the belief in MODEL's hypotheses evolved: the belief log written by `update --log`, or
     (--git) every committed revision of the model and its evidence."""
     import os
@@ -746,7 +750,7 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
         header, rows = workflow.read_log(path)
         label = "timestamp"
     if plot and kind:
-        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label, width=width))
+        _write_output(plot, workflow.history_plot(header, rows, fmt=kind, label=label, width=width, font=font))
     if fmt == "json":
         json_data({"columns": header, "rows": [dict(r.values) for r in rows]})
     elif fmt == "csv":

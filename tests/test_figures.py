@@ -110,18 +110,24 @@ def _plots(model: argmap.Model, width: str, fmt: str) -> dict[str, bytes]:
     from argmap.workflow import journal as workflow
     from argmap.engine.infer import trajectory
 
-    steps = trajectory(model, None, claims=["cooperation", "defence_alliance"])
+    series = _hypothesis_series(model)
+    steps = trajectory(model, None, claims=sorted({claim for claim, _, _ in series}))
     wanted, results = sensitivity.sensitivity(model, "cooperation", None)
     header = ["timestamp", "commit", "as_of", "model", "evidence", "items", "cooperation=true"]
     rows = [workflow.LogRow({"timestamp": f"2026-12-0{1 + k // 10}T10:{k:02d}:00Z", "commit": f"{k:07x}", "as_of": "",
                              "model": "m", "evidence": "e", "items": "1", "cooperation=true": str(0.5 + k / 100)})
             for k in range(40)]
     return {
-        "trajectory": plots.trajectory(steps, [("cooperation", "true", "cooperation"), ("defence_alliance", "true", "defence_alliance")],
-                                       fmt=fmt, width=width),
+        "trajectory": plots.trajectory(steps, series, fmt=fmt, width=width),
         "tornado": plots.tornado(results, wanted, results[0].at_value, fmt=fmt, width=width, top=12),
         "history": workflow.history_plot(header, rows, fmt=fmt, width=width),
     }
+
+
+def _hypothesis_series(model: argmap.Model) -> list[tuple[str, str, str]]:
+    """Every state of every hypothesis and rival, as the report follows them (8 in the shipped case)."""
+    return [(c.id, state, f"{c.id}: {state}") for c in model.claims.values() if c.role in ("hypothesis", "rival")
+            for state in (c.states if len(c.states) > 2 else ("true",))]
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -132,6 +138,107 @@ def test_plots_fit_the_width_with_no_text_under_7pt(cases, width):
         assert abs(pdf_page_width(pdf) - WIDTHS[width]) <= 0.5, name
         sizes = svg_text_sizes(svgs[name])
         assert min(sizes) >= figure.MIN_TEXT_PT - 0.01, f"{name}: smallest text {min(sizes):.2f} pt"
+
+
+def _rotated_labels(svg: bytes) -> list[tuple[float, str]]:
+    """(x, text) of each rotated tick label, left to right (SVG units are points)."""
+    found = re.findall(rb'<text[^>]*transform="translate\(([-0-9.]+) [-0-9.]+\) rotate\(-90\)"[^>]*>([^<]*)</text>', svg)
+    return sorted((float(x), text.decode()) for x, text in found)
+
+
+def _line_height(points: float) -> float:
+    """The height a line of text at ``points`` takes across a rotated label: ascent + descent of
+    the resolved serif, as matplotlib measures it."""
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    face = FT2Font(findfont(FontProperties(family=figure.resolve_font("serif"))))
+    return (face.ascender - face.descender) / face.units_per_EM * points
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_rotated_step_labels_never_touch_and_the_caption_rule_is_the_figures(cases, width):
+    """Measured in the SVG: adjacent rotated tick labels are at least a line of 7 pt text apart
+    (the trajectory and the history), and the trajectory labels exactly the steps
+    trajectory_labels_every (what the report's caption says) names."""
+    from argmap.output import plots
+
+    svgs = _plots(cases["shipped"], width, "svg")
+    height = _line_height(figure.MIN_TEXT_PT)
+    for name in ("trajectory", "history"):
+        xs = [x for x, _ in _rotated_labels(svgs[name])]
+        assert len(xs) >= 10, name
+        assert min(b - a for a, b in zip(xs, xs[1:])) >= height, (name, min(b - a for a, b in zip(xs, xs[1:])), height)
+    from argmap.engine.infer import trajectory
+
+    steps = len(trajectory(cases["shipped"], None, claims=["cooperation"]))
+    every = plots.trajectory_labels_every(steps, width)
+    assert len(_rotated_labels(svgs["trajectory"])) == len(range(0, steps, every))
+    assert every == (1 if width == "7in" else 3)  # 48 steps: all at 7 in, every third in one column
+
+
+def test_trajectory_series_stay_apart_in_greyscale_and_are_numbered_at_their_ends(cases):
+    """Up to MAX_SERIES series differ in dash pattern and marker (never by grey alone); each line
+    ends in its number, which the legend repeats before the series' name; numbers of lines that
+    end close together are moved apart."""
+    from argmap.output import plots
+
+    looks = {(repr(plots._LINES[k % len(plots._LINES)]), plots._MARKERS[k % len(plots._MARKERS)])
+             for k in range(plots.MAX_SERIES)}
+    assert len(looks) == plots.MAX_SERIES
+    model = cases["shipped"]
+    from argmap.engine.infer import trajectory
+
+    series = _hypothesis_series(model)
+    assert len(series) == 8
+    steps = trajectory(model, None, claims=sorted({c for c, _, _ in series}))
+    svg = plots.trajectory(steps, series, width="7in", title=None)
+    texts = re.findall(rb"<text[^>]*>([^<]*)</text>", svg)
+    numbers = [t.decode() for t in texts if t.strip().isdigit() and int(t) <= len(series)]
+    assert sorted(numbers, key=int) == [str(k + 1) for k in range(len(series))]
+    for k, (_, _, label) in enumerate(series):
+        assert f"{k + 1}  {label}".encode() in svg
+    assert b"Belief trajectory" not in svg  # title=None: the report's section heading is the title
+    assert plots.spread([(0.50, 0), (0.50, 1), (0.51, 2), (0.9, 3)], 0.05, 0.0, 1.0) == pytest.approx(
+        [0.50, 0.55, 0.60, 0.9])
+    assert plots.spread([(0.98, 0), (0.99, 1)], 0.05, 0.0, 1.0) == pytest.approx([0.95, 1.0])
+
+
+@pytest.mark.parametrize("font", ["DejaVu Sans", "Liberation Sans", "No Such Font 18"])
+def test_plots_are_set_in_the_font_asked_for(cases, tmp_path, font):
+    """--font for the tornado and the history plot, like diagram --font: the family fontconfig
+    resolves is the one the SVG names and the PDF embeds (matplotlib found and used it)."""
+    import shutil
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from argmap.cli import main
+
+    if not shutil.which("fc-match"):
+        pytest.skip("no fontconfig")
+    resolved = subprocess.run(["fc-match", "-f", "%{family}", font], capture_output=True, check=True,
+                              text=True).stdout.split(",")[0]
+    log = tmp_path / "beliefs.csv"
+    log.write_text("timestamp,commit,as_of,model,evidence,items,cooperation=true\n"
+                   + "".join(f"2026-12-0{1 + k},abc{k},,m,e,1,{0.5 + k / 20}\n" for k in range(5)), encoding="utf-8")
+    runner = CliRunner()
+    for args, path in ((["sensitivity", SHIPPED_MODEL, "-t", "cooperation", "--format", "{fmt}", "-o", "{out}",
+                         "--draws", "0", "--width", "3.5in", "--font", font], "tornado"),
+                       (["history", SHIPPED_MODEL, "--log", str(log), "--plot", "{out}", "--font", font], "history")):
+        for fmt in ("svg", "pdf"):
+            out = str(tmp_path / f"{path}.{fmt}")
+            done = runner.invoke(main, [a.format(fmt=fmt, out=out) for a in args])
+            assert done.exit_code == 0, done.output
+            data = open(out, "rb").read()
+            if fmt == "svg":
+                families = set(re.findall(rb"font-family: '([^']+)'", data))
+                assert families == {resolved.encode()}, (path, families)  # first named, DejaVu Serif after it
+            else:
+                embedded = {name.split(b"-")[0] for name in re.findall(rb"/BaseFont /[A-Z]{6}\+([^\s/]+)", data)}
+                # DejaVu Serif only for glyphs the family lacks (⊣ in an input's name)
+                assert resolved.replace(" ", "").encode() in embedded, (path, embedded)
+                assert embedded <= {resolved.replace(" ", "").encode(), b"DejaVuSerif"}, (path, embedded)
 
 
 def test_history_ticks_do_not_run_together():

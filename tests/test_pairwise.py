@@ -161,6 +161,56 @@ def test_update_json_has_the_accounts_and_comparisons_of_design_7():
     assert "rivals compared in pairs" in table and "paper" in table
 
 
+def test_accounts_and_pairs_wrap_to_80_columns_and_keep_every_state():
+    """Measured on the shipped case, whose accounts' states take about 150 columns and its pairs
+    table about 100: at a width of 80 (what a pipe gets) no line is longer, every account's
+    states read back in full from its wrapped lines, and every pair's numbers are on its row."""
+    from conftest import SHIPPED_MODEL
+
+    from argmap._results import odds_text, states_text
+    from argmap.analysis.relations import format_decibels
+    from argmap.output.pairwise_text import beliefs_pairwise_lines
+
+    beliefs = argmap.load(SHIPPED_MODEL).update()
+    wide = beliefs_pairwise_lines(beliefs, width=1000)
+    assert max(map(len, wide)) > 140  # the case this test is about
+    lines = beliefs_pairwise_lines(beliefs, width=80)
+    assert max(map(len, lines)) <= 80, max(lines, key=len)
+    start = lines.index(next(line for line in lines if line.startswith("account ")))
+    column = lines[start].index("states")
+    rows: dict[str, list[str]] = {}
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        name = line[:column].split()[0] if line[:column].strip() else None
+        if name:
+            rows[name] = []
+        rows[list(rows)[-1]].append(line[column:])
+    for name, account in beliefs.accounts.items():
+        assert " ".join(rows[name]) == states_text(account.states), name
+    text = "\n".join(lines)
+    for c in comparisons(beliefs):
+        cells = [c.a, c.b, odds_text(c.prior_odds), odds_text(c.posterior_odds), odds_text(c.bayes_factor),
+                 format_decibels(c.decibels)]
+        assert any(line.split() == " ".join(cells).split() for line in lines), cells
+        assert f"{c.of}:" in text
+
+
+def test_the_terminal_width_is_80_when_output_is_no_terminal():
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run([sys.executable, "-c", "from argmap._terminal import terminal_width; print(terminal_width())"],
+                          capture_output=True, text=True, check=True, env=environment)
+    assert done.stdout.strip() == "80"
+    environment["COLUMNS"] = "120"
+    done = subprocess.run([sys.executable, "-c", "from argmap._terminal import terminal_width; print(terminal_width())"],
+                          capture_output=True, text=True, check=True, env=environment)
+    assert done.stdout.strip() == "120"
+
+
 def test_comparison_of_impossible_states_is_undefined_not_a_crash():
     c = Comparison("d", "a", "b", 0.0, 0.5, 0.0, 0.5)
     assert c.prior_odds == 0 and c.posterior_odds == 0 and math.isnan(c.bayes_factor)

@@ -248,7 +248,7 @@ def test_html_is_self_contained_and_escaped(shipped_files):
         assert not (tag == "script" and "src" in attributes)
     csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]
-    assert text.count("<svg") == 3 and "<?xml" not in text  # the map (wide and phone), the trajectory
+    assert text.count("<svg") == 4 and "<?xml" not in text  # the map and the trajectory, each wide and for a phone
 
 
 def test_html_in_chromium(shipped_files):
@@ -262,14 +262,17 @@ def test_html_in_chromium(shipped_files):
             return {id: s.id, width: box.width, height: box.height, texts: s.querySelectorAll('text').length,
                     drawn: Array.from(s.querySelectorAll('text')).filter(t => t.getBBox().width > 0).length};
         })""")
-        assert {f["id"] for f in figures} == {"diagram", "diagram-narrow", "trajectory"}
-        figures = [f for f in figures if f["width"] > 0]  # the phone's map is hidden on a desktop
+        assert {f["id"] for f in figures} == {"diagram", "diagram-narrow", "trajectory", "trajectory-narrow"}
+        figures = [f for f in figures if f["width"] > 0]  # the phone's figures are hidden on a desktop
         assert {f["id"] for f in figures} == {"diagram", "trajectory"}
         for figure in figures:
             assert figure["width"] > 300 and figure["height"] > 200, figure
             assert figure["texts"] > 20 and figure["drawn"] >= 0.9 * figure["texts"], figure
         body = page.evaluate("document.body.innerText")
         assert "Russia–China military cooperation after 2014" in body and "ACH view" in body
+        steps = len(json.loads(shipped_files["report.json"])["trajectory"])
+        assert report_render.trajectory_labels(steps) in body  # the caption of the figure shown…
+        assert report_render.trajectory_labels(steps, report_render.NARROW_WIDTH) not in body  # …not the phone's
         # sorting: by LR, ascending then descending; rows without an LR (hard evidence) stay last
         lr_column = page.evaluate("Array.from(document.querySelector('table.evidence thead tr').cells)"
                                   ".findIndex(c => c.textContent.trim().startsWith('LR'))")
@@ -288,12 +291,16 @@ def test_html_in_chromium(shipped_files):
         phone = browser.page("file://" + path, width=390, height=844, mobile=True)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
         assert phone.evaluate("getComputedStyle(document.querySelector('table.evidence thead')).position") == "absolute"
-        # on a phone the map is the one laid out for 3.5 in: shown near its size, its text drawn
-        shown = phone.evaluate("""Array.from(document.querySelectorAll('#argument svg.figure-svg'))
+        # on a phone the map and the trajectory are the ones laid out for 3.5 in: shown near their
+        # size (7 pt × 343/252: over 9 CSS px), their text drawn, the caption's words for that figure
+        shown = phone.evaluate("""Array.from(document.querySelectorAll('svg.figure-svg'))
             .filter(s => s.getBoundingClientRect().width > 0).map(s => ({id: s.id, width: s.getBoundingClientRect().width,
              drawn: Array.from(s.querySelectorAll('text')).filter(t => t.getBBox().width > 0).length}))""")
-        assert [f["id"] for f in shown] == ["diagram-narrow"] and 300 < shown[0]["width"] <= 390, shown
-        assert shown[0]["drawn"] > 20
+        assert [f["id"] for f in shown] == ["diagram-narrow", "trajectory-narrow"], shown
+        assert all(300 < f["width"] <= 390 and f["drawn"] > 20 for f in shown), shown
+        caption = phone.evaluate("document.querySelector('figure.trajectory figcaption').innerText")
+        assert report_render.trajectory_labels(len(json.loads(shipped_files["report.json"])["trajectory"]),
+                                               report_render.NARROW_WIDTH) in caption
         phone_shot = phone.screenshot(os.path.join(OUTPUT, "report-phone.png"))
         assert not phone.problems(), phone.problems()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 5
@@ -332,9 +339,20 @@ def test_markdown_renders_on_github(shipped_files):
     assert "argmap report models/russia_china.yaml" in text
 
 
+def overfull(folder: str, name: str) -> list[str]:
+    """The overfull-box warnings in a compiled document's log, each with the lines it names."""
+    with open(os.path.join(folder, name.removesuffix(".tex") + ".log"), encoding="utf-8", errors="replace") as handle:
+        log = handle.read()
+    return re.findall(r"^Overfull \\[hv]box .*$(?:\n.*$){0,2}", log, re.MULTILINE)
+
+
 def test_latex_report_and_paper_pieces_compile(shipped_files, tmp_path):
+    """The report compiles with no overfull box (long ids in \\texttt, a long domain in the
+    evidence table's source column, bounds in the causal table); so does a two-column paper that
+    sets beliefs-table-column.tex in a column and the full table and both figures across the page."""
     folder = shipped_files["__dir__"].decode()
     pdflatex(folder, "report.tex")
+    assert not overfull(folder, "report.tex"), overfull(folder, "report.tex")
     text = flat(pdf_text(os.path.join(folder, "report.pdf")))
     for expected in ("Russia–China military cooperation after 2014", "0.96", "balance us", "ACH view",
                      "argmap report models/russia_china.yaml", "References"):
@@ -350,6 +368,39 @@ def test_latex_report_and_paper_pieces_compile(shipped_files, tmp_path):
         "\\end{document}\n", encoding="utf-8")
     pdflatex(str(tmp_path), "paper.tex", runs=1)
     assert "almost certain" in pdf_text(str(tmp_path / "paper.pdf"))
+    two = tmp_path / "two-column"
+    two.mkdir()
+    for name in ("beliefs-table.tex", "beliefs-table-column.tex", "diagram.pdf", "trajectory.pdf"):
+        shutil.copy(os.path.join(folder, name), two / name)
+    shutil.copy(os.path.join(ROOT, "tests", "data", "two-column-paper.tex"), two / "paper.tex")
+    pdflatex(str(two), "paper.tex")
+    assert not overfull(str(two), "paper.tex"), overfull(str(two), "paper.tex")
+
+
+def test_texttt_ids_break_after_their_separators():
+    tex = report_render._tex_id("smoking_gun(russia_motive=balance_us, x/y)")
+    assert tex == ("smoking\\_\\allowbreak{}gun(\\allowbreak{}russia\\_\\allowbreak{}motive=\\allowbreak{}"
+                   "balance\\_\\allowbreak{}us,\\allowbreak{} x/\\allowbreak{}y)")
+    assert report_render._tex_id("end_") == "end\\_"  # nothing to break before
+
+
+def test_trajectory_caption_says_what_the_figure_labels(shipped_files):
+    """The caption's rule for the x axis is the figure's: as many step labels in trajectory.svg
+    as the caption promises; the figure has no title of its own (the section heading is its title)."""
+    from argmap.output import plots
+
+    data = json.loads(shipped_files["report.json"])
+    steps = len(data["trajectory"])
+    every = plots.trajectory_labels_every(steps, report_render.FIGURE_WIDTH)
+    svg = shipped_files["trajectory.svg"]
+    labels = re.findall(rb'<text[^>]*rotate\(-90\)"[^>]*>([^<]*)</text>', svg)
+    assert len(labels) == len(range(0, steps, every))
+    assert b"Belief trajectory" not in svg
+    caption = report_render.trajectory_labels(steps)
+    assert caption == ("every step is labelled by the item that caused it and its date" if every == 1 else caption)
+    for name in ("report.html", "report.md", "report.tex"):
+        assert caption in flat(shipped_files[name].decode()), name
+    assert "every third one is labelled" in report_render.trajectory_labels(120)
 
 
 # ----------------------------------------------------------------------------- hostile text

@@ -4,8 +4,10 @@ plain-text tables for the terminal (``update`` and ``weigh``)."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 from argmap._results import odds_text, states_text
+from argmap._terminal import terminal_width
 from argmap._text import text_table
 from argmap.analysis.pairwise import Weighing, comparisons
 from argmap.analysis.relations import format_decibels
@@ -13,21 +15,27 @@ from argmap.analysis.relations import format_decibels
 __all__ = ["beliefs_pairwise_lines", "odds_text", "weigh_table"]
 
 
-def beliefs_pairwise_lines(beliefs) -> list[str]:
-    """The accounts and the pairwise comparisons of ``update``'s table (nothing when there are none)."""
+def beliefs_pairwise_lines(beliefs, width: int | None = None) -> list[str]:
+    """The accounts and the pairwise comparisons of ``update``'s table (nothing when there are
+    none), no wider than ``width`` (default: the terminal's) where wrapping the accounts' states
+    and the column titles allows."""
+    width = terminal_width() if width is None else width
     lines: list[str] = []
     if beliefs.accounts:
         rows = [(name, f"{a.prior:.3f}", f"{a.posterior:.3f}", states_text(a.states))
                 for name, a in beliefs.accounts.items()]
         lines += ["", "accounts (each the conjunction of its claim states)", ""]
-        lines += text_table(("account", "prior", "posterior", "states"), rows, right={1, 2})
+        lines += text_table(("account", "prior", "posterior", "states"), rows, right={1, 2}, width=width, wrap={3})
     pairs = comparisons(beliefs)
     if pairs:
-        rows = [(c.of, c.a, c.b, odds_text(c.prior_odds), odds_text(c.posterior_odds), odds_text(c.bayes_factor),
-                 format_decibels(c.decibels)) for c in pairs]
-        lines += ["", "rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / prior odds)", ""]
-        lines += text_table(("of", "a", "b", "prior odds", "posterior odds", "Bayes factor", "dB"), rows,
-                            right={3, 4, 5, 6})
+        lines += ["", *textwrap.wrap("rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
+                                     "prior odds), by the claim or the accounts they are states of", width)]
+        for of in dict.fromkeys(c.of for c in pairs):  # one table per claim: no column repeating its name
+            rows = [(c.a, c.b, odds_text(c.prior_odds), odds_text(c.posterior_odds), odds_text(c.bayes_factor),
+                     format_decibels(c.decibels)) for c in pairs if c.of == of]
+            lines += ["", f"{of}:", ""]
+            lines += text_table(("a", "b", "prior odds", "posterior odds", "Bayes factor", "dB"), rows,
+                                right={2, 3, 4, 5}, width=width)
     return lines
 
 

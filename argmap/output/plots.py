@@ -18,7 +18,7 @@ from argmap.output.figure import MIN_TEXT_PT, Width, parse_width, resolve_font
 from argmap.engine.infer import Step
 from argmap.analysis.sensitivity import Sensitivity, Target
 
-__all__ = ["tornado", "trajectory"]
+__all__ = ["labels_every", "tornado", "trajectory", "trajectory_labels_every"]
 
 FORMATS = ("svg", "png", "pdf")
 DEFAULT_WIDTH = 6.3  # inches: the text width of a one-column paper, when no width is asked for
@@ -27,15 +27,17 @@ LABEL_PT = 7.5  # axis labels
 TITLE_PT = 8.5
 
 
-def pyplot():
+def pyplot(font: str | None = None):
+    """matplotlib's pyplot, set up for argmap's figures in ``font`` (a family name, as for
+    ``diagram --font``; default: the serif fontconfig resolves, see figure.resolve_font)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({
-        # the resolved family first; DejaVu Serif supplies glyphs it lacks (⊣, ¬ …) by fallback
-        "font.family": [resolve_font("serif"), "DejaVu Serif"],
+        # the resolved family first; DejaVu supplies glyphs it lacks (⊣, ¬ …) by fallback
+        "font.family": [resolve_font("serif", font), "DejaVu Serif"],
         "font.size": LABEL_PT,
         "xtick.labelsize": TICK_PT,
         "ytick.labelsize": TICK_PT,
@@ -84,12 +86,12 @@ def wrap_label(label: str, chars: int, lines: int = 2) -> str:
 
 
 def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt: str = "svg",
-            top: int = 15, title: str = "", width: str | Width | None = None) -> bytes:
+            top: int = 15, title: str = "", width: str | Width | None = None, font: str | None = None) -> bytes:
     """Bars from the target's posterior at each input's low end to its high end, largest swing
     on top; a dashed line at the point estimate and a dotted one at 0.5 for a P ≥ 0.5 conclusion.
     The axis spans at least 0.2, so a near-certain target is not magnified into noise; each bar
-    is labelled with its two ends."""
-    plt = pyplot()
+    is labelled with its two ends; ``font``: the family to set it in."""
+    plt = pyplot(font)
     inches, fixed = figure_width(width)
     shown = list(results[:top])[::-1]
     # inputs' names wrap over two lines at a width that leaves the bars about half the figure
@@ -147,53 +149,125 @@ def _short(label: str, width: int = 64) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-# Series are told apart by line style and marker, never by colour alone (greyscale-safe).
-_LINES = ("-", "--", ":", "-.")
+# Series are told apart by line style, marker and fill, never by colour alone (greyscale-safe):
+# six dash patterns against eight markers give 24 series before a pair repeats, and each line
+# ends in its number, which the legend repeats.
+_LINES = ("-", (0, (4, 1.5)), (0, (1, 1.2)), (0, (5, 1.5, 1, 1.5)), (0, (8, 2)), (0, (3, 1, 1, 1, 1, 1)))
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-_GREYS = ("0.0", "0.45", "0.25")  # three greys against four line styles: no two series alike
+_GREYS = ("0.0", "0.5")
 MAX_SERIES = 12
+_LEFT_PT = 44.0  # the y axis' label, ticks and pads, left of the plotting area
+_KEY_STEPS = 1.4  # room right of the last step for the series' numbers, in steps
+LABEL_PITCH = 1.3  # a rotated tick label needs about 1.3 × its size across (glyph height and a gap)
+
+
+def labels_every(count: int, points: float) -> int:
+    """Label every k-th of ``count`` evenly spaced ticks along ``points`` so that rotated 7 pt
+    labels never touch (the trajectory's and the history's x axes)."""
+    return max(1, math.ceil(count * LABEL_PITCH * TICK_PT / max(points, 1.0)))
+
+
+def trajectory_labels_every(count: int, width: str | Width | None) -> int:
+    """Which steps :func:`trajectory` labels at ``width``: every k-th (1: all), so that a caption
+    can say what the figure shows."""
+    inches, fixed = figure_width(width)
+    return _steps_every(count, inches if fixed else _natural_width(count))
+
+
+def _natural_width(count: int) -> float:
+    return min(max(DEFAULT_WIDTH, 1.6 + 0.19 * count), 12.0)  # wider for many items
+
+
+def _steps_every(count: int, inches: float) -> int:
+    # the steps take the plotting area but the room kept for the series' numbers at the right
+    return labels_every(count, (inches * 72 - _LEFT_PT) * count / (count + _KEY_STEPS))
 
 
 def trajectory(steps: Sequence[Step], series: Sequence[tuple[str, str, str]], *, fmt: str = "svg",
-               title: str = "", width: str | Width | None = None) -> bytes:
+               title: str | None = "", width: str | Width | None = None, font: str | None = None) -> bytes:
     """Each series' posterior (``(claim, state, label)``: P(claim = state)) before any evidence and
-    after each item, items in the order of ``steps`` (date order); every step is labelled on the
-    x axis by the item that caused it and its date (every k-th when they would touch)."""
-    plt = pyplot()
+    after each item, items in the order of ``steps`` (date order); each step is labelled on the x
+    axis by the item that caused it and its date (every k-th when they would touch, as
+    :func:`trajectory_labels_every` says). ``title`` None: no title (a report's section has one)."""
+    plt = pyplot(font)
     count = len(steps)
     inches, fixed = figure_width(width)
     if not fixed:
-        inches = min(max(inches, 1.6 + 0.19 * count), 12.0)  # wider for many items
-    fig, ax = plt.subplots(figsize=(inches, 4.4 if inches >= 5 else 3.8), layout="constrained")
+        inches = _natural_width(count)
     x = list(range(count))
     if len(series) > MAX_SERIES:  # a legend of hundreds of states is unreadable and takes minutes to lay out
         peak = {k: max((step.posteriors[c][s] for step in steps), default=0.0) for k, (c, s, _) in enumerate(series)}
         kept = sorted(sorted(peak, key=lambda k: -peak[k])[:MAX_SERIES])
-        title = (title or "Belief trajectory") + f" ({MAX_SERIES} of {len(series)} series, the most probable)"
+        if title is not None:
+            title = (title or "Belief trajectory") + f" ({MAX_SERIES} of {len(series)} series, the most probable)"
         series = [series[k] for k in kept]
+    labels = [_step_label(step) for step in steps]
+    columns = min(len(series), 3 if inches >= 5 else 1) or 1
+    # the figure as tall as its parts: the plotting area, the rotated step labels, the legend's rows
+    plot_in = 2.6 if inches >= 5 else 2.1
+    ticks_in = max((len(t) for t in labels), default=0) * 0.47 * TICK_PT / 72
+    legend_in = math.ceil(len(series) / columns) * 1.35 * TICK_PT / 72
+    height = plot_in + ticks_in + legend_in + (0.3 if title is None else 0.5)
+    fig, ax = plt.subplots(figsize=(inches, height), layout="constrained")
+    # a marker every few steps, each series' offset by one, so that markers of lines lying on top
+    # of each other stay apart and a dash pattern has room to show between them
+    spacing = max(1, min(len(series), math.ceil(count / 10)))
+    ends = []
     for k, (claim, state, label) in enumerate(series):
         y = [step.posteriors[claim][state] for step in steps]
+        grey = _GREYS[(k // len(_LINES)) % len(_GREYS)]
         ax.plot(x, y, linestyle=_LINES[k % len(_LINES)], marker=_MARKERS[k % len(_MARKERS)],
-                color=_GREYS[k % len(_GREYS)], markersize=3.2, linewidth=1.0, label=_short(label, 48),
-                markerfacecolor="white" if k % 2 else _GREYS[k % len(_GREYS)], markeredgewidth=0.7)
+                markevery=(k % spacing, spacing) if count > spacing else None, color=grey, markersize=3.6,
+                linewidth=1.1 if grey == "0.0" else 1.4, label=f"{k + 1}  {_short(label, 48)}",
+                markerfacecolor="white" if k % 2 else grey, markeredgewidth=0.8)
+        if y:
+            ends.append((y[-1], k))
     ax.axhline(0.5, color="black", linestyle=":", linewidth=0.5)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(-0.5, max(count - 0.5, 0.5))
+    ax.set_xlim(-0.5, max(count - 0.5, 0.5) + (_KEY_STEPS - 0.5 if ends else 0))
+    _number_line_ends(ax, ends, count, plot_in * 72)
     ax.set_ylabel("posterior probability")
-    # rotated labels need about 1.3 × their size each; the axes get about 85 % of the width
-    every = max(1, math.ceil(count * 1.3 * TICK_PT / (inches * 72 * 0.85)))
-    ax.set_xticks(x, [_step_label(step) if k % every == 0 else "" for k, step in enumerate(steps)],
-                  rotation=90, fontsize=TICK_PT)
+    every = _steps_every(count, inches)
+    ax.set_xticks(x, [label if k % every == 0 else "" for k, label in enumerate(labels)], rotation=90,
+                  fontsize=TICK_PT)
     ax.tick_params(axis="x", length=2, pad=2)
     ax.grid(axis="y", color="0.85", linewidth=0.4)
     ax.set_axisbelow(True)
-    ax.set_title(title or "Belief trajectory", fontsize=TITLE_PT, loc="left")
+    if title is not None:
+        ax.set_title(title or "Belief trajectory", fontsize=TITLE_PT, loc="left")
     if series:
-        fig.legend(fontsize=TICK_PT, loc="outside lower center", ncol=min(len(series), 3 if inches >= 5 else 1),
-                   frameon=False)
+        fig.legend(fontsize=TICK_PT, loc="outside lower center", ncol=columns, frameon=False, handlelength=3.2)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return save(fig, fmt, fixed)
+
+
+def _number_line_ends(ax: Any, ends: list[tuple[float, int]], count: int, height_pt: float) -> None:
+    """Each series' number right of its last point; numbers that would overlap are moved apart
+    (a thin line leads from the point to a moved number). ``height_pt``: the plotting area's height."""
+    if not ends:
+        return
+    gap = 1.1 * TICK_PT / height_pt * 1.04  # one number's height in data units (the y axis spans 1.04)
+    placed = spread(sorted(ends), gap, -0.02 + gap / 2, 1.02 - gap / 2)
+    for (y, k), at in zip(sorted(ends), placed):
+        ax.annotate(str(k + 1), xy=(count - 1, y), xytext=(count - 1 + 0.55 * _KEY_STEPS, at), fontsize=TICK_PT,
+                    va="center", ha="left", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "0.4", "linewidth": 0.4, "shrinkA": 1.5, "shrinkB": 1}
+                    if abs(at - y) > gap / 3 else None)
+
+
+def spread(values: Sequence[tuple[float, int]], gap: float, low: float, high: float) -> list[float]:
+    """Positions for labels wanted at the sorted ``values`` (first of each pair): each at least
+    ``gap`` above the one before, moved no further than that needs, and none above ``high``
+    (nor below ``low`` while they fit)."""
+    at = [min(max(v, low), high) for v, _ in values]
+    for i in range(1, len(at)):
+        at[i] = max(at[i], at[i - 1] + gap)
+    if at and at[-1] > high:
+        at[-1] = high
+        for i in range(len(at) - 2, -1, -1):
+            at[i] = min(at[i], at[i + 1] - gap)
+    return at
 
 
 def _step_label(step: Step) -> str:

@@ -819,12 +819,12 @@ def history_table(header: Sequence[str], rows: Sequence[LogRow], *, label: str =
 
 
 def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "svg", title: str = "",
-                 label: str = "timestamp", width: str | None = None) -> bytes:
+                 label: str = "timestamp", width: str | None = None, font: str | None = None) -> bytes:
     """Each followed posterior as a step line over the log's lines (matplotlib, greyscale-safe);
-    ``width`` ("3.5in", "7in" …): exactly that wide, no text under 7 pt."""
+    ``width`` ("3.5in", "7in" …): exactly that wide, no text under 7 pt; ``font``: the family."""
     from argmap.output.plots import TICK_PT, TITLE_PT, figure_width, pyplot, save
 
-    plt = pyplot()
+    plt = pyplot(font)
     inches, fixed = figure_width(width)
     columns = [c for c in header if c not in _NOT_BELIEFS]
     fig, ax = plt.subplots(figsize=(inches, 3.2 if inches >= 5 else 2.8), layout="constrained")
@@ -850,9 +850,9 @@ def history_plot(header: Sequence[str], rows: Sequence[LogRow], *, fmt: str = "s
 def _history_ticks(rows: Sequence[LogRow], label: str, inches: float) -> list[str]:
     """One label per line of the log, rotated: the date (only where it changes) and the commit;
     every k-th when they would touch at 7 pt."""
-    from argmap.output.plots import TICK_PT
+    from argmap.output.plots import labels_every
 
-    every = max(1, math.ceil(len(rows) * 1.3 * TICK_PT / (inches * 72 * 0.85)))
+    every = labels_every(len(rows), inches * 72 * 0.85)
     ticks: list[str] = []
     last_day = None
     for k, r in enumerate(rows):

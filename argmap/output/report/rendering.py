@@ -99,8 +99,13 @@ def scale_name(scale: str) -> str:
 
 
 def _tex_id(text: Any) -> Raw:
-    """An id or a path for \\texttt, with line breaks allowed after _ and /."""
-    return Raw(re.sub(r"(\\_|/)", r"\1\\allowbreak{}", latex_escape(text)))
+    """An id, a path or a designed clue (``smoking_gun(cooperation=false)``) for \\texttt, with
+    line breaks allowed after _ / ( = and , (typewriter text is never hyphenated, so a long id
+    could otherwise stick out of its line)."""
+    return Raw(_ID_BREAK.sub(r"\1\\allowbreak{}", latex_escape(text)))
+
+
+_ID_BREAK = re.compile(r"(\\_|/|\(|=|,)(?!$)")
 
 
 def _host(url: str) -> str:
@@ -231,6 +236,7 @@ class _Figures:
         self.beliefs = beliefs
         self.made: dict[str, bytes | None] = {}
         self.missing: dict[str, str] = {}  # a figure that cannot be drawn on this machine → why
+        self.steps: list[Any] | None = None
 
     def get(self, name: str) -> bytes | None:
         if name not in self.made:
@@ -257,9 +263,13 @@ class _Figures:
         if stem == "diagram-screen-narrow":  # the phone view: one journal column wide
             return diagram(report.model, format=fmt, style="screen", evidence="summary", beliefs=self.beliefs,
                            width=NARROW_WIDTH)
-        steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
+        if self.steps is None:  # once for the report's trajectories (7 in svg and pdf, 3.5 in svg)
+            self.steps = trajectory(report.model, report.as_of, claims=sorted({s.claim for s in report.series}))
+        steps = self.steps
         series = [(s.claim, s.state, s.label) for s in report.series]
-        return plots.trajectory(steps, series, fmt=fmt, title=f"Belief trajectory: {report.title}", width=FIGURE_WIDTH)
+        # no title: the report's section heading is the figure's title
+        return plots.trajectory(steps, series, fmt=fmt, title=None,
+                                width=NARROW_WIDTH if stem == "trajectory-narrow" else FIGURE_WIDTH)
 
 
 FIGURE_WIDTH = "7in"  # the report's figures fit a two-column page's full text width
@@ -267,7 +277,22 @@ NARROW_WIDTH = "3.5in"  # the map in the HTML report on a phone (one column of a
 
 
 def _context(report: Report) -> dict[str, Any]:
-    return {"report": report, "r": report}
+    return {"report": report, "r": report, "trajectory_labels": trajectory_labels(len(report.trajectory))}
+
+
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def trajectory_labels(steps: int, width: str = FIGURE_WIDTH) -> str:
+    """What the trajectory figure's x axis labels, for its caption (the figure's own rule:
+    plots.trajectory_labels_every at ``width``)."""
+    from argmap.output.plots import trajectory_labels_every
+
+    every = trajectory_labels_every(steps, width)
+    if every == 1:
+        return "every step is labelled by the item that caused it and its date"
+    return (f"every step is a tick, and every {_ORDINALS.get(every, f'{every}th')} one is labelled by the item "
+            "that caused it and its date")
 
 
 def _render_html(report: Report, figures: _Figures, templates: str | None) -> str:
@@ -286,6 +311,9 @@ def _render_html(report: Report, figures: _Figures, templates: str | None) -> st
                                              "The argument map, laid out for a narrow screen"),
         "trajectory_svg": _inline_or_why(figures, "trajectory.svg", "trajectory",
                                          "The belief trajectory: each hypothesis' posterior after each item"),
+        "trajectory_narrow_svg": _inline_or_why(figures, "trajectory-narrow.svg", "trajectory-narrow",
+                                                "The belief trajectory, laid out for a narrow screen"),
+        "trajectory_labels_narrow": trajectory_labels(len(report.trajectory), NARROW_WIDTH),
         "missing": figures.missing,
     }
     return env.get_template("report.html.j2").render(**context)
