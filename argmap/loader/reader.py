@@ -225,7 +225,7 @@ def _plain_numbers(value: dict, states: tuple[str, ...]) -> dict[str, Prob] | No
     imported network's every row — read without the general path; None for anything else
     (which the general path reads, and reports)."""
     cells = list(value.values())
-    if len(cells) != len(states) or not all(type(v) is float for v in cells):
+    if len(cells) != len(states) or set(map(type, cells)) != _FLOATS:
         return None
     known = _STATE_SETS.get(states)
     if known is None:
@@ -253,6 +253,7 @@ _ZERO = Prob(0.0, 0.0, "0.0")
 
 _EXACT: dict[float, Prob] = {}  # Prob is immutable: one per distinct number of an imported table
 _STATE_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+_FLOATS = {float}
 
 def _id_list(value: Any, at: Location, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -668,7 +669,15 @@ def read_table(body: LocDict, states: tuple[str, ...], scale: Scale, what: str) 
                                f"that order, separated by commas")
         if row in rows:
             raise InvalidValue(at, f"{what}: row '{key}' is written twice (first on line {locations[row].line})")
-        rows[row] = _distribution(value, states, at, scale, f"{what}, row '{key}'")
+        shared = getattr(value, "flow_row", None)
+        probs = shared.derived.get(states) if shared is not None else None
+        if probs is None:
+            probs = _plain_numbers(value, states) if shared is not None else None
+            if probs is not None:  # plain numbers mean the same on every row and under every scale
+                shared.derived[states] = probs
+            else:
+                probs = _distribution(value, states, at, scale, f"{what}, row '{key}'")
+        rows[row] = dict(probs)  # each row its own mapping, as when read one by one
         locations[row] = at
     return Table(parents, rows, locations)
 

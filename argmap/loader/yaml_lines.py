@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from argmap.errors import ArgmapError, Location, Problem
-from argmap.loader.block_yaml import NOT_PLAIN, NotPlain, plain_type, read_block, scalar_text
+from argmap.loader.block_yaml import NOT_PLAIN, FlowRow, NotPlain, plain_type, read_block, scalar_text
 
 # PyYAML (libyaml) is imported when a text leaves the plain block style that block_yaml reads
 # (most hand-written files: comments are fine, but folded text is not), never for the others:
@@ -65,6 +65,7 @@ class LocDict(dict):
 
     location: Location
     key_locations: dict[str, Location]
+    flow_row: FlowRow | None = None  # a one-line flow mapping read by block_yaml: its shared cells
 
     def where(self, key: str) -> Location:
         return self.key_locations.get(key, self.location)
