@@ -66,6 +66,13 @@ def import_file(source: str, output: str, *, force: bool = False) -> list[str]:
     """Read ``source`` (Argdown, BIF or XMLBIF), write ``output`` (a model file) and, when there is
     evidence, its evidence file beside it; return the paths written. Nothing is written unless
     the result passes ``argmap check``; existing files are kept unless ``force``."""
+    from argmap.loader.reader import collector_paused
+
+    with collector_paused():
+        return _import(source, output, force=force)
+
+
+def _import(source: str, output: str, *, force: bool) -> list[str]:
     kind = _kind(source)
     from argmap._files import read_text
 

@@ -8,10 +8,12 @@ one, so that ``argmap check`` can list them all.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -41,7 +43,7 @@ from argmap.model import (
 )
 from argmap.scales import ADMIRALTY, SCALES, Scale
 
-__all__ = ["LoadResult", "load_model", "parse_date"]
+__all__ = ["LoadResult", "collector_paused", "load_model", "parse_date"]
 
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -83,6 +85,22 @@ class LoadResult:
         self.model = model
         self.problems = problems
         self.unreadable = unreadable  # ids whose definition had a problem; don't report them twice
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a model is built. A network's load makes
+    hundreds of thousands of small objects and no garbage cycles, and the collector's passes over
+    the growing heap took a third to a half of it (diabetes: 0.57 s with, 0.30 s without); the
+    collector runs again as soon as the block ends."""
+    if not gc.isenabled():  # the caller has it off already: leave it so
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def load_model(path: str, evidence: Sequence[str] | None = None) -> LoadResult:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from argmap._limits import MAX_TABLE_ENTRIES, table_problems
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
-from argmap.loader.reader import load_model
+from argmap.loader.reader import collector_paused, load_model
 from argmap.model import (
     BINARY,
     Account,
@@ -39,10 +39,11 @@ def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     reset_suggestions()
     path = os.fspath(path)  # str or pathlib.Path
     evidence = [os.fspath(e) for e in evidence] if evidence is not None else None
-    result = load_model(path, evidence)
-    problems = list(result.problems)
-    if result.model is not None:
-        problems.extend(validate(result.model, skip=result.unreadable))
+    with collector_paused():
+        result = load_model(path, evidence)
+        problems = list(result.problems)
+        if result.model is not None:
+            problems.extend(validate(result.model, skip=result.unreadable))
     if problems:
         raise ArgmapError(problems)
     assert result.model is not None
