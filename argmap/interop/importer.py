@@ -245,8 +245,10 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
     return Imported(model, [], notes, header)
 
 
-_BIF_VARIABLE = re.compile(r"\bvariable\s+([^\s{]+)\s*\{[^}]*?\[\s*(\d+)\s*\]")
-_BIF_FAMILY = re.compile(r"\bprobability\s*\(\s*([^|)\s]+)\s*(?:\|([^)]*))?\)")
+# the word first and "no letter before it" after it, not r"\bvariable": an expression that opens
+# with its literal text is scanned for it in C (on mildew's 10 MB, 1 ms instead of 80)
+_BIF_VARIABLE = re.compile(r"variable(?<!\wvariable)\s+([^\s{]+)\s*\{[^}]*?\[\s*(\d+)\s*\]")
+_BIF_FAMILY = re.compile(r"probability(?<!\wprobability)\s*\(\s*([^|)\s]+)\s*(?:\|([^)]*))?\)")
 _XML_VARIABLE = re.compile(r"<VARIABLE\b.*?</VARIABLE>", re.S | re.I)
 _XML_DEFINITION = re.compile(r"<(?:DEFINITION|PROBABILITY)\b.*?</(?:DEFINITION|PROBABILITY)>", re.S | re.I)
 _XML_TAG = {tag: re.compile(rf"<{tag}>\s*(.*?)\s*</{tag}>", re.S | re.I) for tag in ("NAME", "OUTCOME", "FOR", "GIVEN")}

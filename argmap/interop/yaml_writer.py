@@ -89,28 +89,31 @@ def _inline(value: Any) -> str:
 
 
 def _numbers(data: dict) -> bool:
+    if set(map(type, data.values())) <= _NUMBER_TYPES:  # a table's row: checked without a Python loop
+        return True
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in data.values())
 
 
+_NUMBER_TYPES = {int, float}
+
+
 def _flow(data: dict) -> str:
-    parts = []
-    for key, value in data.items():
-        shown = _FLOW_KEYS.get(key)
-        if shown is None:
-            shown = _text(str(key), flow=True)
-            if len(_FLOW_KEYS) < 10_000:
-                _FLOW_KEYS[key] = shown
-        if type(value) is float:
-            number = repr(value)
-            if "e" in number or "n" in number:  # an exponent, inf or nan: as _scalar writes them
-                number = _scalar(value)
-            parts.append(f"{shown}: {number}")
-        else:
-            parts.append(f"{shown}: {_scalar(value)}")
-    return "{" + ", ".join(parts) + "}"
+    keys = tuple(data)
+    shown = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
+    if shown is None:
+        shown = tuple(_text(str(key), flow=True) for key in keys)
+        if len(_FLOW_KEYS) < 10_000:
+            _FLOW_KEYS[keys] = shown
+    values = list(data.values())
+    numbers = list(map(repr, values)) if set(map(type, values)) == _FLOATS else None
+    if numbers is None or any("e" in n or "n" in n for n in numbers):  # exponents, inf, nan: as _scalar writes them
+        numbers = [_scalar(v) if type(v) is not float or "e" in repr(v) or "n" in repr(v) else repr(v)
+                   for v in values]
+    return "{" + ", ".join([f"{key}: {number}" for key, number in zip(shown, numbers)]) + "}"
 
 
-_FLOW_KEYS: dict[Any, str] = {}  # a table's states, written once each
+_FLOATS = {float}
+_FLOW_KEYS: dict[tuple, tuple[str, ...]] = {}  # a table's states, written once each
 
 
 def _scalar(value: Any) -> str:

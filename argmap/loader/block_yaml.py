@@ -55,7 +55,9 @@ _ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\u
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?:\s+#.*)?")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?:\s+#.*)?')
 # inside a flow mapping read here: no nesting, comments, double quotes, anchors, aliases or tags
-_FLOW_ODD = re.compile(r"[\[\]{}#\"&*!|>%@`?]|' *'")
+# (one character class: the regular expression engine scans for it far faster than for an alternation)
+_FLOW_ODD = re.compile(r"[\[\]{}#\"&*!|>%@`?]")
+_FLOW_EMPTY_QUOTE = re.compile(r"' *'")
 # a flow mapping's entries: "key: value" separated by ", ", texts with no comma, colon or edge space
 _FLOW_TEXT = r"[^ ,:](?:[^,:]*[^ ,:])?"
 _FLOW_ENTRIES = re.compile(f"{_FLOW_TEXT}: {_FLOW_TEXT}(?:, {_FLOW_TEXT}: {_FLOW_TEXT})*")
@@ -317,7 +319,8 @@ class _Reader:
     def row(self, text: str) -> Any:
         """The FlowRow of a simple flow mapping's text (rows repeat: each text is read once):
         entries "key: value" separated by ", ", one space each, no other colon or comma."""
-        if text[-1] != "}" or _FLOW_ODD.search(text, 1, len(text) - 1):
+        if text[-1] != "}" or _FLOW_ODD.search(text, 1, len(text) - 1) or (
+                "'" in text and _FLOW_EMPTY_QUOTE.search(text)):
             return NOT_PLAIN
         inner = text[1:-1].strip(" ")
         if not inner:
