@@ -43,7 +43,7 @@ from argmap.model import (
 )
 from argmap.scales import ADMIRALTY, SCALES, Scale
 
-__all__ = ["LoadResult", "collector_paused", "load_model", "parse_date"]
+__all__ = ["LoadResult", "collector_paused", "load_model", "parse_date", "read_model"]
 
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -105,12 +105,17 @@ def collector_paused() -> Iterator[None]:
 
 def load_model(path: str, evidence: Sequence[str] | None = None) -> LoadResult:
     """Read a model file and its evidence files (``evidence`` overrides the model's list)."""
-    problems: list[Problem] = []
-    unreadable: set[str] = set()
     try:
         document = read_yaml(read_text(path), path)
     except ArgmapError as exc:
-        return LoadResult(None, exc.problems, unreadable)
+        return LoadResult(None, exc.problems, set())
+    return read_model(document, path, evidence)
+
+
+def read_model(document: Any, path: str, evidence: Sequence[str] | None = None) -> LoadResult:
+    """As :func:`load_model`, for the document of the model file at ``path`` already read."""
+    problems: list[Problem] = []
+    unreadable: set[str] = set()
     reader = _ModelReader(path, problems, unreadable)
     model = reader.read(document)
     if model is None:

@@ -12,10 +12,11 @@ import itertools
 import os
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from argmap._limits import MAX_TABLE_ENTRIES, table_problems
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
-from argmap.loader.reader import collector_paused, load_model
+from argmap.loader.reader import LoadResult, collector_paused, load_model, read_model
 from argmap.model import (
     BINARY,
     Account,
@@ -29,7 +30,7 @@ from argmap.model import (
     VanEveraTest,
 )
 
-__all__ = ["account_warnings", "find_cycle", "load", "validate"]
+__all__ = ["account_warnings", "find_cycle", "load", "load_document", "validate"]
 
 
 def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
@@ -40,10 +41,23 @@ def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     path = os.fspath(path)  # str or pathlib.Path
     evidence = [os.fspath(e) for e in evidence] if evidence is not None else None
     with collector_paused():
-        result = load_model(path, evidence)
-        problems = list(result.problems)
-        if result.model is not None:
-            problems.extend(validate(result.model, skip=result.unreadable))
+        return _checked(load_model(path, evidence))
+
+
+def load_document(document: Any, path: str) -> Model:
+    """As :func:`load`, for a model file's document not read from ``path`` but given (with its
+    evidence files named in it, read from beside ``path``)."""
+    from argmap.errors import reset_suggestions
+
+    reset_suggestions()
+    with collector_paused():
+        return _checked(read_model(document, path))
+
+
+def _checked(result: LoadResult) -> Model:
+    problems = list(result.problems)
+    if result.model is not None:
+        problems.extend(validate(result.model, skip=result.unreadable))
     if problems:
         raise ArgmapError(problems)
     assert result.model is not None

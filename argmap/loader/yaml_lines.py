@@ -81,6 +81,40 @@ class LocList(list):
         return self.item_locations[index] if index < len(self.item_locations) else self.location
 
 
+def located(data: Any, file: str) -> Any:
+    """Python data → the values :func:`read_yaml` gives for its YAML, every location the start of
+    ``file``: a document checked before it is written (``argmap import``), whose problems are
+    told against the file it came from. Mappings of numbers alike share one FlowRow, as the rows
+    block_yaml reads from one text do."""
+    at = Location(file)
+    rows: dict[tuple, FlowRow] = {}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            found = LocDict()
+            if value and set(map(type, value.values())) == _FLOATS:  # a prior or a table's row
+                cells = tuple(value.items())
+                row = rows.get(cells)
+                if row is None:
+                    row = rows[cells] = FlowRow(tuple(map(scalar_text, value)), tuple(value.values()))
+                found.update(zip(row.keys, row.values))
+                found.flow_row = row
+            else:
+                found.update((scalar_text(k), convert(v)) for k, v in value.items())
+            found.location, found.key_locations = at, {}
+            return found
+        if isinstance(value, list | tuple):
+            items = LocList(convert(v) for v in value)
+            items.location, items.item_locations = at, []
+            return items
+        return value
+
+    return convert(data)
+
+
+_FLOATS = {float}
+
+
 def read_yaml(text: str, file: str) -> Any:
     """Parse one YAML document; raise ArgmapError naming the line of any syntax problem."""
     if text.startswith("\ufeff"):
