@@ -126,6 +126,55 @@ def test_line_soup_is_declined_or_read_as_libyaml_reads_it(lines):
     check("\n".join(lines) + "\n")
 
 
+# an imported network's shape: claims with text, states and table rows, any printable text
+PRINTABLE = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_categories=("Cc", "Zl", "Zp"),
+                                  exclude_characters="\xa0"), min_size=1, max_size=8)
+ROWS = st.dictionaries(PRINTABLE, st.floats(0, 1), min_size=1, max_size=4)
+NETWORKS = st.dictionaries(PRINTABLE, st.fixed_dictionaries(
+    {"text": PRINTABLE, "states": st.lists(PRINTABLE, min_size=1, max_size=3),
+     "table": st.dictionaries(PRINTABLE, ROWS, min_size=1, max_size=3)}), min_size=1, max_size=3).map(
+    lambda claims: {"argmap": 1, "claims": claims, "evidence": []})
+
+
+@settings(max_examples=300)
+@given(NETWORKS)
+def test_the_fast_reader_reads_all_the_writer_writes_of_printable_text(data):
+    """Declining is always safe, but a reader that declined what argmap writes would be no use."""
+    assert check(dump(data)) is not NOT_PLAIN
+
+
+def test_a_flow_row_that_leaves_the_simple_shape_is_read_by_libyaml():
+    """block_yaml reads a row itself only in the shape argmap writes ("key: value, ..."); any
+    other goes to libyaml, whole (a repeated text too)."""
+    for row in ["{a: 1, b}", "{a, b: c: d}", "{a: 1,b: 2}", "{a:  1}", "{a : 1}", "{a: [1]}", "{a: 'x''y'}",
+                "{a: -1}", "{a: 1, a: 2}", "{'a': 1, a: 2}", "{a: b:c}", "{a: 1 }x", "{? a: 1}", "{a: 1, }"]:
+        found = check(f"k: {row}\nm: {row}\n")
+        assert found is NOT_PLAIN or all(isinstance(v, dict) and v.flow_row is None for v in found.values()), row
+    found = check("k: {a: 0.5, 'b c': 0.5}\nm: {a: 0.5, 'b c': 0.5}\n")
+    assert found["k"].flow_row is found["m"].flow_row and found["k"] == {"a": 0.5, "b c": 0.5}
+
+
+@settings(max_examples=300)
+@given(st.one_of(DATA, NETWORKS))
+def test_located_data_is_what_reading_its_yaml_gives(data):
+    """import checks ``located(data)`` in place of reading ``dump(data)`` back: the two agree."""
+    read = yaml_lines.read_yaml(dump(data), "f.yaml")
+    found = yaml_lines.located(data, "f.yaml")
+    assert same_data(read, found) and type(read) is type(found)
+
+    def rows_agree(value):
+        if isinstance(value, dict):
+            if value.flow_row is not None:
+                assert value.flow_row.keys == tuple(value) and value.flow_row.values == tuple(value.values())
+            for inner in value.values():
+                rows_agree(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                rows_agree(inner)
+
+    rows_agree(found)
+
+
 def test_an_imported_network_is_read_by_the_fast_reader(tmp_path):
     from argmap.interop.importer import import_file
 
