@@ -230,9 +230,20 @@ class _Reader:
                 raise NotPlain  # a dash or a scalar where the next key was due
             if key in result:
                 raise NotPlain  # duplicate keys: libyaml's path says which, with both lines
-            where[key] = self.loc(token[1])
+            at = where[key] = self.loc(token[1])
             i += 1
             kind = token[3]
+            if kind == _FLOW and token[4][0] == "{" and not (i < count and tokens[i][0] > indent):
+                # a table's row, the bulk of an imported network: simple_flow's work without its calls
+                text = token[4]
+                found = self.rows.get(text)
+                if found is None:
+                    found = self.rows[text] = self.row(text)
+                if found is not NOT_PLAIN:
+                    value = self.mapping(zip(found.keys, found.values))
+                    value.location, value.key_locations, value.flow_row = at, dict.fromkeys(found.keys, at), found
+                    result[key] = value
+                    continue
             if kind == _EMPTY:
                 if i < count and tokens[i][0] > indent:
                     value, i = self.block(i, tokens[i][0], depth + 1)

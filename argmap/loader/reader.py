@@ -277,6 +277,7 @@ _ZERO = Prob(0.0, 0.0, "0.0")
 _EXACT: dict[float, Prob] = {}  # Prob is immutable: one per distinct number of an imported table
 _STATE_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 _FLOATS = {float}
+_ROW_KEYS: dict[str, tuple[str, ...]] = {}  # a table row's key → its parents' states
 
 def _id_list(value: Any, at: Location, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -683,9 +684,14 @@ def read_table(body: LocDict, states: tuple[str, ...], scale: Scale, what: str) 
                                             f"\"true, false\": 0.8")
     rows: dict[tuple[str, ...], dict[str, Prob]] = {}
     locations: dict[tuple[str, ...], Location] = {}
+    written_at = raw.key_locations
     for key, value in raw.items():
-        at = raw.where(key)
-        row = tuple(map(str.strip, key.split(",")))
+        at = written_at.get(key) or raw.location
+        row = _ROW_KEYS.get(key)
+        if row is None:  # the same rows head table after table
+            row = tuple(map(str.strip, key.split(",")))
+            if len(_ROW_KEYS) < 1 << 16:
+                _ROW_KEYS[key] = row
         if len(row) != len(parents):
             raise InvalidValue(at, f"{what}: row '{key}' names {len(row)} state(s) but given has "
                                f"{len(parents)} ({', '.join(parents)}); write the parents' states in "

@@ -167,13 +167,21 @@ class _Validator:
         if any(p is None for p in parents):
             return
         state_lists = [p.states for p in parents]  # type: ignore[union-attr]
-        for row, at in table.row_locations.items():
-            for pid, state, allowed in zip(table.parents, row, state_lists):
-                if state not in allowed:
-                    self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
-                                     f"'{pid}'" + did_you_mean(state, allowed))
-        if math.prod(map(len, state_lists)) > MAX_TABLE_ENTRIES:
+        # each parent's states as written, all rows at once; row by row only to say where one is wrong
+        located = table.row_locations
+        known = all(len(row) == len(state_lists) for row in located) and all(
+            set(column) <= set(allowed) for column, allowed in zip(zip(*located), state_lists))
+        if not known:
+            for row, at in located.items():
+                for pid, state, allowed in zip(table.parents, row, state_lists):
+                    if state not in allowed:
+                        self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
+                                         f"'{pid}'" + did_you_mean(state, allowed))
+        size = math.prod(map(len, state_lists))
+        if size > MAX_TABLE_ENTRIES:
             return  # too large to list; table_problems reports it
+        if known and len(table.rows) == size and table.rows.keys() == located.keys():
+            return  # as many distinct rows as combinations, each one of them: none is missing
         every = list(itertools.product(*state_lists))
         missing = [row for row in every if row not in table.rows]
         if missing:
