@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from argmap.loader.yaml_lines import float_row_key
+
 __all__ = ["dump"]
 
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
@@ -98,6 +100,19 @@ _NUMBER_TYPES = {int, float}
 
 
 def _flow(data: dict) -> str:
+    cells = float_row_key(data)
+    if cells is None:
+        return _flow_text(data)
+    found = _FLOW_ROWS.get(cells)  # a table's rows repeat (pathfinder: 25,772 rows, 1,060 texts)
+    if found is None:
+        found = _flow_text(data)
+        if len(_FLOW_ROWS) > 10_000:
+            _FLOW_ROWS.clear()
+        _FLOW_ROWS[cells] = found
+    return found
+
+
+def _flow_text(data: dict) -> str:
     keys = tuple(data)
     shown = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
     if shown is None:
@@ -113,6 +128,7 @@ def _flow(data: dict) -> str:
 
 
 _FLOATS = {float}
+_FLOW_ROWS: dict[tuple, str] = {}
 _FLOW_KEYS: dict[tuple, tuple[str, ...]] = {}  # a table's states, written once each
 
 

@@ -7,6 +7,8 @@ expanded).
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from typing import Any
 
@@ -87,20 +89,19 @@ def located(data: Any, file: str) -> Any:
     told against the file it came from. Mappings of numbers alike share one FlowRow, as the rows
     block_yaml reads from one text do."""
     at = Location(file)
-    rows: dict[tuple, FlowRow] = {}
+    rows: dict[tuple, LocDict] = {}
 
     def convert(value: Any) -> Any:
         if isinstance(value, dict):
-            found = LocDict()
-            if value and set(map(type, value.values())) == _FLOATS:  # a prior or a table's row
-                cells = tuple(value.items())
-                row = rows.get(cells)
-                if row is None:
-                    row = rows[cells] = FlowRow(tuple(map(scalar_text, value)), tuple(value.values()))
-                found.update(zip(row.keys, row.values))
-                found.flow_row = row
-            else:
-                found.update((scalar_text(k), convert(v)) for k, v in value.items())
+            cells = float_row_key(value)
+            if cells is not None:  # a prior or a table's row
+                found = rows.get(cells)  # rows alike are one mapping: their locations are alike too
+                if found is None:
+                    found = rows[cells] = LocDict(zip(map(scalar_text, value), value.values()))
+                    found.flow_row = FlowRow(tuple(found), tuple(found.values()))
+                    found.location, found.key_locations = at, {}
+                return found
+            found = LocDict((scalar_text(k), convert(v)) for k, v in value.items())
             found.location, found.key_locations = at, {}
             return found
         if isinstance(value, list | tuple):
@@ -113,6 +114,16 @@ def located(data: Any, file: str) -> Any:
 
 
 _FLOATS = {float}
+
+
+def float_row_key(row: dict) -> tuple | None:
+    """For a non-empty mapping of floats, a key equal for two such mappings exactly when they are
+    written alike (0.0 and -0.0 apart, which compare equal); None for any other mapping."""
+    values = tuple(row.values())
+    if not values or set(map(type, values)) != _FLOATS:
+        return None
+    cells = tuple(row.items())
+    return cells if 0.0 not in values else (cells, tuple(map(math.copysign, itertools.repeat(1.0), values)))
 
 
 def read_yaml(text: str, file: str) -> Any:
