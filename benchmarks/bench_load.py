@@ -98,7 +98,7 @@ def row(name: str, scratch: str, whole: bool, stem: str = "") -> dict:
 
 def seconds(value: float | None) -> str:
     if value is None:
-        return f"> {PROCESS_TIMEOUT} s"
+        return f"> {PROCESS_TIMEOUT:.0f} s"
     if value < 0:
         return f"exit {-value:.0f}"
     return f"{value:.2f}"
@@ -109,7 +109,9 @@ def main() -> None:
     parser.add_argument("networks", nargs="*", default=NETWORKS)
     parser.add_argument("--process", action="store_true", help="also time whole processes")
     parser.add_argument("--profile", action="store_true", help="cProfile import and load of each network")
+    parser.add_argument("--timeout", type=float, default=PROCESS_TIMEOUT, help="seconds a whole process may take")
     args = parser.parse_args()
+    globals()["PROCESS_TIMEOUT"] = args.timeout
     with tempfile.TemporaryDirectory() as scratch:
         row("asia", scratch, False, "warm-up")  # warm-up: imports and caches
         if args.profile:
