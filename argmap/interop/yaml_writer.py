@@ -120,9 +120,13 @@ def _flow_text(data: dict) -> str:
         if len(_FLOW_KEYS) < 10_000:
             _FLOW_KEYS[keys] = shown
     values = list(data.values())
-    numbers = list(map(repr, values)) if set(map(type, values)) == _FLOATS else None
-    if numbers is None or any("e" in n or "n" in n for n in numbers):  # exponents, inf, nan: as _scalar writes them
-        numbers = [_scalar(v) if type(v) is not float or "e" in repr(v) or "n" in repr(v) else repr(v)
+    if set(map(type, values)) == _FLOATS:
+        numbers = list(map(repr, values))
+        written = "".join(numbers)
+        if "e" in written or "n" in written:  # an exponent, inf or nan: as _scalar writes them
+            numbers = [_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)]
+    else:
+        numbers = [repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
                    for v in values]
     return "{" + ", ".join([f"{key}: {number}" for key, number in zip(shown, numbers)]) + "}"
 
