@@ -8,7 +8,7 @@ the BIF with pyAgrum and prints every posterior).
 
 In-process times are the best of three runs in CPU time (time.process_time: on a shared machine
 it moves less than the wall clock; each reader is single-threaded), after one warm-up network;
-whole processes are wall-clock times of one run. The load average is printed with each row. The
+whole processes are the best wall-clock time of three runs. The load average is printed with each row. The
 engine's own workloads are in ``bench_engine.py``.
 """
 
@@ -66,15 +66,22 @@ def timed(run, repeats: int = 3) -> float:
     return best
 
 
-def process(command: list[str]) -> float | None:
+def process(command: list[str], repeats: int = 3) -> float | None:
+    """The best wall-clock seconds of ``repeats`` runs; None past the timeout, -code on failure.
+    Python may cache bytecode (an installed argmap has it)."""
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(command, capture_output=True, env=env, timeout=PROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return None
-    return time.perf_counter() - start if done.returncode == 0 else -done.returncode
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(command, capture_output=True, env=env, timeout=PROCESS_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None
+        if done.returncode:
+            return -done.returncode
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def row(name: str, scratch: str, whole: bool, stem: str = "") -> dict:
@@ -93,6 +100,7 @@ def row(name: str, scratch: str, whole: bool, stem: str = "") -> dict:
     result["nodes"] = len(models[0].claims)
     result["pyAgrum"] = timed(lambda: gum.loadBN(bif))
     if whole:
+        process([sys.executable, "-c", "import argmap"], repeats=1)  # bytecode cached before anything is timed
         script = os.path.join(scratch, "agrum_all.py")
         with open(script, "w") as out:
             out.write(PROCESS_AGRUM)
