@@ -8,8 +8,11 @@ for pathfinder. This reader splits lines and keeps one location per key and item
 
 What it reads: block mappings and sequences (sequences indented or not under their key), plain
 scalars (one line, or continued on more indented lines), single- and double-quoted scalars on
-one line, one-line flow collections (``{true: 0.8, false: 0.2}``, handed to the caller's
-``flow`` reader with their line), full-line and trailing comments. Anything else — a tab, a
+one line, full-line and trailing comments, and one-line flow collections: a flow mapping in the
+shape argmap's writer gives a table's row (``{true: 0.8, false: 0.2}``: "key: value" entries
+separated by ", ", plain or simply single-quoted, no other colon, comma or indicator) is read
+here, once per distinct text (:class:`FlowRow`); any other flow collection is handed to the
+caller's ``flow`` reader (libyaml) with its line. Anything else — a tab, a
 block scalar (``|``, ``>``), an anchor, alias or tag outside a flow collection, a document
 marker, a quoted key, a duplicate key, a multi-line quoted or flow value, a line it cannot
 place — gives NOT_PLAIN, and the caller reads the text with libyaml (which then also reports
