@@ -237,14 +237,8 @@ class _Reader:
             i += 1
             kind = token[3]
             if kind == _FLOW and token[4][0] == "{" and not (i < count and tokens[i][0] > indent):
-                # a table's row, the bulk of an imported network: simple_flow's work without its calls
-                text = token[4]
-                found = self.rows.get(text)
-                if found is None:
-                    found = self.rows[text] = self.row(text)
-                if found is not NOT_PLAIN:
-                    value = self.mapping(zip(found.keys, found.values))
-                    value.location, value.key_locations, value.flow_row = at, dict.fromkeys(found.keys, at), found
+                value = self.simple_flow(token[4], at)  # a table's row, the bulk of an imported network
+                if value is not NOT_PLAIN:
                     result[key] = value
                     continue
             if kind == _EMPTY:
@@ -312,10 +306,10 @@ class _Reader:
             found = self.sequence()
             found.location, found.item_locations = self.loc(token[1]), []
             return found, i
-        found = self.simple_flow(text, token[1]) if text[0] == "{" else NOT_PLAIN
+        found = self.simple_flow(text, self.loc(token[1])) if text[0] == "{" else NOT_PLAIN
         return (self.flow(text, token[1]) if found is NOT_PLAIN else found), i
 
-    def simple_flow(self, text: str, number: int) -> Any:
+    def simple_flow(self, text: str, at: Location) -> Any:
         """A one-line flow mapping of plain or simply quoted keys and values (``{a: 0.2, 'b':
         0.8}``, a table's row), read here; NOT_PLAIN for any other, which libyaml reads."""
         found = self.rows.get(text)
@@ -323,11 +317,8 @@ class _Reader:
             found = self.rows[text] = self.row(text)
         if found is NOT_PLAIN:
             return NOT_PLAIN
-        keys = found.keys
-        result = self.mapping(zip(keys, found.values))
-        at = result.location = self.loc(number)
-        result.key_locations = dict.fromkeys(keys, at)
-        result.flow_row = found
+        result = self.mapping(zip(found.keys, found.values))
+        result.location, result.key_locations, result.flow_row = at, dict.fromkeys(found.keys, at), found
         return result
 
     def row(self, text: str) -> Any:
