@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -170,7 +171,7 @@ class _Validator:
         # each parent's states as written, all rows at once; row by row only to say where one is wrong
         located = table.row_locations
         known = all(len(row) == len(state_lists) for row in located) and all(
-            set(column) <= set(allowed) for column, allowed in zip(zip(*located), state_lists))
+            set(map(operator.itemgetter(k), located)) <= set(allowed) for k, allowed in enumerate(state_lists))
         if not known:
             for row, at in located.items():
                 for pid, state, allowed in zip(table.parents, row, state_lists):
