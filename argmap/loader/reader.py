@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import math
 import os
 import re
@@ -259,22 +260,21 @@ def _plain_numbers(value: dict, states: tuple[str, ...]) -> dict[str, Prob] | No
         return None
     if abs(sum(cells) - 1.0) > SUM_TOLERANCE:  # a NaN fails here too
         return None
+    if 0.0 in cells and min(map(math.copysign, itertools.repeat(1.0), cells)) < 0:
+        # -0.0, which the cache cannot tell from its 0.0 (equal keys), written apart
+        return {key: (_EXACT.get(v) or _exact(v)) if v else Prob(v, v, scalar_text(v)) for key, v in value.items()}
     known_prob = _EXACT.get
     return {key: known_prob(v) or _exact(v) for key, v in value.items()}
 
 
 def _exact(number: float) -> Prob:
-    if not number:  # zero apart: 0.0 and -0.0 are equal keys, but written apart
-        return _ZERO if math.copysign(1.0, number) > 0 else Prob(number, number, scalar_text(number))
     found = Prob(number, number, scalar_text(number))
     if len(_EXACT) < 1 << 16:
         _EXACT[number] = found
     return found
 
 
-_ZERO = Prob(0.0, 0.0, "0.0")
-
-_EXACT: dict[float, Prob] = {}  # Prob is immutable: one per distinct number of an imported table
+_EXACT: dict[float, Prob] = {0.0: Prob(0.0, 0.0, "0.0")}  # Prob is immutable: one per distinct number of an imported table
 _STATE_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 _FLOATS = {float}
 _ROW_KEYS: dict[str, tuple[str, ...]] = {}  # a table row's key → its parents' states
