@@ -198,3 +198,69 @@ def test_bif_export_imports_back_with_the_same_network(tmp_path):
         other = again.variables[name]
         order = [other.parents.index(p) for p in variable.parents] + [len(variable.parents)]
         assert np.allclose(np.transpose(other.cpt, order), variable.cpt, atol=0, rtol=1e-15)
+
+
+TRICKY_BIF = """network tricky {
+}
+variable true {
+  type discrete [ 3 ] { yes, null, 0.5 };
+}
+variable On {
+  type discrete [ 2 ] { 1e3, ~ };
+}
+probability ( true ) {
+  table 0.2, 0.3, 0.5;
+}
+probability ( On | true ) {
+  (yes) 0.1, 0.9;
+  (null) 0.5, 0.5;
+  (0.5) 1.0, 0.0;
+}
+"""
+
+
+@pytest.mark.parametrize("name", ["asia", "child", "alarm", "hailfinder", "water", "tricky"])
+def test_the_model_checked_before_writing_is_the_model_the_written_file_loads_as(tmp_path, name):
+    """import checks the network it built in memory instead of reading its file back: that model
+    must be the one the file gives (state names YAML would misread included)."""
+    from argmap.interop.importer import parse_bif
+    from argmap.loader.validate import load_document
+    from argmap.loader.yaml_lines import located
+
+    if name == "tricky":
+        source = str(tmp_path / "tricky.bif")
+        open(source, "w").write(TRICKY_BIF)
+        text = TRICKY_BIF
+    else:
+        source = os.path.join(EXAMPLES, f"{name}.bif.gz")
+        text = gzip.open(source, "rt").read()
+    output = str(tmp_path / f"{name}.yaml")
+    import_file(source, output)
+    checked = load_document(located(dict(parse_bif(text, source).model, evidence=[]), output), output)
+    loaded = argmap.load(output)
+    assert checked == loaded
+    assert [c.states for c in checked.claims.values()] == [c.states for c in loaded.claims.values()]
+    if name == "tricky":
+        assert loaded.claims["true"].states == ("yes", "null", "0.5") and loaded.claims["on"].states == ("1e3", "~")
+
+
+def test_an_imported_network_that_does_not_check_is_not_written(tmp_path, monkeypatch):
+    """The in-memory check refuses as the file check did: nothing written, the problem told."""
+    from argmap.interop import importer
+
+    real = importer.parse_bif
+
+    def broken(text, source, *, xml=False):  # a table row naming a state the parent lacks
+        imported = real(text, source, xml=xml)
+        table = imported.model["claims"]["on"]["table"]
+        table["maybe"] = table.pop("yes")
+        return imported
+
+    monkeypatch.setattr(importer, "parse_bif", broken)
+    source = tmp_path / "tricky.bif"
+    source.write_text(TRICKY_BIF)
+    with pytest.raises(ArgmapError) as caught:
+        import_file(str(source), str(tmp_path / "m.yaml"))
+    assert "tricky.bif: the model imported from it does not check" in str(caught.value)
+    assert "'maybe' is not a state of 'true'" in str(caught.value)
+    assert not (tmp_path / "m.yaml").exists()

@@ -320,3 +320,31 @@ def test_milestones_load_in_date_order(case_dir):
 def test_bad_milestones_name_the_line(case_dir, text, line, says):
     file, at, message = only(problems(case_dir, MINIMAL + text))
     assert (file, at) == ("m.yaml", line) and says in message, message
+
+
+def test_numbers_are_kept_as_written_zeros_of_either_sign_apart(case_dir):
+    """Table rows and priors are read once per distinct text and their probabilities cached per
+    number: 0.0 and -0.0 compare equal but are written apart, and stay apart."""
+    model = argmap.load(case(case_dir, """\
+        argmap: 1
+        claims:
+          a:
+            text: A
+            prior: {true: 1.0, false: -0.0}
+          b:
+            text: B
+            prior: {true: 1.0, false: 0.0}
+          c:
+            text: C
+            given: [a, b]
+            table:
+              true, true: {true: 1.0, false: 0.0}
+              true, false: {true: 1.0, false: -0.0}
+              false, true: {true: 1.0, false: 0.0}
+              false, false: {true: 0.25, false: 0.75}
+        """))
+    written = {cid: str(claim.distribution.probs["false"]) for cid, claim in model.claims.items() if cid != "c"}
+    assert written == {"a": "-0.0", "b": "0.0"}
+    rows = model.claims["c"].distribution.rows
+    assert [str(rows[row]["false"]) for row in rows] == ["0.0", "-0.0", "0.0", "0.75"]
+    assert rows[("true", "true")] is not rows[("false", "true")]  # rows read from one text are separate mappings

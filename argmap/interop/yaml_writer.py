@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from argmap.loader.yaml_lines import float_row_key
+
 __all__ = ["dump"]
 
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
@@ -89,28 +91,49 @@ def _inline(value: Any) -> str:
 
 
 def _numbers(data: dict) -> bool:
+    if set(map(type, data.values())) <= _NUMBER_TYPES:  # a table's row: checked without a Python loop
+        return True
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in data.values())
 
 
+_NUMBER_TYPES = {int, float}
+
+
 def _flow(data: dict) -> str:
-    parts = []
-    for key, value in data.items():
-        shown = _FLOW_KEYS.get(key)
-        if shown is None:
-            shown = _text(str(key), flow=True)
-            if len(_FLOW_KEYS) < 10_000:
-                _FLOW_KEYS[key] = shown
-        if type(value) is float:
-            number = repr(value)
-            if "e" in number or "n" in number:  # an exponent, inf or nan: as _scalar writes them
-                number = _scalar(value)
-            parts.append(f"{shown}: {number}")
-        else:
-            parts.append(f"{shown}: {_scalar(value)}")
-    return "{" + ", ".join(parts) + "}"
+    cells = float_row_key(data)
+    if cells is None:
+        return _flow_text(data)
+    found = _FLOW_ROWS.get(cells)  # a table's rows repeat (pathfinder: 25,772 rows, 1,060 texts)
+    if found is None:
+        found = _flow_text(data)
+        if len(_FLOW_ROWS) > 10_000:
+            _FLOW_ROWS.clear()
+        _FLOW_ROWS[cells] = found
+    return found
 
 
-_FLOW_KEYS: dict[Any, str] = {}  # a table's states, written once each
+def _flow_text(data: dict) -> str:
+    keys = tuple(data)
+    shown = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
+    if shown is None:
+        shown = tuple(_text(str(key), flow=True) for key in keys)
+        if len(_FLOW_KEYS) < 10_000:
+            _FLOW_KEYS[keys] = shown
+    values = list(data.values())
+    if set(map(type, values)) == _FLOATS:
+        numbers = list(map(repr, values))
+        written = "".join(numbers)
+        if "e" in written or "n" in written:  # an exponent, inf or nan: as _scalar writes them
+            numbers = [_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)]
+    else:
+        numbers = [repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
+                   for v in values]
+    return "{" + ", ".join([f"{key}: {number}" for key, number in zip(shown, numbers)]) + "}"
+
+
+_FLOATS = {float}
+_FLOW_ROWS: dict[tuple, str] = {}
+_FLOW_KEYS: dict[tuple, tuple[str, ...]] = {}  # a table's states, written once each
 
 
 def _scalar(value: Any) -> str:

@@ -8,8 +8,11 @@ for pathfinder. This reader splits lines and keeps one location per key and item
 
 What it reads: block mappings and sequences (sequences indented or not under their key), plain
 scalars (one line, or continued on more indented lines), single- and double-quoted scalars on
-one line, one-line flow collections (``{true: 0.8, false: 0.2}``, handed to the caller's
-``flow`` reader with their line), full-line and trailing comments. Anything else — a tab, a
+one line, full-line and trailing comments, and one-line flow collections: a flow mapping in the
+shape argmap's writer gives a table's row (``{true: 0.8, false: 0.2}``: "key: value" entries
+separated by ", ", plain or simply single-quoted, no other colon, comma or indicator) is read
+here, once per distinct text (:class:`FlowRow`); any other flow collection is handed to the
+caller's ``flow`` reader (libyaml) with its line. Anything else — a tab, a
 block scalar (``|``, ``>``), an anchor, alias or tag outside a flow collection, a document
 marker, a quoted key, a duplicate key, a multi-line quoted or flow value, a line it cannot
 place — gives NOT_PLAIN, and the caller reads the text with libyaml (which then also reports
@@ -19,13 +22,14 @@ any error, at its line). Plain scalars resolve exactly as PyYAML resolves them: 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
 
 from argmap.errors import Location
 
-__all__ = ["NOT_PLAIN", "NotPlain", "plain_type", "read_block", "scalar_text"]
+__all__ = ["FlowRow", "NOT_PLAIN", "NotPlain", "plain_type", "read_block", "scalar_text"]
 
 
 class NotPlain(Exception):
@@ -33,6 +37,18 @@ class NotPlain(Exception):
 
 
 NOT_PLAIN: Any = object()  # the answer when the text leaves the style this module reads
+
+
+class FlowRow:
+    """The keys and values of a one-line flow mapping, read once per distinct text and shared by
+    every mapping written so (an imported table's rows repeat: pathfinder's 25,772 rows have 1,060
+    texts). ``derived`` holds what a consumer made of them, so that it too is made once."""
+
+    __slots__ = ("keys", "values", "derived")
+
+    def __init__(self, keys: tuple[str, ...], values: tuple[Any, ...]):
+        self.keys, self.values = keys, values
+        self.derived: dict[Any, Any] = {}
 
 # characters that YAML reads as something other than plain text at the start of a scalar
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -42,7 +58,12 @@ _ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\u
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?:\s+#.*)?")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?:\s+#.*)?')
 # inside a flow mapping read here: no nesting, comments, double quotes, anchors, aliases or tags
-_FLOW_ODD = re.compile(r"[\[\]{}#\"&*!|>%@`?]|' *'")
+# (one character class: the regular expression engine scans for it far faster than for an alternation)
+_FLOW_ODD = re.compile(r"[\[\]{}#\"&*!|>%@`?]")
+_FLOW_EMPTY_QUOTE = re.compile(r"' *'")
+# a flow mapping's entries: "key: value" separated by ", ", texts with no comma, colon or edge space
+_FLOW_TEXT = r"[^ ,:](?:[^,:]*[^ ,:])?"
+_FLOW_ENTRIES = re.compile(f"{_FLOW_TEXT}: {_FLOW_TEXT}(?:, {_FLOW_TEXT}: {_FLOW_TEXT})*")
 _SINGLE_KEY = re.compile(r"'((?:[^']|'')*)' *:(?= |$)")
 _DOUBLE_KEY = re.compile(r'"([^"\\]*)" *:(?= |$)')
 
@@ -175,6 +196,7 @@ class _Reader:
         self.where: dict[int, Location] = {}
         self.rows: dict[str, Any] = {}
         self.keys: dict[str, str] = {}
+        self.key_rows: dict[tuple[str, ...], Any] = {}  # a row's key texts → its keys (or NOT_PLAIN)
         self.cells: dict[str, Any] = getattr(scalar, "cache", {})  # the caller's plain scalars, read
 
     def loc(self, number: int) -> Location:
@@ -211,9 +233,14 @@ class _Reader:
                 raise NotPlain  # a dash or a scalar where the next key was due
             if key in result:
                 raise NotPlain  # duplicate keys: libyaml's path says which, with both lines
-            where[key] = self.loc(token[1])
+            at = where[key] = self.loc(token[1])
             i += 1
             kind = token[3]
+            if kind == _FLOW and token[4][0] == "{" and not (i < count and tokens[i][0] > indent):
+                value = self.simple_flow(token[4], at)  # a table's row, the bulk of an imported network
+                if value is not NOT_PLAIN:
+                    result[key] = value
+                    continue
             if kind == _EMPTY:
                 if i < count and tokens[i][0] > indent:
                     value, i = self.block(i, tokens[i][0], depth + 1)
@@ -279,10 +306,10 @@ class _Reader:
             found = self.sequence()
             found.location, found.item_locations = self.loc(token[1]), []
             return found, i
-        found = self.simple_flow(text, token[1]) if text[0] == "{" else NOT_PLAIN
+        found = self.simple_flow(text, self.loc(token[1])) if text[0] == "{" else NOT_PLAIN
         return (self.flow(text, token[1]) if found is NOT_PLAIN else found), i
 
-    def simple_flow(self, text: str, number: int) -> Any:
+    def simple_flow(self, text: str, at: Location) -> Any:
         """A one-line flow mapping of plain or simply quoted keys and values (``{a: 0.2, 'b':
         0.8}``, a table's row), read here; NOT_PLAIN for any other, which libyaml reads."""
         found = self.rows.get(text)
@@ -290,36 +317,46 @@ class _Reader:
             found = self.rows[text] = self.row(text)
         if found is NOT_PLAIN:
             return NOT_PLAIN
-        keys, values = found
-        result = self.mapping(zip(keys, values))
-        at = result.location = self.loc(number)
-        result.key_locations = dict.fromkeys(keys, at)
+        result = self.mapping(zip(found.keys, found.values))
+        result.location, result.key_locations, result.flow_row = at, dict.fromkeys(found.keys, at), found
         return result
 
     def row(self, text: str) -> Any:
-        """(keys, values) of a simple flow mapping's text (rows repeat: each text is read once):
+        """The FlowRow of a simple flow mapping's text (rows repeat: each text is read once):
         entries "key: value" separated by ", ", one space each, no other colon or comma."""
-        if text[-1] != "}" or _FLOW_ODD.search(text, 1, len(text) - 1):
+        if text[-1] != "}" or _FLOW_ODD.search(text, 1, len(text) - 1) or (
+                "'" in text and _FLOW_EMPTY_QUOTE.search(text)):
             return NOT_PLAIN
         inner = text[1:-1].strip(" ")
         if not inner:
-            return (), ()
-        if ("  " in inner or " ," in inner or " :" in inner or inner.count(",") != inner.count(", ")
-                or inner.count(":") != inner.count(": ")):
+            return FlowRow((), ())
+        if "  " in inner or not _FLOW_ENTRIES.fullmatch(inner):
             return NOT_PLAIN
-        pairs = [entry.split(": ") for entry in inner.split(", ")]
-        if any(len(pair) != 2 for pair in pairs):
+        # every ", " and ": " is a separator now: the texts alternate key, value
+        texts = inner.replace(": ", ", ").split(", ")
+        key_texts = tuple(texts[0::2])
+        keys = self.key_rows.get(key_texts)
+        if keys is None:
+            keys = self.key_rows[key_texts] = self.row_keys(key_texts)
+        if keys is NOT_PLAIN:
             return NOT_PLAIN
+        value_texts = texts[1::2]
+        values = list(map(self.cells.get, value_texts, itertools.repeat(NOT_PLAIN)))  # a table's numbers repeat
+        if NOT_PLAIN in values:
+            try:
+                values = [self.cell(raw) if value is NOT_PLAIN else value for value, raw in zip(values, value_texts)]
+            except NotPlain:
+                return NOT_PLAIN
+        return FlowRow(keys, tuple(values))
+
+    def row_keys(self, texts: tuple[str, ...]) -> Any:
+        """A row's keys as read, or NOT_PLAIN (a key libyaml should read, or a repeated key)."""
         known = self.keys
         try:
-            keys = tuple([known[k] if k in known else self.key(k) for k, _ in pairs])
-            cache = self.cells  # plain texts already read (a table's numbers repeat)
-            values = tuple([cache[v] if v in cache else self.cell(v) for _, v in pairs])
+            keys = tuple([known[k] if k in known else self.key(k) for k in texts])
         except NotPlain:
             return NOT_PLAIN
-        if len(set(keys)) != len(keys):
-            return NOT_PLAIN
-        return keys, values
+        return keys if len(set(keys)) == len(keys) else NOT_PLAIN
 
     def key(self, text: str) -> str:
         found = self.keys[text] = scalar_text(_flow_scalar(text, self.scalar))

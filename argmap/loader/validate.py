@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 import os
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from argmap._limits import MAX_TABLE_ENTRIES, table_problems
 from argmap.errors import ArgmapError, Location, Problem, did_you_mean
-from argmap.loader.reader import load_model
+from argmap.loader.reader import LoadResult, collector_paused, load_model, read_model
 from argmap.model import (
     BINARY,
     Account,
@@ -29,7 +31,7 @@ from argmap.model import (
     VanEveraTest,
 )
 
-__all__ = ["account_warnings", "find_cycle", "load", "validate"]
+__all__ = ["account_warnings", "find_cycle", "load", "load_document", "validate"]
 
 
 def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
@@ -39,7 +41,21 @@ def load(path: str, *, evidence: Sequence[str] | None = None) -> Model:
     reset_suggestions()
     path = os.fspath(path)  # str or pathlib.Path
     evidence = [os.fspath(e) for e in evidence] if evidence is not None else None
-    result = load_model(path, evidence)
+    with collector_paused():
+        return _checked(load_model(path, evidence))
+
+
+def load_document(document: Any, path: str) -> Model:
+    """As :func:`load`, for a model file's document not read from ``path`` but given (with its
+    evidence files named in it, read from beside ``path``)."""
+    from argmap.errors import reset_suggestions
+
+    reset_suggestions()
+    with collector_paused():
+        return _checked(read_model(document, path))
+
+
+def _checked(result: LoadResult) -> Model:
     problems = list(result.problems)
     if result.model is not None:
         problems.extend(validate(result.model, skip=result.unreadable))
@@ -152,13 +168,21 @@ class _Validator:
         if any(p is None for p in parents):
             return
         state_lists = [p.states for p in parents]  # type: ignore[union-attr]
-        for row, at in table.row_locations.items():
-            for pid, state, allowed in zip(table.parents, row, state_lists):
-                if state not in allowed:
-                    self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
-                                     f"'{pid}'" + did_you_mean(state, allowed))
-        if math.prod(map(len, state_lists)) > MAX_TABLE_ENTRIES:
+        # each parent's states as written, all rows at once; row by row only to say where one is wrong
+        located = table.row_locations
+        known = all(len(row) == len(state_lists) for row in located) and all(
+            set(map(operator.itemgetter(k), located)) <= set(allowed) for k, allowed in enumerate(state_lists))
+        if not known:
+            for row, at in located.items():
+                for pid, state, allowed in zip(table.parents, row, state_lists):
+                    if state not in allowed:
+                        self._report(at, f"{what}: row '{', '.join(row)}': '{state}' is not a state of "
+                                         f"'{pid}'" + did_you_mean(state, allowed))
+        size = math.prod(map(len, state_lists))
+        if size > MAX_TABLE_ENTRIES:
             return  # too large to list; table_problems reports it
+        if known and len(table.rows) == size and table.rows.keys() == located.keys():
+            return  # as many distinct rows as combinations, each one of them: none is missing
         every = list(itertools.product(*state_lists))
         missing = [row for row in every if row not in table.rows]
         if missing:

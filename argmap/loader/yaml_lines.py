@@ -7,11 +7,13 @@ expanded).
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from typing import Any
 
 from argmap.errors import ArgmapError, Location, Problem
-from argmap.loader.block_yaml import NOT_PLAIN, NotPlain, plain_type, read_block, scalar_text
+from argmap.loader.block_yaml import NOT_PLAIN, FlowRow, NotPlain, plain_type, read_block, scalar_text
 
 # PyYAML (libyaml) is imported when a text leaves the plain block style that block_yaml reads
 # (most hand-written files: comments are fine, but folded text is not), never for the others:
@@ -65,6 +67,7 @@ class LocDict(dict):
 
     location: Location
     key_locations: dict[str, Location]
+    flow_row: FlowRow | None = None  # a one-line flow mapping read by block_yaml: its shared cells
 
     def where(self, key: str) -> Location:
         return self.key_locations.get(key, self.location)
@@ -78,6 +81,49 @@ class LocList(list):
 
     def where(self, index: int) -> Location:
         return self.item_locations[index] if index < len(self.item_locations) else self.location
+
+
+def located(data: Any, file: str) -> Any:
+    """Python data → the values :func:`read_yaml` gives for its YAML, every location the start of
+    ``file``: a document checked before it is written (``argmap import``), whose problems are
+    told against the file it came from. Mappings of numbers alike share one FlowRow, as the rows
+    block_yaml reads from one text do."""
+    at = Location(file)
+    rows: dict[tuple, LocDict] = {}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            cells = float_row_key(value)
+            if cells is not None:  # a prior or a table's row
+                found = rows.get(cells)  # rows alike are one mapping: their locations are alike too
+                if found is None:
+                    found = rows[cells] = LocDict(zip(map(scalar_text, value), value.values()))
+                    found.flow_row = FlowRow(tuple(found), tuple(found.values()))
+                    found.location, found.key_locations = at, {}
+                return found
+            found = LocDict((scalar_text(k), convert(v)) for k, v in value.items())
+            found.location, found.key_locations = at, {}
+            return found
+        if isinstance(value, list | tuple):
+            items = LocList(convert(v) for v in value)
+            items.location, items.item_locations = at, []
+            return items
+        return value
+
+    return convert(data)
+
+
+_FLOATS = {float}
+
+
+def float_row_key(row: dict) -> tuple | None:
+    """For a non-empty mapping of floats, a key equal for two such mappings exactly when they are
+    written alike (0.0 and -0.0 apart, which compare equal); None for any other mapping."""
+    values = tuple(row.values())
+    if not values or set(map(type, values)) != _FLOATS:
+        return None
+    cells = tuple(row.items())
+    return cells if 0.0 not in values else (cells, tuple(map(math.copysign, itertools.repeat(1.0), values)))
 
 
 def read_yaml(text: str, file: str) -> Any:
