@@ -55,6 +55,20 @@ def main() -> None:
     quiet_warnings()
 
 
+def run() -> None:
+    """The `argmap` command (and `python -m argmap`): :func:`main`, exiting with its status."""
+    import signal
+
+    try:
+        main()
+    except SystemExit:
+        # The command has finished and written its outputs. A Ctrl-C during the interpreter's
+        # shutdown would kill the process by signal (Python restores the default handler there,
+        # but keeps an ignored one), turning a finished run into a failed one.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
+
+
 def _load(model: str, evidence: Sequence[str] | None = None):
     from argmap.loader.validate import load
 
