@@ -48,7 +48,8 @@ def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -
     timings that short differ by more than the engines do."""
     times: list[float] = []
     while len(times) < repeats or sum(times) < 0.25 and len(times) < 500:
-        gc.collect()  # neither engine pays for the garbage of the runs before it
+        if not times or times[-1] > 0.01:  # a collection costs tens of ms here: not before every short run
+            gc.collect()  # neither engine pays for the garbage of the runs before it
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
