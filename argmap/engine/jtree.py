@@ -276,13 +276,19 @@ class JunctionTree:
 
     def clique_holding(self, scope: Sequence[str]) -> int:
         """The smallest clique that contains every variable of ``scope``."""
+        if type(scope) is tuple and scope in self._cache:  # already in order, as most callers pass it
+            return self._cache[scope]
         key = self.in_order(scope)
         if key not in self._cache:
-            wanted = set(key)
-            holding = [c for c in self._holders[key[0]] if wanted <= set(self.cliques[c])]
+            if len(key) == 1:
+                holding = self._holders[key[0]]
+            else:
+                wanted = set(key)
+                holding = [c for c in self._holders[key[0]] if wanted.issubset(self.cliques[c])]
             if not holding:
                 raise ValueError(f"no clique holds {key}")
-            self._cache[key] = min(holding, key=lambda c: (math.prod(self.cards[v] for v in self.cliques[c]), c))
+            sizes = self.sizes
+            self._cache[key] = min(holding, key=lambda c: (sizes[c], c))
         return self._cache[key]
 
     # ------------------------------------------------------------------ building potentials
@@ -313,6 +319,9 @@ class JunctionTree:
         """Hard evidence on a claim: a one-hot vector per scenario (all ones where index is -1)."""
         index = np.asarray(index).reshape(-1)
         table = np.zeros((len(index), self.cards[name]))
+        if len(index) == 1:  # one scenario (the common case) without the fancy indexing
+            table[0, int(index[0]) if index[0] >= 0 else slice(None)] = 1.0
+            return (name,), table
         table[np.arange(len(index)), np.clip(index, 0, None)] = 1.0
         table[index < 0] = 1.0
         return (name,), table
@@ -445,7 +454,11 @@ class JunctionTree:
             shapes.append((self.cards[v],))
         keep_batch = any(b for _, b in operands)
         equation = ",".join(terms) + "->" + (beta if keep_batch else "") + term(out)
-        path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+        # a clique of up to a million entries costs milliseconds whatever the path: the greedy one
+        # is found in microseconds, where opt_einsum's branch search takes milliseconds per message
+        whole = math.prod(self.cards[v] for v in seen | set(ones)) * (width if keep_batch else 1)
+        path, info = opt_einsum.contract_path(equation, *shapes, shapes=True,
+                                              optimize="greedy" if whole <= GREEDY_PATH_UP_TO else "auto")
         steps = []
         for contraction in info.contraction_list:
             positions, text = contraction[0], contraction[2]
@@ -551,10 +564,13 @@ class JunctionTree:
         overridden = [n for n in self.assigned[c] if n in cpts]
         if not overridden and c in self._static_psi:
             return self._static_psi[c]
-        table = np.ones((1,) + tuple(self.cards[v] for v in self.cliques[c]))
+        shape = (1,) + tuple(self.cards[v] for v in self.cliques[c])
+        table = None
         for name in self.assigned[c]:
             scope, values = self.family(name, cpts.get(name))
-            table = table * self._expand(values, scope, c)
+            table = self._expand(values, scope, c) if table is None else table * self._expand(values, scope, c)
+        if table is None or table.shape[1:] != shape[1:]:  # axes no table spans: ones along them
+            table = np.ones(shape) if table is None else table * np.ones(shape)
         if not overridden:
             self._static_psi[c] = table
         return table
@@ -595,6 +611,8 @@ _FOLDED_KEPT = 8  # folded trees kept per network (one per evidence set, least r
 #: total clique entries above which a batch whose scenarios observe different claims may be
 #: calibrated in two groups (see JunctionTree.groups)
 SPLIT_FROM = 1 << 20
+#: entries (× batch) of a lazy clique up to which its contraction paths are found greedily
+GREEDY_PATH_UP_TO = 1 << 20
 #: total clique entries of the min-fill tree above which min-weight is tried too (and kept if smaller)
 TRY_WEIGHT_FROM = 1 << 20
 
