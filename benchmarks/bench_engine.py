@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
+import math
 import os
 import statistics
 import subprocess
@@ -376,29 +377,10 @@ def bnlearn_row(name: str, repeats: int, process: bool, scratch: str, budget: Bu
             say(stage="pyAgrum repeated all-marginals")
             say(agrum=median_time(lambda: pyagrum_again(engine, network, evidence), repeats,
                                   budget=min(20, budget.left() / 6)))
-        steps = [dict(list(evidence.items())[: k + 1]) for k in range(len(evidence))][:20]
-        # the first prefix (one observation) is the costliest step: skip what would not fit
-        say(stage="argmap trajectory")
-        one_step = timed(lambda: calibrate(network, steps[:1]))
-        steps = steps[:int(budget.left() / 4 / one_step)]  # as many as fit in a quarter of what is left
-        if steps:
-            def trajectory() -> None:
-                calibration = calibrate(network, steps)
-                [calibration.marginal(n) for n in network.variables]
-
-            say(trajectory=median_time(trajectory, repeats, budget=budget.left() / 8))
-            say(stage="pyAgrum trajectory")
-            start = time.perf_counter()
-            done = pyagrum_prefixes(gbn, network, steps, budget=budget.left() / 3)
-            seconds_taken = time.perf_counter() - start
-            if done == len(steps) and seconds_taken < budget.left() / 8:  # fast: a median, as argmap's
-                seconds_taken = median_time(lambda: pyagrum_prefixes(gbn, network, steps), repeats,
-                                            budget=budget.left() / 8)
-            say(agrum_trajectory=seconds_taken, steps=len(steps), agrum_steps=done)
-        else:
-            say(trajectory_skipped=f"one step {one_step:.1f} s, {budget.left():.0f} s of the budget left")
         say(tree=sum(junction_tree(network).sizes))
-        if process and bif:
+        if process and bif and budget.left() < 10:
+            say(process_skipped=f"{max(budget.left(), 0):.0f} s of the budget left")
+        elif process and bif:
             script = os.path.join(scratch, "agrum_all.py")
             with open(script, "w") as out:
                 out.write(PROCESS_AGRUM)
@@ -416,6 +398,28 @@ def bnlearn_row(name: str, repeats: int, process: bool, scratch: str, budget: Bu
             say(agrum_process=seconds, agrum_process_limit=limit)
             if error:
                 say(agrum_process_error=error)
+        steps = [dict(list(evidence.items())[: k + 1]) for k in range(len(evidence))][:20]
+        # the first prefix (one observation) is the costliest step: skip what would not fit
+        say(stage="argmap trajectory")
+        one_step = timed(lambda: calibrate(network, steps[:1])) if budget.left() > 0 else math.inf
+        steps = steps[:max(0, int(budget.left() / 4 / one_step))]  # as many as fit in a quarter of what is left
+        if steps:
+            def trajectory() -> None:
+                calibration = calibrate(network, steps)
+                [calibration.marginal(n) for n in network.variables]
+
+            say(trajectory=median_time(trajectory, repeats, budget=budget.left() / 8))
+            say(stage="pyAgrum trajectory")
+            start = time.perf_counter()
+            done = pyagrum_prefixes(gbn, network, steps, budget=budget.left() / 3)
+            seconds_taken = time.perf_counter() - start
+            if done == len(steps) and seconds_taken < budget.left() / 8:  # fast: a median, as argmap's
+                seconds_taken = median_time(lambda: pyagrum_prefixes(gbn, network, steps), repeats,
+                                            budget=budget.left() / 8)
+            say(agrum_trajectory=seconds_taken, steps=len(steps), agrum_steps=done)
+        else:
+            say(trajectory_skipped=f"one step {one_step:.1f} s, {budget.left():.0f} s of the budget left"
+                if math.isfinite(one_step) else "the budget spent")
         say(stage=None)
     except ArgmapError as exc:
         say(error=f"exit 2: {str(exc)[:300]}")
@@ -515,13 +519,15 @@ def markdown_row(r: dict) -> str:
     if "agrum_trajectory" in r:
         partial = "" if r["agrum_steps"] == r["steps"] else \
             f" (pyAgrum stopped after {r['agrum_steps']} of {r['steps']} steps)"
-        trajectory = f"{r['steps']} steps: " + pair(r["trajectory"], r["agrum_trajectory"]) + partial
+        trajectory = f"{r['steps']} step{'s' if r['steps'] > 1 else ''}: " + pair(r["trajectory"], r["agrum_trajectory"]) + partial
     elif "trajectory_skipped" in r:
         trajectory = f"not run ({r['trajectory_skipped']})"
     else:
         trajectory = "—"
     if "process_error" in r:
         process = f"argmap failed: {r['process_error']}"
+    elif "process_skipped" in r:
+        process = f"not run ({r['process_skipped']})"
     elif "process" in r:
         process = pair(r["process"], r.get("agrum_process"), r.get("process_limit"), r.get("agrum_process_limit"))
     else:
