@@ -418,7 +418,7 @@ def bnlearn_row(name: str, repeats: int, process: bool, scratch: str, budget: Bu
                                             budget=budget.left() / 8)
             say(agrum_trajectory=seconds_taken, steps=len(steps), agrum_steps=done)
         else:
-            say(trajectory_skipped=f"one step {one_step:.1f} s, {budget.left():.0f} s of the budget left"
+            say(trajectory_skipped=f"one step {one_step:.1f} s, {max(budget.left(), 0):.0f} s of the budget left"
                 if math.isfinite(one_step) else "the budget spent")
         say(stage=None)
     except ArgmapError as exc:
