@@ -637,7 +637,8 @@ def cpt_entry_inputs(network: Network) -> list:
             for state in range(len(var.states) - 1):
                 p = float(var.cpt[row + (state,)])
                 found.append(_input((name, ",".join(map(str, row)), var.states[state]), name,
-                                    f"P({name}={var.states[state]} | row {row})", Location(""), Prob.exactly(p)))
+                                    f"P({name}={var.states[state]} | row {row})", Location(""), Prob.exactly(p),
+                                    0.5))  # a model's default uncertainty: logit ± 0.5
     return found
 
 
