@@ -517,9 +517,12 @@ def markdown_row(r: dict) -> str:
     if "agrum_not_repeated" in r:
         repeated = f"{seconds(r.get('repeat'))} / not repeated (one run took {seconds(r['agrum_not_repeated'])})"
     if "agrum_trajectory" in r:
-        partial = "" if r["agrum_steps"] == r["steps"] else \
-            f" (pyAgrum stopped after {r['agrum_steps']} of {r['steps']} steps)"
-        trajectory = f"{r['steps']} step{'s' if r['steps'] > 1 else ''}: " + pair(r["trajectory"], r["agrum_trajectory"]) + partial
+        steps = f"{r['steps']} step{'s' if r['steps'] > 1 else ''}"
+        if r["agrum_steps"] == r["steps"]:
+            trajectory = f"{steps}: " + pair(r["trajectory"], r["agrum_trajectory"])
+        else:  # no ratio: pyAgrum's first steps (the fewest observations) are not a fair share of its whole
+            trajectory = (f"{steps}: {seconds(r['trajectory'])} / pyAgrum stopped after {r['agrum_steps']} "
+                          f"in {seconds(r['agrum_trajectory'])}")
     elif "trajectory_skipped" in r:
         trajectory = f"not run ({r['trajectory_skipped']})"
     else:
