@@ -7,8 +7,11 @@
 Prints, per workload, argmap's median time and the ratio baseline / argmap (above 1: argmap is
 faster). Every workload first checks that the engines agree.
 
-1. all marginals for one evidence set — bnlearn networks bundled with pgmpy and random networks
-   — vs pgmpy VariableElimination (one query per node) and pyAgrum LazyPropagation;
+1. every BIF network pgmpy bundles, each in a process of its own with a time budget (--budget,
+   60 s): import, load, all marginals (first and repeated), a trajectory and whole processes vs
+   pyAgrum LazyPropagation (a stage over the budget is reported as such, with what was measured
+   before it); then all marginals on random networks vs pgmpy VariableElimination (one query per
+   node) and pyAgrum;
 2. a trajectory: all marginals after each of 1,000 dated items on a 200-claim model — argmap in
    batched calibrations vs the same loop in pyAgrum;
 3. sensitivity of one target to every input (every free CPT entry) of alarm: argmap's batched
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
+import math
 import os
 import statistics
 import subprocess
@@ -40,8 +44,13 @@ from argmap.engine.infer import calibrate, _TREES  # noqa: E402
 
 
 def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -> float:
+    """The median of ``repeats`` runs (fewer past ``budget`` seconds); runs of a millisecond or
+    less are repeated until they add up to a quarter of a second (at most 500), since a few
+    timings that short differ by more than the engines do."""
     times: list[float] = []
-    for _ in range(repeats):
+    while len(times) < repeats or sum(times) < 0.25 and len(times) < 500:
+        if not times or times[-1] > 0.01:  # a collection costs tens of ms here: not before every short run
+            gc.collect()  # neither engine pays for the garbage of the runs before it
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
@@ -261,7 +270,6 @@ for n in bn.names():
     engine.posterior(n).tolist()
 """
 
-PROCESS_TIMEOUT = 900  # seconds a whole process may take before it is reported as "> 900 s"
 AGRUM_THREADS = [1]  # set from --agrum-threads
 
 
@@ -286,20 +294,32 @@ def process_env() -> dict:
     return env
 
 
-def run_process(command: list[str]) -> tuple[float | None, str]:
-    """Seconds a command takes (None past PROCESS_TIMEOUT) and its last line of errors."""
+def run_process(command: list[str], timeout: float) -> tuple[float | None, str]:
+    """Seconds a command takes (None past ``timeout``) and its last line of errors."""
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, env=process_env(), timeout=PROCESS_TIMEOUT)
+        done = subprocess.run(command, capture_output=True, text=True, env=process_env(), timeout=max(timeout, 1))
     except subprocess.TimeoutExpired:
         return None, ""
     seconds = time.perf_counter() - start
     return seconds, ((done.stderr.strip().splitlines() or ["?"])[-1][:200] if done.returncode else "")
 
 
-def bnlearn_row(name: str, repeats: int, process: bool, scratch: str) -> dict:
+class Budget:
+    """The seconds one network may take; stages that would not fit are left out, said so."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.start = seconds, time.perf_counter()
+
+    def left(self) -> float:
+        return self.seconds - (time.perf_counter() - self.start)
+
+
+def bnlearn_row(name: str, repeats: int, process: bool, scratch: str, budget: Budget, say: Callable[..., None]) -> None:
     """One network end to end: import, load, compile, all marginals (first and repeated),
-    a trajectory over the evidence, and whole processes; or the failure, said plainly."""
+    a trajectory over the evidence, and whole processes; each result, and the stage about to
+    run, passed to ``say`` as it comes (the parent process ends a network that exceeds its
+    budget inside a stage, so what was done before is kept)."""
     import pyagrum as gum
 
     import argmap
@@ -308,71 +328,138 @@ def bnlearn_row(name: str, repeats: int, process: bool, scratch: str) -> dict:
     from argmap.errors import ArgmapError
     from argmap.interop.importer import import_file
 
-    row: dict = {"network": name, "load_avg": load_average()}
+    say(network=name, load_avg=load_average())
     try:
         source = bnlearn_path(name)
         bif = os.path.join(scratch, f"{name}.bif")
         with gzip.open(source, "rb") as handle, open(bif, "wb") as out:
             out.write(handle.read())
         yaml_path = os.path.join(scratch, f"{name}.yaml")
-        row["import"] = timed(lambda: import_file(bif, yaml_path, force=True))
+        say(stage="argmap import")
+        say(**{"import": timed(lambda: import_file(bif, yaml_path, force=True))})
         found: list = []
-        row["load"] = timed(lambda: found.append(argmap.load(yaml_path)))
+        say(stage="argmap load")
+        say(load=timed(lambda: found.append(argmap.load(yaml_path))))
         model = found[0]
         found.clear()
-        row["compile"] = timed(lambda: found.append(compile_model(model)))
+        say(compile=timed(lambda: found.append(compile_model(model))))
         network = found[0]
-        row["nodes"] = len(network.variables)
+        say(nodes=len(network.variables))
         gbn = to_pyagrum_fast(network)
+        say(stage="pyAgrum reading the BIF")
         try:
-            row["agrum_load"] = timed(lambda: gum.loadBN(bif))
+            say(agrum_load=timed(lambda: gum.loadBN(bif)))
         except Exception as exc:  # pyAgrum's reader refuses some bnlearn files (child): say so, go on
-            row["agrum_load_error"] = str(exc).splitlines()[0][:160]
+            say(agrum_load_error=str(exc).splitlines()[0][:160])
             bif = None  # no whole-process comparison without a file pyAgrum reads
         evidence = sample_evidence(network, max(1, len(network.variables) // 10), seed=1)
         found.clear()
-        row["first"] = timed(lambda: found.append(argmap_all_marginals(network, evidence)))  # cold: tree built anew
+        say(stage="argmap first all-marginals")
+        # cold: the tree built anew on every run (as a fresh LazyPropagation builds its own); a
+        # median, as the repeated runs are: one timing of a millisecond is mostly noise
+        say(first=median_time(lambda: found.append(argmap_all_marginals(network, evidence)), repeats,
+                              budget=min(20, budget.left() / 8)))
         ours = found[0]
+        found.clear()
         gc.collect()
-        row["repeat"] = median_time(lambda: argmap_warm(network, evidence), repeats, budget=20)
-        theirs = pyagrum_all_marginals(gbn, network, evidence)
-        row["agree"] = max(float(np.abs(ours[n] - theirs[n]).max()) for n in theirs)
-        row["agrum_first"] = timed(lambda: pyagrum_all_marginals(gbn, network, evidence))
+        say(stage="argmap repeated all-marginals")
+        say(repeat=median_time(lambda: argmap_warm(network, evidence), repeats, budget=min(20, budget.left() / 8)))
+        say(stage="pyAgrum first all-marginals")
+        theirs: list = []
+        first_agrum = [median_time(lambda: theirs.append(pyagrum_all_marginals(gbn, network, evidence)), repeats,
+                                   budget=min(20, budget.left() / 6))]
+        say(agrum_first=first_agrum[0])
+        say(agree=max(float(np.abs(ours[n] - theirs[0][n]).max()) for n in theirs[0]))
         engine = gum.LazyPropagation(gbn)  # repeated: one engine kept, as argmap keeps its tree
-        gc.collect()
-        row["agrum"] = median_time(lambda: pyagrum_again(engine, network, evidence), repeats, budget=20)
-        steps = [dict(list(evidence.items())[: k + 1]) for k in range(len(evidence))][:20]
-        # the first prefix (one observation) is the costliest step: skip what would take minutes
-        one_step = timed(lambda: calibrate(network, steps[:1]))
-        if one_step * len(steps) < 120:
-            def trajectory() -> None:
-                calibration = calibrate(network, steps)
-                [calibration.marginal(n) for n in network.variables]
-
-            row["trajectory"] = timed(trajectory)
-            start = time.perf_counter()
-            done = pyagrum_prefixes(gbn, network, steps, budget=max(120.0, 5 * row["trajectory"]))
-            row["agrum_trajectory"] = time.perf_counter() - start
-            row["steps"], row["agrum_steps"] = len(steps), done
+        if 3 * first_agrum[0] > budget.left():  # one more run would not fit
+            say(agrum_not_repeated=first_agrum[0])
         else:
-            row["trajectory_skipped"] = f"one step {one_step:.0f} s"
-        row["tree"] = sum(junction_tree(network).sizes)
-        if process and bif:
+            say(stage="pyAgrum repeated all-marginals")
+            say(agrum=median_time(lambda: pyagrum_again(engine, network, evidence), repeats,
+                                  budget=min(20, budget.left() / 6)))
+        say(tree=sum(junction_tree(network).sizes))
+        if process and bif and budget.left() < 10:
+            say(process_skipped=f"{max(budget.left(), 0):.0f} s of the budget left")
+        elif process and bif:
             script = os.path.join(scratch, "agrum_all.py")
             with open(script, "w") as out:
                 out.write(PROCESS_AGRUM)
             command = [sys.executable, "-m", "argmap", "update", yaml_path]
-            run_process([sys.executable, "-c", "import argmap"])  # bytecode cached before anything is timed
-            row["process"], error = run_process(command)
+            run_process([sys.executable, "-c", "import argmap"], 60)  # bytecode cached before anything is timed
+            say(stage="argmap whole process")
+            limit = budget.left() / 2
+            seconds, error = run_process(command, limit)
+            say(process=seconds, process_limit=limit)
             if error:
-                row["process_error"] = error
-            row["agrum_process"], error = run_process([sys.executable, script, bif, str(AGRUM_THREADS[0])])
+                say(process_error=error)
+            say(stage="pyAgrum whole process")
+            limit = budget.left()
+            seconds, error = run_process([sys.executable, script, bif, str(AGRUM_THREADS[0])], limit)
+            say(agrum_process=seconds, agrum_process_limit=limit)
             if error:
-                row["agrum_process_error"] = error
+                say(agrum_process_error=error)
+        steps = [dict(list(evidence.items())[: k + 1]) for k in range(len(evidence))][:20]
+        # the first prefix (one observation) is the costliest step: skip what would not fit
+        say(stage="argmap trajectory")
+        one_step = timed(lambda: calibrate(network, steps[:1])) if budget.left() > 0 else math.inf
+        steps = steps[:max(0, int(budget.left() / 4 / one_step))]  # as many as fit in a quarter of what is left
+        if steps:
+            def trajectory() -> None:
+                calibration = calibrate(network, steps)
+                [calibration.marginal(n) for n in network.variables]
+
+            say(trajectory=median_time(trajectory, repeats, budget=budget.left() / 8))
+            say(stage="pyAgrum trajectory")
+            start = time.perf_counter()
+            done = pyagrum_prefixes(gbn, network, steps, budget=budget.left() / 3)
+            seconds_taken = time.perf_counter() - start
+            if done == len(steps) and seconds_taken < budget.left() / 8:  # fast: a median, as argmap's
+                seconds_taken = median_time(lambda: pyagrum_prefixes(gbn, network, steps), repeats,
+                                            budget=budget.left() / 8)
+            say(agrum_trajectory=seconds_taken, steps=len(steps), agrum_steps=done)
+        else:
+            say(trajectory_skipped=f"one step {one_step:.1f} s, {max(budget.left(), 0):.0f} s of the budget left"
+                if math.isfinite(one_step) else "the budget spent")
+        say(stage=None)
     except ArgmapError as exc:
-        row["error"] = f"exit 2: {str(exc)[:300]}"
+        say(error=f"exit 2: {str(exc)[:300]}")
     except Exception as exc:  # the benchmark reports a failure, it does not die of it
-        row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        say(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+
+
+def bnlearn_row_in_child(name: str, repeats: int, process: bool, budget: float) -> dict:
+    """:func:`bnlearn_row` in a process of its own, ended after ``budget`` seconds (an engine
+    inside C++ or numpy cannot be interrupted otherwise): the row holds what was measured, and
+    ``over_budget`` names the stage that was running when time ran out."""
+    import json
+    import select
+    import signal
+
+    command = [sys.executable, os.path.abspath(__file__), "--row", name, "--repeats", str(repeats),
+               "--budget", str(budget), "--agrum-threads", str(AGRUM_THREADS[0])] + ([] if process else ["--no-process"])
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    row: dict = {"network": name, "load_avg": load_average(), "budget": budget}
+    stage = "starting"
+    deadline = time.monotonic() + budget + 30  # the child's own start and imports on top
+    assert child.stdout is not None
+    while True:
+        remaining = deadline - time.monotonic()
+        ready = select.select([child.stdout], [], [], max(remaining, 0))[0] if remaining > 0 else []
+        if not ready:
+            os.killpg(child.pid, signal.SIGKILL)  # the child and the processes it started
+            child.wait()
+            row["over_budget"] = stage
+            break
+        line = child.stdout.readline()
+        if not line:
+            child.wait()
+            if stage is not None and "error" not in row:
+                row["error"] = f"the benchmark's process ended (exit {child.returncode}) during {stage}"
+            break
+        message = json.loads(line)
+        if "stage" in message:
+            stage = message.pop("stage")
+        row.update(message)
     return row
 
 
@@ -381,63 +468,99 @@ def argmap_warm(network: Network, evidence: dict[str, int]) -> dict[str, np.ndar
     return {n: calibration.marginal(n)[0] for n in network.variables}
 
 
-def ratio_text(ours: float | None, theirs: float | None) -> str:
-    """pyAgrum's time over argmap's, said as a win or a loss."""
+def ratio_text(ours: float | None, theirs: float | None, ours_limit: float | None = None,
+               theirs_limit: float | None = None) -> str:
+    """pyAgrum's time over argmap's, said as a win or a loss (at least, when one ran out of time)."""
+    if ours is not None and theirs is None and theirs_limit:
+        return f"more than {theirs_limit / ours:.2g}× faster"
+    if ours is None and theirs is not None and ours_limit:
+        return f"more than {ours_limit / theirs:.2g}× slower"
     if ours is None or theirs is None:
         return "—"
     r = theirs / ours
     return f"{r:.2g}× faster" if r >= 1 else f"{1 / r:.2g}× slower"
 
 
-def seconds(t: float | None) -> str:
+def seconds(t: float | None, limit: float | None = None) -> str:
     if t is None:
-        return f"> {PROCESS_TIMEOUT} s"
+        return f"> {limit:.0f} s" if limit else "—"
+    if t < 0.01:
+        return f"{t * 1000:.2f} ms"
     return f"{t:.3f} s" if t < 0.1 else f"{t:.2f} s" if t < 10 else f"{t:.1f} s"
 
 
-def pair(ours: float | None, theirs: float | None) -> str:
-    return f"{seconds(ours)} / {seconds(theirs)}, {ratio_text(ours, theirs)}"
+def pair(ours: float | None, theirs: float | None, ours_limit: float | None = None,
+         theirs_limit: float | None = None) -> str:
+    return (f"{seconds(ours, ours_limit)} / {seconds(theirs, theirs_limit)}, "
+            f"{ratio_text(ours, theirs, ours_limit, theirs_limit)}")
 
 
 def markdown_row(r: dict) -> str:
-    """One row of the table in docs/performance.md."""
-    if "repeat" not in r:
-        return f"| {r['network']} | {r.get('nodes', '')} | {r['load_avg']:.1f} | failed: {r.get('error', '?')} |||||||"
-    if "agrum_load" in r:
-        reading = f"{seconds(r['import'])} + {seconds(r['load'])} / {seconds(r['agrum_load'])}, " \
-                  f"{(r['import'] + r['load']) / r['agrum_load']:.1f}× ({r['load'] / r['agrum_load']:.1f}× for load)"
+    """One row of the table in docs/performance.md: what was measured, "—" for what was not,
+    and in the last column why (an error, a stage over the network's budget, a skipped step)."""
+    notes = []
+    if "error" in r:
+        notes.append(f"failed: {r['error']}")
+    if "over_budget" in r:
+        notes.append(f"over the {r['budget']:.0f} s budget in: {r['over_budget']}")
+    if "import" not in r:
+        reading = "—"
+    elif "agrum_load_error" not in r:
+        reading = f"{seconds(r['import'])} + {seconds(r.get('load'))} / {seconds(r.get('agrum_load'))}"
+        if "load" in r and "agrum_load" in r:
+            reading += f", {(r['import'] + r['load']) / r['agrum_load']:.1f}× ({r['load'] / r['agrum_load']:.1f}× for load)"
     else:
-        reading = f"{seconds(r['import'])} + {seconds(r['load'])} / pyAgrum cannot read it"
-    if "trajectory" in r:
-        partial = "" if r["agrum_steps"] == r["steps"] else f" (pyAgrum stopped after {r['agrum_steps']} of {r['steps']} steps)"
-        trajectory = pair(r["trajectory"], r["agrum_trajectory"]) + partial
+        reading = f"{seconds(r['import'])} + {seconds(r.get('load'))} / pyAgrum cannot read it"
+        notes.append(f"pyAgrum cannot read the BIF: {r['agrum_load_error']}")
+    first = pair(r.get("first"), r.get("agrum_first")) if "first" in r else "—"
+    repeated = pair(r.get("repeat"), r.get("agrum")) if "repeat" in r else "—"
+    if "agrum_not_repeated" in r:
+        repeated = f"{seconds(r.get('repeat'))} / not repeated (one run took {seconds(r['agrum_not_repeated'])})"
+    if "agrum_trajectory" in r:
+        steps = f"{r['steps']} step{'s' if r['steps'] > 1 else ''}"
+        if r["agrum_steps"] == r["steps"]:
+            trajectory = f"{steps}: " + pair(r["trajectory"], r["agrum_trajectory"])
+        else:  # no ratio: pyAgrum's first steps (the fewest observations) are not a fair share of its whole
+            trajectory = (f"{steps}: {seconds(r['trajectory'])} / pyAgrum stopped after {r['agrum_steps']} "
+                          f"in {seconds(r['agrum_trajectory'])}")
+    elif "trajectory_skipped" in r:
+        trajectory = f"not run ({r['trajectory_skipped']})"
     else:
-        trajectory = f"not run ({r.get('trajectory_skipped', '')})"
-    if "agrum_process" in r or "process" in r:
-        process = pair(r.get("process"), r.get("agrum_process"))
-        if "process_error" in r:
-            process = f"argmap failed: {r['process_error']}"
+        trajectory = "—"
+    if "process_error" in r:
+        process = f"argmap failed: {r['process_error']}"
+    elif "process_skipped" in r:
+        process = f"not run ({r['process_skipped']})"
+    elif "process" in r:
+        process = pair(r["process"], r.get("agrum_process"), r.get("process_limit"), r.get("agrum_process_limit"))
     else:
-        process = "not run"
-    return (f"| {r['network']} | {r['nodes']:,} | {r['load_avg']:.1f} | {reading} | {pair(r['first'], r['agrum_first'])} | "
-            f"{pair(r['repeat'], r['agrum'])} | {trajectory} | {process} | {r['agree']:.0e} |")
+        process = "—"
+    if "agrum_process_error" in r:
+        notes.append(f"pyAgrum's process failed: {r['agrum_process_error']}")
+    agree = f"{r['agree']:.0e}" if "agree" in r else "—"
+    nodes = f"{r['nodes']:,}" if "nodes" in r else ""
+    return (f"| {r['network']} | {nodes} | {r['load_avg']:.1f} | {reading} | {first} | {repeated} | {trajectory} | "
+            f"{process} | {agree} | {'; '.join(notes)} |")
 
 
 MARKDOWN_HEAD = ("| network | nodes | load avg | import + load / pyAgrum reads the BIF | first: argmap / pyAgrum | "
                  "repeated: argmap / pyAgrum | trajectory: argmap / pyAgrum | whole process: argmap / pyAgrum | "
-                 "agree |\n| --- | ---: | ---: | --- | --- | --- | --- | --- | ---: |")
+                 "agree | note |\n| --- | ---: | ---: | --- | --- | --- | --- | --- | ---: | --- |")
 
 
-def print_bnlearn(rows: list[dict], header: bool = True) -> None:
-    """argmap's times, pyAgrum's beside them, and the ratio said as a win or a loss."""
-    for r in rows:
-        if header:
-            print(MARKDOWN_HEAD)
-        print(markdown_row(r))
-        if "agrum_load_error" in r:
-            print(f"  (pyAgrum cannot read the BIF: {r['agrum_load_error']})")
-        if "agrum_process_error" in r:
-            print(f"  (pyAgrum's process failed: {r['agrum_process_error']})")
+def summary(rows: list[dict]) -> None:
+    """Wins and losses over the networks, each kind of run on its own."""
+    def count(ours: str, theirs: str) -> str:
+        both = [r for r in rows if r.get(ours) is not None and r.get(theirs) is not None]
+        won = sum(1 for r in both if r[theirs] >= r[ours])
+        return f"{won} of {len(both)} measured"
+
+    print(f"argmap faster: first all-marginals {count('first', 'agrum_first')}; repeated {count('repeat', 'agrum')}; "
+          f"whole process {count('process', 'agrum_process')}")
+    worst = max((r["agree"] for r in rows if "agree" in r), default=float("nan"))
+    print(f"largest difference from pyAgrum's marginals: {worst:.1e}")
+    print(f"failed: {', '.join(r['network'] for r in rows if 'error' in r) or 'none'}; over budget: "
+          f"{', '.join(r['network'] + ' (' + r['over_budget'] + ')' for r in rows if 'over_budget' in r) or 'none'}")
 
 
 def trajectory_model(claims: int, items: int, seed: int) -> Network:
@@ -517,7 +640,8 @@ def cpt_entry_inputs(network: Network) -> list:
             for state in range(len(var.states) - 1):
                 p = float(var.cpt[row + (state,)])
                 found.append(_input((name, ",".join(map(str, row)), var.states[state]), name,
-                                    f"P({name}={var.states[state]} | row {row})", Location(""), Prob.exactly(p)))
+                                    f"P({name}={var.states[state]} | row {row})", Location(""), Prob.exactly(p),
+                                    0.5))  # a model's default uncertainty: logit ± 0.5
     return found
 
 
@@ -631,12 +755,26 @@ def main() -> None:
     parser.add_argument("--agrum-threads", type=int, default=1,
                         help="threads for pyAgrum (default 1: argmap runs on one; on a shared machine "
                              "pyAgrum's threads slowed it eightfold)")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds each network of workload 1 may take (default 60); a network that "
+                             "exceeds it is ended and reported with the stage it was in")
+    parser.add_argument("--row", help=argparse.SUPPRESS)  # one network, in the process the parent started
+    parser.add_argument("--repeats", type=int, default=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     import pgmpy
     import pyagrum
 
     pyagrum.setNumberOfThreads(args.agrum_threads)
     AGRUM_THREADS[0] = args.agrum_threads
+    if args.row:
+        import json
+
+        def say(**values) -> None:
+            print(json.dumps(values), flush=True)
+
+        with tempfile.TemporaryDirectory() as scratch:
+            bnlearn_row(args.row, args.repeats, not args.no_process, scratch, Budget(args.budget), say)
+        return
 
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[:3]
@@ -654,22 +792,19 @@ def main() -> None:
     elif args.quick:
         names = [n for n in names if n in QUICK_NETWORKS]
     if names:
-        print("\n1. Every bnlearn network: import (BIF → checked YAML), load, compile; all marginals with 10% of "
+        print(f"\n1. Every bnlearn network ({len(names)}, at most {args.budget:.0f} s each): import (BIF → checked YAML), load, compile; all marginals with 10% of "
               "nodes observed,\n   first (cold: junction tree built) and repeated, vs pyAgrum LazyPropagation; "
               "a trajectory over the\n   evidence (argmap batched, pyAgrum item by item); whole processes "
               "(argmap update vs a pyAgrum script\n   that reads the BIF and prints every posterior); agree = "
               "largest difference from pyAgrum")
-        with tempfile.TemporaryDirectory() as scratch:
-            rows = []
-            for name in names:
-                rows.append(bnlearn_row(name, 2 if args.quick else 5, not args.no_process, scratch))
-                print_bnlearn(rows[-1:], header=len(rows) == 1)
-                sys.stdout.flush()
-        wins = sum(1 for r in rows if "repeat" in r and r["agrum"] >= r["repeat"])
-        cold = sum(1 for r in rows if "repeat" in r and r["agrum_first"] >= r["first"])
-        print(f"argmap faster in-process on the first run on {cold} of {len(rows)}")
-        failed = [r["network"] for r in rows if "error" in r]
-        print(f"argmap faster in-process on repeated runs on {wins} of {len(rows)}; failed: {', '.join(failed) or 'none'}")
+        rows = []
+        for name in names:
+            rows.append(bnlearn_row_in_child(name, 2 if args.quick else 5, not args.no_process, args.budget))
+            if len(rows) == 1:
+                print(MARKDOWN_HEAD)
+            print(markdown_row(rows[-1]))
+            sys.stdout.flush()
+        summary(rows)
     if args.only_networks:
         return
     if args.only_cold_start:
