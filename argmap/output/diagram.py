@@ -344,14 +344,20 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
         from argmap.output.fit import drawn_size, place
 
         base = graph
-        # boxes where dot puts them first (straighter arrows), then centred; arrows that bulge
-        # past the boxes: leave them room
-        for follow, spare in ((True, 0), (True, 12), (True, 24), (True, 48), (False, 0), (False, 24), (False, 96)):
+        # an arrow's label can stick out past the page's edge (the arrows cannot, see place):
+        # lay the map out again that much narrower, a few times at most
+        spare = 0.0
+        for _ in range(_FIT_ATTEMPTS):
             graph = base.copy()
-            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare, follow=follow)
-            if drawn_size(graph.source)[0] <= fit.points:
+            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare)
+            over = drawn_size(graph.source)[0] - fit.points
+            if over <= 0:
                 break
+            spare += over + 1
     return graph
+
+
+_FIT_ATTEMPTS = 4  # layouts tried for a fitted map before it is shrunk to the width
 
 
 def top_claims(model: Model) -> list[str]:

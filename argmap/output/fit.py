@@ -74,11 +74,10 @@ def _dot_order(source: str, rows: Sequence[Sequence[str]]) -> dict[str, float]:
 
 
 def _spread(rows: Sequence[list[str]], wanted: dict[str, float], widths: dict[str, float],
-            width: float, *, follow: bool) -> dict[str, float]:
-    """Each node's x: its rank ordered as ``wanted`` (dot's x) orders it, ``_GAP`` between boxes;
-    with ``follow`` as near dot's x (scaled to ``width``) as the gaps and margins allow (arrows
-    then run straighter), else each rank centred on the page (an arrow that bends round a rank
-    at the page's edge can leave the page, and the caller then asks for this)."""
+            width: float) -> dict[str, float]:
+    """Each node's x: its rank ordered as ``wanted`` (dot's x) orders it, each box as near dot's
+    x (scaled to ``width``) as ``_GAP`` between boxes and the page's margins allow, so that the
+    arrows run about as straight as dot draws them."""
     placed = [n for row in rows for n in row]
     low = min((wanted[n] - widths[n] / 2 for n in placed), default=0.0)
     high = max((wanted[n] + widths[n] / 2 for n in placed), default=1.0)
@@ -86,12 +85,6 @@ def _spread(rows: Sequence[list[str]], wanted: dict[str, float], widths: dict[st
     xs: dict[str, float] = {}
     for row in rows:
         row.sort(key=lambda n: wanted[n])
-        x = width / 2 - (sum(widths[n] for n in row) + _GAP * (len(row) - 1)) / 2
-        for n in row:
-            xs[n] = x + widths[n] / 2
-            x += widths[n] + _GAP
-        if not follow:
-            continue
         # left to right: each box at dot's x or right of its left neighbour; then right to left:
         # none past its right neighbour or the page's edge
         for k, n in enumerate(row):
@@ -123,16 +116,22 @@ def _split_plain(line: str) -> list[str]:
 
 _GAP = 14.0  # points between two boxes of a layer (the arrows router needs room to pass)
 _RANKSEP = 24.0  # points between two layers: room for the arrow's head and its label
-_MARGIN = 4.0  # points kept free at the left and right edge
+_WALL = 1.0  # points: the width of the invisible wall at each edge of the page
+_ESEP = 2.0  # points neato keeps between an arrow and a box (its esep)
+# points kept free at the left and right edge: the wall, neato's margin round it and round the
+# box, and a point between them, so that no box touches the wall (neato would then draw every
+# arrow straight, through the boxes)
+_MARGIN = _WALL + 2 * _ESEP + 1.0
+_KEY_MARGIN = 4.0  # points kept free at the edges beside the key (under the walls, no arrows)
 
 
 def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_nodes: Sequence[str],
-          key_entries: Sequence[Sequence[str]], width: float, *, follow: bool = True) -> dict[str, tuple[float, float]]:
+          key_entries: Sequence[Sequence[str]], width: float) -> dict[str, tuple[float, float]]:
     """Pin every node of ``graph`` so that the map is at most ``width`` points wide: claims (and
     evidence boxes) in layers that each fit the width, hypotheses on top, each layer ordered by
-    where ``dot`` puts it (fewer crossings), as near dot's x as fits (``follow``) or centred; the
-    key in rows under the map.
-    Graphviz's ``neato`` then only routes the arrows around the boxes. Returns the positions."""
+    where ``dot`` puts it (fewer crossings) and as near dot's x as fits; the key in rows under the
+    map. Graphviz's ``neato`` then only routes the arrows around the boxes, between two invisible
+    walls at the page's edges. Returns the positions."""
     _, _, sizes = measure(graph.source, heights=True)
     targets: dict[str, list[str]] = {}
     for node in evidence_nodes:
@@ -153,20 +152,20 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
     rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
     for node in order:
         rows[placed[node]].append(node)
-    xs = _spread(rows, _dot_order(graph.source, rows), {n: sizes[n][0] for n in order}, width, follow=follow)
+    xs = _spread(rows, _dot_order(graph.source, rows), {n: sizes[n][0] for n in order}, width)
     positions: dict[str, tuple[float, float]] = {}
     # the key: entries packed into rows as wide as the page, top row first
     key_rows: list[list[list[str]]] = []
     used = 0.0
     for entry in key_entries:
         w = _entry_width(entry, sizes)
-        if key_rows and used + _GAP + w <= room:
+        if key_rows and used + _GAP + w <= width - 2 * _KEY_MARGIN:
             key_rows[-1].append(list(entry))
             used += _GAP + w
         else:
             key_rows.append([list(entry)])
             used = w
-    y = _MARGIN
+    y = _KEY_MARGIN
     for key_row in reversed(key_rows):
         height = max(sizes[n][1] for entry in key_row for n in entry)
         total = sum(_entry_width(e, sizes) for e in key_row) + _GAP * (len(key_row) - 1)
@@ -182,6 +181,7 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
             x += _entry_width(entry, sizes) + _GAP
         y += height + 10
     y += _RANKSEP / 2 if key_rows else 0
+    bottom = y
     for row in rows:
         height = max((sizes[n][1] for n in row), default=0)
         for n in row:
@@ -189,7 +189,12 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
         y += height + _RANKSEP
     for name, (x, yy) in positions.items():
         graph.node(name, pos=f"{x:.2f},{yy:.2f}!")
-    graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep="+2",
+    # an invisible wall down each edge of the page: neato routes an arrow round the boxes, and
+    # without them one that bends round a box at the edge leaves the page (and widens it)
+    for name, x in (("page__left", _WALL / 2), ("page__right", width - _WALL / 2)):
+        graph.node(name, label="", shape="box", style="invis", fixedsize="true", width=f"{_WALL / 72:.4f}",
+                   height=f"{(y - bottom) / 72:.4f}", pos=f"{x:.2f},{(y + bottom) / 2:.2f}!")
+    graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep=f"+{_ESEP:g}",
                mode="major", maxiter="0", notranslate="true", forcelabels="true")
     return positions
 
