@@ -191,9 +191,11 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
         graph.node(name, pos=f"{x:.2f},{yy:.2f}!")
     # an invisible wall down each edge of the page: neato routes an arrow round the boxes, and
     # without them one that bends round a box at the edge leaves the page (and widens it)
+    # (from under the lowest row to the top of the highest, so that they add no height)
+    top = y - _RANKSEP
     for name, x in (("page__left", _WALL / 2), ("page__right", width - _WALL / 2)):
         graph.node(name, label="", shape="box", style="invis", fixedsize="true", width=f"{_WALL / 72:.4f}",
-                   height=f"{(y - bottom) / 72:.4f}", pos=f"{x:.2f},{(y + bottom) / 2:.2f}!")
+                   height=f"{(top - bottom) / 72:.4f}", pos=f"{x:.2f},{(top + bottom) / 2:.2f}!")
     graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep=f"+{_ESEP:g}",
                mode="major", maxiter="0", notranslate="true", forcelabels="true")
     return positions
