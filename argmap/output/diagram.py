@@ -105,8 +105,11 @@ STYLES: dict[str, Style] = {
         ink="#222222", edge_ink="#333333", evidence_ink="#666666",
         support=OKABE_ITO["green"], attack=OKABE_ITO["vermillion"], influence=OKABE_ITO["grey"],
         bar=OKABE_ITO["blue"], bar_empty="#E6E6E6",
-        fills={"hypothesis": "#E8F1F8", "rival": "#FBEDE3", "factor": "#F4F4F4", "mechanism": "#EAF6F1",
-               "assumption": "#FAF7E6", "outcome": "#F1ECF6", "evidence": "#FFFFFF"},
+        # tints of the palette at lightnesses (CIE L*) at least 15 apart among roles whose shapes
+        # are alike (rounded: assumption 97, hypothesis 82, rival 65; square: factor 96,
+        # mechanism 80, outcome 62), so that a greyscale print keeps the roles apart
+        fills={"hypothesis": "#ADD0EC", "rival": "#D88B5A", "factor": "#F4F4F4", "mechanism": "#9FD0B6",
+               "assumption": "#FAF7E6", "outcome": "#A58CC0", "evidence": "#FFFFFF"},
         generic="sans",
     ),
 }
@@ -204,9 +207,8 @@ def _graph_class(html: bool) -> type:
 
         def edge(self, tail_name: str, head_name: str, label: str | None = None, _attributes: Any = None,
                  **attrs: Any) -> None:
-            for end in ("headlabel", "taillabel"):
-                if end in attrs:
-                    attrs[end] = _plain_label(attrs[end])
+            if "xlabel" in attrs:
+                attrs["xlabel"] = _plain_label(attrs["xlabel"])
             super().edge(tail_name, head_name, _plain_label(label), _attributes=_attributes, **attrs)
 
         def attr(self, kw: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
@@ -317,22 +319,21 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
                 top.node(cid)
 
     kinds_used: set[str] = set()
-    arriving: dict[str, int] = {}
     for relation in claim_relations(model):
         kinds_used.add(relation.kind)
+        # the strength is the arrow's label, which dot lays out as a box of its own beside the
+        # line, never over another box or label (a head label, placed after the layout, landed on
+        # both); in a fitted map an xlabel, which Graphviz places where it overlaps nothing
         label = _strength_label(relation.kind, relation.strength, look)
         edge = _edge_look(relation.kind, look, evidence=False)
-        # labels of the arrows into one claim alternate sides and step outwards, so they do not pile up
-        k = arriving[relation.target] = arriving.get(relation.target, -1) + 1
-        edge["labelangle"] = f"{-28 if k % 2 == 0 else 28}"
-        edge["labeldistance"] = f"{1.5 + 0.5 * (k // 2):g}"
+        if fit is not None:
+            edge["xlabel"], label = label, None
         if relation.source in tops and relation.target in downstream:
             # a mechanism or outcome that follows from a hypothesis sits below it: the edge is
             # written upwards (for the ranking) and drawn downwards
-            graph.edge(relation.target, relation.source, dir="back", arrowtail=edge.pop("arrowhead"),
-                       **({"taillabel": label} if label else {}), **edge)
+            graph.edge(relation.target, relation.source, label, dir="back", arrowtail=edge.pop("arrowhead"), **edge)
         else:
-            graph.edge(relation.source, relation.target, **({"headlabel": label} if label else {}), **edge)
+            graph.edge(relation.source, relation.target, label, **edge)
 
     evidence_kinds, evidence_nodes = ({k for _, k in badges.values()}, []) if badges else \
         _draw_evidence(graph, model, counted, evidence, look)
@@ -340,15 +341,23 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
     key_rows = _legend(graph, model, look, kinds_used, evidence_kinds, evidence, above=evidence_nodes + roots,
                        width=fit.points if fit else None)
     if fit is not None and system_dot() is not None:
-        from argmap.output.fit import drawn_width, place
+        from argmap.output.fit import drawn_size, place
 
         base = graph
-        for spare in (0, 12, 24, 48, 96):  # arrows that bulge past the boxes: leave them room
+        # an arrow's label can stick out past the page's edge (the arrows cannot, see place):
+        # lay the map out again that much narrower, a few times at most
+        spare = 0.0
+        for _ in range(_FIT_ATTEMPTS):
             graph = base.copy()
             place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare)
-            if drawn_width(graph.source) <= fit.points:
+            over = drawn_size(graph.source)[0] - fit.points
+            if over <= 0:
                 break
+            spare += over + 1
     return graph
+
+
+_FIT_ATTEMPTS = 4  # layouts tried for a fitted map before it is shrunk to the width
 
 
 def top_claims(model: Model) -> list[str]:
@@ -702,8 +711,6 @@ def _edge_look(kind: str, look: Style, *, evidence: bool) -> dict[str, str]:
     attributes = dict(EDGE_STYLES[kind])
     attributes["arrowsize"] = _ARROWSIZE[attributes["arrowhead"]]
     attributes["color"] = {SUPPORT: look.support, ATTACK: look.attack, INFLUENCE: look.influence}[kind]
-    attributes["labeldistance"] = "1.6"
-    attributes["labelangle"] = "-30"
     if evidence:
         attributes["penwidth"] = "0.9"
         if look.name == "paper":

@@ -4,6 +4,7 @@ unless the map cannot fit, which is reported)."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,9 @@ _PAD_Y = 0.05  # inches above and below the drawing
 def measure(source: str, *, heights: bool = False) -> tuple[float, float, dict[str, Any]]:
     """Lay ``source`` out with the system's ``dot``: (width, height) in points and each node's
     width (with ``heights``: (width, height)), in points."""
-    done = subprocess.run([system_dot() or "dot", "-Tplain"], input=source.encode("utf-8"), capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace')}")
     width = height = 0.0
     nodes: dict[str, Any] = {}
-    for line in done.stdout.decode("utf-8", "replace").splitlines():
+    for line in _dot(source, "plain").decode("utf-8", "replace").splitlines():
         parts = _split_plain(line)
         if parts and parts[0] == "graph":
             width, height = float(parts[2]) * 72, float(parts[3]) * 72
@@ -37,6 +34,68 @@ def measure(source: str, *, heights: bool = False) -> tuple[float, float, dict[s
             size = float(parts[4]) * 72
             nodes[parts[1]] = (size, float(parts[5]) * 72) if heights else size
     return width, height, nodes
+
+
+@functools.lru_cache(maxsize=16)
+def _dot(source: str, format: str) -> bytes:
+    """``dot -T<format>`` of ``source``, kept for the last few sources: fitting a map measures
+    the same source more than once (the loop that checks the width, then the page's size)."""
+    done = subprocess.run([system_dot() or "dot", f"-T{format}"], input=source.encode("utf-8"), capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace')}")
+    return done.stdout
+
+
+def _dot_order(source: str, rows: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Where ``dot`` puts each node (its x, points) when each of ``rows`` is one of its ranks: dot
+    orders a rank to cross few arrows, counting the arrows that pass through it on their way to
+    a farther layer, which argmap's own ordering would not see."""
+    import graphviz
+
+    ranked = graphviz.Digraph(body=[line for line in source.splitlines(keepends=True)[1:-1]])
+    ranked.attr(layout="dot", splines="false")
+    spine = [f"rank__{k}" for k in range(len(rows))]
+    for name in spine:
+        ranked.node(name, label="", shape="point", style="invis", width="0", height="0")
+    for lower, upper in zip(spine, spine[1:]):  # one invisible chain keeps the layers apart and in order
+        ranked.edge(lower, upper, style="invis", weight="0")
+    for name, row in zip(spine, rows):
+        with ranked.subgraph() as rank:
+            rank.attr(rank="same")
+            for node in [name, *row]:
+                rank.node(node)
+    xs: dict[str, float] = {}
+    for line in _dot(ranked.source, "plain").decode("utf-8", "replace").splitlines():
+        parts = _split_plain(line)
+        if parts and parts[0] == "node":
+            xs[parts[1]] = float(parts[2]) * 72
+    return xs
+
+
+def _spread(rows: Sequence[list[str]], wanted: dict[str, float], widths: dict[str, float],
+            width: float) -> dict[str, float]:
+    """Each node's x: its rank ordered as ``wanted`` (dot's x) orders it, each box as near dot's
+    x (scaled to ``width``) as ``_GAP`` between boxes and the page's margins allow, so that the
+    arrows run about as straight as dot draws them."""
+    placed = [n for row in rows for n in row]
+    low = min((wanted[n] - widths[n] / 2 for n in placed), default=0.0)
+    high = max((wanted[n] + widths[n] / 2 for n in placed), default=1.0)
+    scale = min(1.0, (width - 2 * _MARGIN) / max(high - low, 1.0))
+    xs: dict[str, float] = {}
+    for row in rows:
+        row.sort(key=lambda n: wanted[n])
+        # left to right: each box at dot's x or right of its left neighbour; then right to left:
+        # none past its right neighbour or the page's edge
+        for k, n in enumerate(row):
+            floor = _MARGIN + widths[n] / 2 if k == 0 else xs[row[k - 1]] + (widths[row[k - 1]] + widths[n]) / 2 + _GAP
+            xs[n] = max(_MARGIN + (wanted[n] - low) * scale + widths[n] / 2 * (1 - scale), floor)
+        for k in range(len(row) - 1, -1, -1):
+            n = row[k]
+            ceiling = width - _MARGIN - widths[n] / 2 if k == len(row) - 1 else \
+                xs[row[k + 1]] - (widths[row[k + 1]] + widths[n]) / 2 - _GAP
+            xs[n] = min(xs[n], ceiling)
+    return xs
 
 
 def _split_plain(line: str) -> list[str]:
@@ -57,15 +116,22 @@ def _split_plain(line: str) -> list[str]:
 
 _GAP = 14.0  # points between two boxes of a layer (the arrows router needs room to pass)
 _RANKSEP = 24.0  # points between two layers: room for the arrow's head and its label
-_MARGIN = 4.0  # points kept free at the left and right edge
+_WALL = 1.0  # points: the width of the invisible wall at each edge of the page
+_ESEP = 2.0  # points neato keeps between an arrow and a box (its esep)
+# points kept free at the left and right edge: the wall, neato's margin round it and round the
+# box, and a point between them, so that no box touches the wall (neato would then draw every
+# arrow straight, through the boxes)
+_MARGIN = _WALL + 2 * _ESEP + 1.0
+_KEY_MARGIN = 4.0  # points kept free at the edges beside the key (under the walls, no arrows)
 
 
 def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_nodes: Sequence[str],
           key_entries: Sequence[Sequence[str]], width: float) -> dict[str, tuple[float, float]]:
     """Pin every node of ``graph`` so that the map is at most ``width`` points wide: claims (and
     evidence boxes) in layers that each fit the width, hypotheses on top, each layer ordered by
-    where its neighbours sit (fewer crossings) and centred; the key in rows under the map.
-    Graphviz's ``neato`` then only routes the arrows around the boxes. Returns the positions."""
+    where ``dot`` puts it (fewer crossings) and as near dot's x as fits; the key in rows under the
+    map. Graphviz's ``neato`` then only routes the arrows around the boxes, between two invisible
+    walls at the page's edges. Returns the positions."""
     _, _, sizes = measure(graph.source, heights=True)
     targets: dict[str, list[str]] = {}
     for node in evidence_nodes:
@@ -86,44 +152,20 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
     rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
     for node in order:
         rows[placed[node]].append(node)
-    neighbours: dict[str, set[str]] = {n: set() for n in order}
-    for child, ps in parents.items():
-        for p in ps:
-            if child in neighbours and p in neighbours:
-                neighbours[child].add(p)
-                neighbours[p].add(child)
-    xs: dict[str, float] = {}
-
-    def spread(row: list[str]) -> None:
-        total = sum(sizes[n][0] for n in row) + _GAP * (len(row) - 1)
-        x = width / 2 - total / 2
-        for n in row:
-            xs[n] = x + sizes[n][0] / 2
-            x += sizes[n][0] + _GAP
-
-    for row in rows:
-        spread(row)
-    # barycentre sweeps, up then down then up: each layer sorted by its neighbours' mean x
-    for sweep in (range(1, len(rows)), range(len(rows) - 2, -1, -1), range(1, len(rows))):
-        for k in sweep:
-            row = rows[k]
-            keyed = {n: (sum(xs[m] for m in neighbours[n]) / len(neighbours[n]) if neighbours[n] else xs[n])
-                     for n in row}
-            row.sort(key=lambda n: (keyed[n], order.index(n)))
-            spread(row)
+    xs = _spread(rows, _dot_order(graph.source, rows), {n: sizes[n][0] for n in order}, width)
     positions: dict[str, tuple[float, float]] = {}
     # the key: entries packed into rows as wide as the page, top row first
     key_rows: list[list[list[str]]] = []
     used = 0.0
     for entry in key_entries:
         w = _entry_width(entry, sizes)
-        if key_rows and used + _GAP + w <= room:
+        if key_rows and used + _GAP + w <= width - 2 * _KEY_MARGIN:
             key_rows[-1].append(list(entry))
             used += _GAP + w
         else:
             key_rows.append([list(entry)])
             used = w
-    y = _MARGIN
+    y = _KEY_MARGIN
     for key_row in reversed(key_rows):
         height = max(sizes[n][1] for entry in key_row for n in entry)
         total = sum(_entry_width(e, sizes) for e in key_row) + _GAP * (len(key_row) - 1)
@@ -139,6 +181,7 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
             x += _entry_width(entry, sizes) + _GAP
         y += height + 10
     y += _RANKSEP / 2 if key_rows else 0
+    bottom = y
     for row in rows:
         height = max((sizes[n][1] for n in row), default=0)
         for n in row:
@@ -146,8 +189,15 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
         y += height + _RANKSEP
     for name, (x, yy) in positions.items():
         graph.node(name, pos=f"{x:.2f},{yy:.2f}!")
-    graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep="+2",
-               mode="major", maxiter="0", notranslate="true")
+    # an invisible wall down each edge of the page: neato routes an arrow round the boxes, and
+    # without them one that bends round a box at the edge leaves the page (and widens it)
+    # (from under the lowest row to the top of the highest, so that they add no height)
+    top = y - _RANKSEP
+    for name, x in (("page__left", _WALL / 2), ("page__right", width - _WALL / 2)):
+        graph.node(name, label="", shape="box", style="invis", fixedsize="true", width=f"{_WALL / 72:.4f}",
+                   height=f"{(top - bottom) / 72:.4f}", pos=f"{x:.2f},{(top + bottom) / 2:.2f}!")
+    graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep=f"+{_ESEP:g}",
+               mode="major", maxiter="0", notranslate="true", forcelabels="true")
     return positions
 
 
@@ -173,11 +223,9 @@ def drawn_size(source: str) -> tuple[float, float]:
     the SVG: plain output does not give neato's true bounding box)."""
     import re
 
-    done = subprocess.run([system_dot() or "dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True,
-                          check=False)
-    match = re.search(rb'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"', done.stdout)
-    if done.returncode != 0 or not match:
-        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace')}")
+    match = re.search(rb'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"', _dot(source, "svg"))
+    if not match:
+        raise RuntimeError("dot's SVG has no viewBox")
     pad = re.search(r"\bpad=\"?([0-9.]+)", source)
     around = 2 * 72 * (float(pad.group(1)) if pad else 4 / 72)
     return float(match.group(1)) - around, float(match.group(2)) - 2 * 72 * _PAD_Y
