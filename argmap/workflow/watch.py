@@ -290,12 +290,12 @@ class _Watches:
         self.threads: list[_WatchThread] = []
         self.roots: tuple[list[str], list[str]] = ([], [])
 
-    def follow(self, paths: WatchedPaths) -> bool:
-        """Watch ``paths``' folders (restarting only when they changed); True if restarted.
-        The new watches are in place before the old ones stop, so no change falls between."""
+    def follow(self, paths: WatchedPaths) -> None:
+        """Watch ``paths``' folders (restarting only when they changed). The new watches are in
+        place before the old ones stop, so no change falls between."""
         roots = paths.roots()
         if roots == self.roots and self.threads:
-            return False
+            return
         old = self.threads
         self.roots = roots
         deep, flat = roots
@@ -306,7 +306,6 @@ class _Watches:
         for thread in self.threads:
             thread.ready.wait(timeout=10)
         _stop(old)
-        return True
 
     def stop(self) -> None:
         _stop(self.threads)
