@@ -248,16 +248,34 @@ def _table(beliefs) -> str:
              _arrow(prior, post), verbal)
             for cid, role, state, prior, post, verbal in _rows(beliefs)]
     titles = ("claim", "role", "state", "prior", "posterior", "", "verbal (posterior)")
-    if not any(r[2] for r in rows):  # all claims binary: no state column
+    multi_state = any(r[2] for r in rows)
+    if not multi_state:  # all claims binary: no state column
         titles = titles[:2] + titles[3:]
         rows = [r[:2] + r[3:] for r in rows]
+    from argmap._terminal import terminal_width
+
+    width = terminal_width()
     shown = []
     previous = None
     for row in rows:  # a multi-state claim names itself on its first row only
         shown.append(("", "", *row[2:]) if row[0] == previous else row)
         previous = row[0]
-    body = text_table(titles, shown, right={titles.index("prior"), titles.index("posterior")})
-    note = "binary claims show P(true)" + ("; multi-state claims show each state" if "state" in titles else "")
+    if multi_state and len(text_table(titles, shown)[1]) > width:
+        # too wide for the terminal: a multi-state claim's states go under its name, indented
+        titles = ("claim / state",) + titles[1:2] + titles[3:]
+        shown = []
+        for row in rows:
+            if row[2]:
+                if row[0] != previous:
+                    shown.append((row[0], row[1], "", "", "", ""))
+                shown.append((f"  {row[2]}", "", *row[3:]))
+            else:
+                shown.append(row[:2] + row[3:])
+            previous = row[0]
+    # narrower still: the verbal words wrap ("roughly even" over "chance") rather than the line
+    body = text_table(titles, shown, right={titles.index("prior"), titles.index("posterior")},
+                      width=width, wrap={len(titles) - 1})
+    note = "binary claims show P(true)" + ("; multi-state claims show each state" if multi_state else "")
     from argmap.output.pairwise_text import beliefs_pairwise_lines
 
     return "\n".join(header + [""] + body + ["", note] + beliefs_pairwise_lines(beliefs))

@@ -176,3 +176,23 @@ def test_export_refuses_to_overwrite_without_force(case_dir):
     assert open(target).read() == "precious"
     assert run("export", path, "--to", "json", "-o", target, "--force")[0] == 0
     assert json.loads(open(target).read())
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_update_table_fits_the_terminal_and_keeps_every_state(monkeypatch, columns):
+    """On an 80-column terminal the shipped case's table (multi-state claims) puts each state
+    under its claim instead of in a column of its own; every line fits, every number is there."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code, out, _ = run("update", os.path.join(root, "models", "russia_china.yaml"))
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    code, shown, _ = run("update", os.path.join(root, "models", "russia_china.yaml"), "--format", "json")
+    beliefs = json.loads(shown)
+    for cid, belief in beliefs["claims"].items():
+        posterior = belief["posterior"]
+        binary = set(posterior) == {"true", "false"}
+        for state in ["true"] if binary else posterior:  # a binary claim shows P(true) on its own line
+            name = cid if binary else state
+            assert [line for line in lines if name in line.split() and f"{posterior[state]:.3f}" in line], (cid, state)
