@@ -334,6 +334,30 @@ def test_belief_bar_with_a_prior_tick_in_both_styles(cases, style):
     assert all(int(w) >= 1 for w, _ in cells)
 
 
+@pytest.mark.parametrize("style", ["paper", "screen"])
+@pytest.mark.parametrize("width", [None, "7in", "3.5in"])
+def test_belief_bars_are_unbroken_as_drawn(cases, style, width):
+    """In the SVG Graphviz draws, each bar's cells touch: a claim wider than its bar must not
+    spread its spare width between them as white gaps (as it did in every fitted map)."""
+    data = render.diagram(cases["shipped"], format="svg", style=style, width=width)
+    svg = "{http://www.w3.org/2000/svg}"
+    rows: dict[tuple[int, float], list[tuple[float, float]]] = {}
+    nodes = [g for g in ET.fromstring(data).iter(f"{svg}g") if g.get("class") == "node"]
+    for number, node in enumerate(nodes):
+        for polygon in node.iter(f"{svg}polygon"):
+            if polygon.get("stroke") != "transparent":  # a table cell's ground
+                continue
+            points = [tuple(map(float, p.split(","))) for p in polygon.get("points").split()]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            if abs(max(ys) - min(ys) - 6) < 0.1:  # a bar cell: 6 points high
+                rows.setdefault((number, round(min(ys), 1)), []).append((min(xs), max(xs)))
+    bars = [sorted(cells) for cells in rows.values() if len(cells) > 1]
+    assert len(bars) >= 10
+    for cells in bars:
+        for (_, right), (left, _) in zip(cells, cells[1:]):
+            assert left - right == pytest.approx(0, abs=0.05), cells
+
+
 @pytest.mark.parametrize("width", [None, "7in"])
 def test_hypotheses_sit_above_what_follows_from_them(cases, width):
     """An outcome that depends on a hypothesis is drawn below it, the arrow pointing down."""

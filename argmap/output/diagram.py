@@ -616,7 +616,11 @@ def _bar(p: float, look: Style, prior: float | None = None, width: int = 90) -> 
     if at is not None and at == room:
         cells.append((tick, "black"))
     html = "".join(f'<TD WIDTH="{w}" HEIGHT="6" FIXEDSIZE="TRUE" BGCOLOR="{c}"></TD>' for w, c in cells if w > 0)
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{html}</TR></TABLE>'
+    # the table fixed at its cells' width: in a wider claim Graphviz would otherwise spread the
+    # spare width between the fixed-size cells, as white gaps that split the bar
+    total = sum(w for w, _ in cells if w > 0)
+    return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0" WIDTH="{total}" HEIGHT="6" '
+            f'FIXEDSIZE="TRUE"><TR>{html}</TR></TABLE>')
 
 
 def _title(beliefs: Beliefs, look: Style, width: float | None = None) -> str:
