@@ -498,8 +498,9 @@ def _as_of_split(model: Model, beliefs: Any, series: Sequence[Series], names: Ma
                      for name, a in beliefs.accounts.items())
     paired = [comparisons(b) for b in stages]
     def pair_name(c: Any) -> str:
-        pair = f"{state_words(c.a)} against {state_words(c.b)}" if c.of != "accounts" else f"{c.a} against {c.b}"
-        return pair if c.of == "accounts" else f"{names[c.of]}: {pair}"
+        if c.of == "accounts":  # named as the rows of claims are: "what: a against b"
+            return f"accounts: {c.a} against {c.b}"
+        return f"{names[c.of]}: {state_words(c.a)} against {state_words(c.b)}"
 
     pairs = tuple(SplitRow(c.of, c.a, c.b, pair_name(c), None, tuple(p[k].decibels for p in paired))
                   for k, c in enumerate(paired[-1]))
