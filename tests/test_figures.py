@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from bigmodel import write_big_model
-from conftest import SHIPPED_MODEL
+from conftest import CASE_2025, SHIPPED_MODEL
 
 import argmap
 from argmap.output import figure
@@ -382,3 +382,22 @@ def test_hypotheses_sit_above_what_follows_from_them(cases, width):
         for parent in claim.parents:
             if claim.role != "outcome":
                 assert y[parent] < y[claim.id], (parent, claim.id)
+
+
+@pytest.mark.parametrize("width", ["3.5in", "7in"])
+@pytest.mark.parametrize(("model", "target"), [(SHIPPED_MODEL, "cooperation"), (CASE_2025, "driver=threat_balancing")])
+def test_tornado_notes_stay_inside_the_plot(model, target, width):
+    """Each bar's ends are written beside it inside the axes: not over the inputs' names (the
+    2025 case's widest bar once had its note there) and not past the page."""
+    from argmap.analysis import sensitivity
+    from argmap.output import plots
+
+    wanted, results = sensitivity.sensitivity(argmap.load(model), target, None)
+    fig, _ = plots.tornado_figure(results, wanted, results[0].at_value, width=width)
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    box = ax.get_window_extent(renderer)
+    assert len(ax.texts) == min(15, len(results))
+    for text in ax.texts:
+        extent = text.get_window_extent(renderer)
+        assert box.x0 - 0.5 <= extent.x0 and extent.x1 <= box.x1 + 0.5, text.get_text()

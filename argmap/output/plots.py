@@ -91,6 +91,13 @@ def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt:
     on top; a dashed line at the point estimate and a dotted one at 0.5 for a P ≥ 0.5 conclusion.
     The axis spans at least 0.2, so a near-certain target is not magnified into noise; each bar
     is labelled with its two ends; ``font``: the family to set it in."""
+    fig, fixed = tornado_figure(results, wanted, base, top=top, title=title, width=width, font=font)
+    return save(fig, fmt, fixed)
+
+
+def tornado_figure(results: Sequence[Sensitivity], wanted: Target, base: float, *, top: int = 15, title: str = "",
+                   width: str | Width | None = None, font: str | None = None) -> tuple[Any, bool]:
+    """The tornado as a laid-out matplotlib figure, and whether its width is fixed."""
     plt = pyplot(font)
     inches, fixed = figure_width(width)
     shown = list(results[:top])[::-1]
@@ -110,15 +117,17 @@ def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt:
     highs = [max(r.at_low, r.at_high, base) for r in shown] or [base]
     left, right = axis_window(min(lows), max(highs))
     ax.set_xlim(left, right)
+    notes = []
     for row, r in enumerate(shown):
         low, high = sorted((r.at_low, r.at_high))
         start = 4 if high > 0.99 or low < 0.01 else 3
         digits = next((d for d in range(start, 6) if round(low, d) != round(high, d)), 5)
         note = f"{low:.{digits}f}–{high:.{digits}f}" + ("  flips" if r.flips_within_range else "")
-        near_right = max(high, base) > left + 0.7 * (right - left)
-        at = (min(low, base) - 0.012 * (right - left)) if near_right else (max(high, base) + 0.012 * (right - left))
-        ax.text(at, row, note, va="center", ha="right" if near_right else "left", fontsize=TICK_PT,
-                style="italic" if r.flips_within_range else "normal")
+        gap = 0.012 * (right - left)
+        sides = (max(high, base) + gap, "left"), (min(low, base) - gap, "right")  # right of the bar, or left
+        text = ax.text(*sides[0][:1], row, note, va="center", ha="left", fontsize=TICK_PT,
+                       style="italic" if r.flips_within_range else "normal")
+        notes.append((text, sides))
     ax.axvline(base, color="black", linestyle="--", linewidth=0.6)
     if not wanted.by_mode:
         ax.axvline(0.5, color="black", linestyle=":", linewidth=0.6)
@@ -134,7 +143,41 @@ def tornado(results: Sequence[Sensitivity], wanted: Target, base: float, *, fmt:
                fontsize=TICK_PT, loc="outside lower center", ncol=2 if inches >= 4.5 else 1, frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return save(fig, fmt, fixed)
+    _place_bar_notes(fig, ax, notes)  # last: measured in the final layout
+    return fig, fixed
+
+
+def _place_bar_notes(fig: Any, ax: Any, notes: list[tuple[Any, tuple[tuple[float, str], ...]]]) -> None:
+    """Each bar's note right of the bar where it fits inside the axes, else left of it where that
+    fits; where neither does, the axis is widened on the side that needs less (within [0, 1]) —
+    measured in the laid-out figure, so a note never runs into the inputs' names or off the page."""
+    for _ in range(4):  # widening the axis shortens the bars: a few rounds settle it
+        fig.canvas.draw()  # the constrained layout: the axes' final place
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        left, right = ax.get_xlim()
+        per_pixel = (right - left) / box.width
+        need_left = need_right = 0.0
+        for text, sides in notes:
+            spills = []
+            for at, align in sides:
+                text.set_x(at)
+                text.set_horizontalalignment(align)
+                extent = text.get_window_extent(renderer)
+                spills.append((max(0.0, box.x0 - extent.x0), max(0.0, extent.x1 - box.x1)))
+                if not any(spills[-1]):
+                    break
+            else:
+                k = min(range(len(sides)), key=lambda k: sum(spills[k]))
+                text.set_x(sides[k][0])
+                text.set_horizontalalignment(sides[k][1])
+                need_left, need_right = max(need_left, spills[k][0]), max(need_right, spills[k][1])
+        if not need_left and not need_right:
+            return
+        wider = (max(0.0, left - 1.2 * need_left * per_pixel), min(1.0, right + 1.2 * need_right * per_pixel))
+        if wider == (left, right):
+            return  # at 0 or 1 already: nothing more to give
+        ax.set_xlim(*wider)
 
 
 def axis_window(low: float, high: float) -> tuple[float, float]:
