@@ -10,14 +10,32 @@ __all__ = ["plural", "text_table"]
 
 def text_table(titles: Sequence[str], rows: Sequence[Sequence[str]], *, right: Collection[int] = (),
                max_widths: Mapping[int, int] | None = None, width: int | None = None,
-               wrap: Collection[int] = ()) -> list[str]:
+               wrap: Collection[int] = (), below: Collection[int] = ()) -> list[str]:
     """The title line, a rule of ─ and one line per row; columns in ``right`` are right-aligned,
     and a cell longer than its column's ``max_widths`` entry is cut with "…".
 
     With ``width`` (the terminal's), a table wider than that is narrowed without losing a
-    character: first titles wider than their column's cells are set on two or more lines
-    ("Bayes" over "factor"), then the cells of the ``wrap`` columns are wrapped at spaces, the
-    widest column first, down to its longest word."""
+    character: first the ``below`` columns leave the table, each cell on a line of its own under
+    its row ("  written at: models/m.yaml:12"), then titles wider than their column's cells are
+    set on two or more lines ("Bayes" over "factor"), then the cells of the ``wrap`` columns are
+    wrapped at spaces, the widest column first, down to its longest word."""
+    kept = list(range(len(titles)))
+    if width is not None and below and len(_aligned(titles, rows, right, max_widths, None, wrap)[0][-1]) > width:
+        kept = [k for k in kept if k not in below]
+    head, body = _aligned([titles[k] for k in kept], [[r[k] for k in kept] for r in rows],
+                          [kept.index(k) for k in right if k in kept],
+                          {kept.index(k): w for k, w in (max_widths or {}).items() if k in kept}, width,
+                          [kept.index(k) for k in wrap if k in kept])
+    out = list(head)
+    for row, lines in zip(rows, body):
+        out += lines + [f"  {titles[k]}: {row[k]}" for k in range(len(titles)) if k not in kept and row[k]]
+    return out
+
+
+def _aligned(titles: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int],
+             max_widths: Mapping[int, int] | None, width: int | None,
+             wrap: Collection[int]) -> tuple[list[str], list[list[str]]]:
+    """The title lines and the rule, and each row's lines."""
     widths = [max(len(t), *(len(r[i]) for r in rows)) if rows else len(t) for i, t in enumerate(titles)]
     for column, limit in (max_widths or {}).items():
         widths[column] = min(widths[column], limit)
@@ -34,7 +52,7 @@ def text_table(titles: Sequence[str], rows: Sequence[Sequence[str]], *, right: C
 
     head = lines(titles, range(len(titles)), bottom=True)
     rule = lines(["─" * w for w in widths], ())
-    return [*head, *rule, *(line for row in rows for line in lines(row, wrap))]
+    return [*head, *rule], [lines(row, wrap) for row in rows]
 
 
 def _fitted(cell: str, width: int, wrapping: bool) -> list[str]:

@@ -513,13 +513,20 @@ def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) ->
 def _sensitivity_table(model, analysis, top: int, carlo) -> str:
     from argmap.analysis.sensitivity import SENSITIVITY_HEAD
 
+    import textwrap
+
+    from argmap._terminal import terminal_width
+
+    width = terminal_width()
     wanted, base = analysis.target, analysis.posterior
-    lines = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
-             + f": posterior {base:.3f}; conclusion: {analysis.conclusion}",
-             f"{plural(len(analysis), 'input')}; each moved across its range (its word, its written [low, high], or for a bare "
-             f"number ±{model.uncertainty:g} log-odds, the model's uncertainty)",
-             ""]
-    lines += text_table(SENSITIVITY_HEAD, [r.cells() for r in analysis.results[:top]])
+    head = [f"Sensitivity of {wanted.claim}" + ("" if wanted.state == "true" else f" = {wanted.state}")
+            + f": posterior {base:.3f}; conclusion: {analysis.conclusion}",
+            f"{plural(len(analysis), 'input')}; each moved across its range (its word, its written [low, high], or for a "
+            f"bare number ±{model.uncertainty:g} log-odds, the model's uncertainty)"]
+    lines = [line for text in head for line in textwrap.wrap(text, width, break_long_words=False)] + [""]
+    # narrow terminal: where each input is written goes under its row, long names wrap
+    lines += text_table(SENSITIVITY_HEAD, [r.cells() for r in analysis.results[:top]], width=width, wrap={0},
+                        below={SENSITIVITY_HEAD.index("written at")})
     if carlo is not None:
         low, mid, high = carlo.quantiles[wanted.claim][wanted.state]
         lines += ["", f"All ranges at once ({carlo.draws:,} Monte Carlo draws, seed {carlo.seed}): "

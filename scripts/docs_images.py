@@ -1,7 +1,7 @@
 """The shipped case, the 2025 test case and a generated 36-claim model → every figure in docs/img.
 
     scripts/setup.sh test                     # Graphviz, Chromium, pdftoppm (poppler-utils)
-    .venv/bin/python scripts/docs_images.py   # rewrites docs/img/*.png
+    .venv/bin/python scripts/docs_images.py   # rewrites docs/img/*.png and the tornado's SVG
 
 Maps and plots are drawn at the width they are printed (3.5 and 7 in) and rasterised at 300 dpi;
 the HTML report is photographed in headless Chromium at 1280 and 390 px; the LaTeX report's
@@ -59,6 +59,7 @@ def plots(scratch: Path) -> None:
     argmap("sensitivity", CASE_2025, "-t", "driver=threat_balancing", "--format", "pdf", "--width", "7in",
            "-o", tornado)
     png_of_pdf(tornado, IMG / "tornado-driver-7in.png")
+    argmap("sensitivity", CASE_2025, "-t", "driver", "--format", "svg", "-o", IMG / "sensitivity-driver.svg")
     tornado = scratch / "tornado-cooperation-3.5in.pdf"
     argmap("sensitivity", MODEL, "-t", "cooperation", "--format", "pdf", "--width", "3.5in", "-o", tornado)
     png_of_pdf(tornado, IMG / "tornado-cooperation-3.5in.png")
