@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Collection, Mapping, Sequence
 
-__all__ = ["plural", "text_table"]
+__all__ = ["plural", "prose", "text_table"]
 
 
 def text_table(titles: Sequence[str], rows: Sequence[Sequence[str]], *, right: Collection[int] = (),
@@ -97,3 +97,14 @@ def _narrow(widths: list[int], titles: Sequence[str], rows: Sequence[Sequence[st
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """"1 claim", "2 claims", "0 evidence items": the count with its noun in the right number."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def prose(lines: Sequence[str], width: int) -> list[str]:
+    """Lines of running text wrapped at spaces to ``width``, each continuation indented as its
+    line is (a word longer than the width stays whole)."""
+    out: list[str] = []
+    for line in lines:
+        indent = line[: len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                             break_on_hyphens=False) or [""]
+    return out

@@ -924,8 +924,18 @@ def compare(models: Sequence[str], as_of: str | None, fmt: str, top: int, schedu
 
 
 def _comparison_table(result, top: int) -> list[str]:
-    lines = [f"{len(result.models)} models, " + (f"evidence dated up to {result.as_of}" if result.as_of else "all evidence")
-             + f"; {len(result.shared)} shared claims, largest difference first", ""]
+    from argmap._terminal import terminal_width
+    from argmap._text import prose
+
+    width = terminal_width()
+    lines = prose([f"{len(result.models)} models, " + (f"evidence dated up to {result.as_of}" if result.as_of
+                                                        else "all evidence")
+                   + f"; {len(result.shared)} shared claims, largest difference first"], width)
+    names = list(result.models)
+    if sum(len(name) + 2 for name in names) + 32 > width:  # long paths: numbered columns, named above
+        lines += [f"model {k}: {name}" for k, name in enumerate(names, 1)]
+        names = [f"model {k}" for k in range(1, len(names) + 1)]
+    lines.append("")
     rows = []
     for c in result.shared[:top]:
         shown = ("true",) if c.states == ("true", "false") else c.states
@@ -933,18 +943,17 @@ def _comparison_table(result, top: int) -> list[str]:
             name = c.id if s == "true" else f"{c.id}={s}"
             rows.append((name, *(f"{p[s]:.3f}" for p in c.posteriors),
                          f"{max(p[s] for p in c.posteriors) - min(p[s] for p in c.posteriors):.3f}"))
-    lines += text_table(("claim", *result.models, "difference"), rows)
+    lines += text_table(("claim", *names, "difference"), rows, width=width)
     multi = [c for c in result.shared if c.pairs]
     if multi:
         lines += ["", "Pairwise Bayes factors (posterior odds / prior odds; dB), per model:"]
         rows = [(c.id, f"{f.a} : {f.b}", *(f"{p[k].bayes_factor:.3g} ({p[k].decibels:+.1f} dB)" for p in c.pairs))
                 for c in multi for k, f in enumerate(c.pairs[0])]
-        lines += text_table(("claim", "states", *result.models), rows)
-    for name, ids in result.only_in.items():
-        lines.append(f"only some models have these claims ({name}): {', '.join(ids)}")
+        lines += text_table(("claim", "states", *names), rows, width=width)
+    notes = [f"only some models have these claims ({name}): {', '.join(ids)}" for name, ids in result.only_in.items()]
     if result.differing_states:
-        lines.append(f"same id, different states (not compared): {', '.join(result.differing_states)}")
-    return lines
+        notes.append(f"same id, different states (not compared): {', '.join(result.differing_states)}")
+    return lines + prose(notes, width)
 
 
 @main.command()

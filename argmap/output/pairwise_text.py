@@ -8,7 +8,7 @@ import textwrap
 
 from argmap._results import odds_text, states_text
 from argmap._terminal import terminal_width
-from argmap._text import text_table
+from argmap._text import prose, text_table
 from argmap.analysis.pairwise import Weighing, comparisons
 from argmap.analysis.relations import format_decibels
 
@@ -39,17 +39,19 @@ def beliefs_pairwise_lines(beliefs, width: int | None = None) -> list[str]:
     return lines
 
 
-def weigh_table(weighing: Weighing) -> str:
-    """Per pair of the target's states: the items that weigh on it, strongest first, and the totals."""
+def weigh_table(weighing: Weighing, width: int | None = None) -> str:
+    """Per pair of the target's states: the items that weigh on it, strongest first, and the
+    totals; ``width``: the terminal's (default), to which the tables narrow and the text wraps."""
+    width = terminal_width() if width is None else width
     model = weighing.model
     cutoff = f"up to {weighing.as_of}" if weighing.as_of else "all dates"
     header = [f"{model.title or model.name}: the weight of each item on {weighing.claim} (evidence {cutoff})"]
     if weighing.fixed is not None:
-        return "\n".join(header + [f"{weighing.claim} is fixed at '{weighing.fixed}' by hard evidence "
-                                   f"({', '.join(weighing.fixing)}): there is nothing left to weigh"])
+        return "\n".join(prose(header + [f"{weighing.claim} is fixed at '{weighing.fixed}' by hard evidence "
+                                         f"({', '.join(weighing.fixing)}): there is nothing left to weigh"], width))
     if not weighing.rows:
-        return "\n".join(header + ["no evidence counts yet: add items with bears_on: " + weighing.claim])
-    out = header
+        return "\n".join(prose(header + ["no evidence counts yet: add items with bears_on: " + weighing.claim], width))
+    out = prose(header, width)
     for k, total in enumerate(weighing.totals):
         pair = f"{total.a} : {total.b}"
         moving = [r for r in weighing.rows if not abs(r.pairs[k].decibels) < 0.005
@@ -59,14 +61,16 @@ def weigh_table(weighing: Weighing) -> str:
                  format_decibels(r.pairs[k].leave_one_out_db)) for r in moving]
         c = total.comparison
         out += ["", f"{pair}   (positive dB favours {total.a})", ""]
-        out += text_table(("item", "date", "written as", "weight", "leave-one-out"), rows, right={3, 4})
+        out += text_table(("item", "date", "written as", "weight", "leave-one-out"), rows, right={3, 4},
+                          width=width, wrap={2})
         quiet = len(weighing.rows) - len(moving)
         if quiet:
             out.append(f"({quiet} other item{'s' if quiet != 1 else ''} weigh 0.0 dB on this pair)")
-        out.append(f"total: prior odds {odds_text(c.prior_odds)} → posterior odds {odds_text(c.posterior_odds)}; "
-                   f"Bayes factor {odds_text(c.bayes_factor)} ({format_decibels(total.decibels)}); "
-                   f"naive sum of the weights {format_decibels(total.naive_db)}")
-    out += ["", "weight: 10·log10 P(observation | a) / P(observation | b), the item alone in the network; "
-                "leave-one-out: how much the pair's posterior odds (dB) fall without it, all other evidence kept. "
-                "The naive sum equals the total only when the items are independent given the claim."]
+        out += prose([f"total: prior odds {odds_text(c.prior_odds)} → posterior odds {odds_text(c.posterior_odds)}; "
+                      f"Bayes factor {odds_text(c.bayes_factor)} ({format_decibels(total.decibels)}); "
+                      f"naive sum of the weights {format_decibels(total.naive_db)}"], width)
+    out += [""] + prose(["weight: 10·log10 P(observation | a) / P(observation | b), the item alone in the network; "
+                         "leave-one-out: how much the pair's posterior odds (dB) fall without it, all other evidence "
+                         "kept. The naive sum equals the total only when the items are independent given the claim."],
+                        width)
     return "\n".join(out)
