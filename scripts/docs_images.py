@@ -98,6 +98,7 @@ def report(scratch: Path) -> None:
             page.evaluate(f"document.getElementById('{section}').scrollIntoView()")
             page.screenshot(str(IMG / name))
         phone = browser.page(html, width=390, height=844, mobile=True)
+        phone.evaluate("document.getElementById('argument').scrollIntoView()")  # the map, 3.5 in layout
         phone.screenshot(str(IMG / "report-html-phone.png"))
         phone.evaluate("document.querySelector('#ach .table-wrap').scrollIntoView()")
         phone.screenshot(str(IMG / "report-html-phone-table.png"))
