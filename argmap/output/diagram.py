@@ -349,7 +349,7 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
         spare = 0.0
         for _ in range(_FIT_ATTEMPTS):
             graph = base.copy()
-            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare)
+            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare, fold=fit.points)
             over = drawn_size(graph.source)[0] - fit.points
             if over <= 0:
                 break
@@ -587,13 +587,19 @@ def _claim_label(claim: Claim, beliefs: Beliefs, look: Style, badge: tuple[str, 
             name = _font(shown, look.small, bold=top)
             numbers = _font(_p(prior) + " → " + (f"<B>{_p(post)}</B>" if top else _p(post)), look.small)
             bar = f"<TD>{_bar(post, look, prior=prior, width=30 if look.compact else 36)}</TD>" if look.bar else ""
-            cells.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{name}</TD><TD ALIGN="RIGHT">{numbers}</TD>{bar}</TR>')
+            bar = bar.replace("<TD>", '<TD CELLPADDING="1">')  # cells of a row kept apart at any padding
+            cells.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" CELLPADDING="1">{name}</TD>'
+                         f'<TD ALIGN="RIGHT" CELLPADDING="1">{numbers}</TD>{bar}</TR>')
         word = scale.word_for(belief.posterior[belief.most_probable])
         cells.append(f'<TR><TD COLSPAN="3">{_font(_html(belief.most_probable.replace("_", " ") + ": " + word), look.small, italic=True)}</TD></TR>')
     if badge is not None:
-        text = "<BR/>".join(_html(line) for line in _lines(badge[0], look.wrap + 6, limit=5))
+        # as wide as the box: a multi-state claim's table is about twice a name's width
+        wrap = look.wrap + 6 if belief.is_binary or belief.observed else 2 * look.wrap + 2
+        text = "<BR/>".join(_html(line) for line in _lines(badge[0], wrap, limit=5))
         cells.append(f'<TR><TD COLSPAN="3" BGCOLOR="{_BADGE}" BALIGN="LEFT">{_font(text, look.small)}</TD></TR>')
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
+    # a fitted map's rows sit closer (the type's own leading keeps them apart): a lower box
+    padding = 0 if look.compact else 1
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{padding}">{"".join(cells)}</TABLE>>'
 
 
 _BADGE = "gray94"  # the ground of the evidence summary inside a claim

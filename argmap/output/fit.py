@@ -5,6 +5,7 @@ unless the map cannot fit, which is reported)."""
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -74,26 +75,35 @@ def _dot_order(source: str, rows: Sequence[Sequence[str]]) -> dict[str, float]:
 
 
 def _spread(rows: Sequence[list[str]], wanted: dict[str, float], widths: dict[str, float],
-            width: float) -> dict[str, float]:
+            left: float, right: float) -> dict[str, float]:
     """Each node's x: its rank ordered as ``wanted`` (dot's x) orders it, each box as near dot's
-    x (scaled to ``width``) as ``_GAP`` between boxes and the page's margins allow, so that the
-    arrows run about as straight as dot draws them."""
+    x (scaled to the room from ``left`` to ``right``) as ``_GAP`` between boxes allows, so that
+    the arrows run about as straight as dot draws them."""
     placed = [n for row in rows for n in row]
     low = min((wanted[n] - widths[n] / 2 for n in placed), default=0.0)
     high = max((wanted[n] + widths[n] / 2 for n in placed), default=1.0)
-    scale = min(1.0, (width - 2 * _MARGIN) / max(high - low, 1.0))
+    scale = min(1.0, (right - left) / max(high - low, 1.0))
     xs: dict[str, float] = {}
     for row in rows:
         row.sort(key=lambda n: wanted[n])
+        # a row filled for a wider room closes its gaps (down to what an arrow needs to pass)
+        spare = right - left - sum(widths[n] for n in row)
+        gap = max(_MIN_GAP, min(_GAP, spare / (len(row) - 1))) if len(row) > 1 else _GAP
+        # and a row with room to spare keeps its boxes further apart and off the page's edges, so
+        # that the arrows between them and along the edges have room for their labels (which
+        # Graphviz otherwise lays on a box's edge, or past the page's)
+        extra = spare - _GAP * (len(row) - 1)
+        share = min(_LABEL_GAP - _GAP, extra / (len(row) + 1)) if extra > 0 else 0.0
+        gap += share
         # left to right: each box at dot's x or right of its left neighbour; then right to left:
         # none past its right neighbour or the page's edge
         for k, n in enumerate(row):
-            floor = _MARGIN + widths[n] / 2 if k == 0 else xs[row[k - 1]] + (widths[row[k - 1]] + widths[n]) / 2 + _GAP
-            xs[n] = max(_MARGIN + (wanted[n] - low) * scale + widths[n] / 2 * (1 - scale), floor)
+            floor = left + share + widths[n] / 2 if k == 0 else xs[row[k - 1]] + (widths[row[k - 1]] + widths[n]) / 2 + gap
+            xs[n] = max(left + (wanted[n] - low) * scale + widths[n] / 2 * (1 - scale), floor)
         for k in range(len(row) - 1, -1, -1):
             n = row[k]
-            ceiling = width - _MARGIN - widths[n] / 2 if k == len(row) - 1 else \
-                xs[row[k + 1]] - (widths[row[k + 1]] + widths[n]) / 2 - _GAP
+            ceiling = right - share - widths[n] / 2 if k == len(row) - 1 else \
+                xs[row[k + 1]] - (widths[row[k + 1]] + widths[n]) / 2 - gap
             xs[n] = min(xs[n], ceiling)
     return xs
 
@@ -115,6 +125,8 @@ def _split_plain(line: str) -> list[str]:
 
 
 _GAP = 14.0  # points between two boxes of a layer (the arrows router needs room to pass)
+_LABEL_GAP = 30.0  # points at most between two boxes of a row with room to spare
+_MIN_GAP = 4 * 2.0  # points: the least gap, room for an arrow and neato's margin (esep) on each side
 _RANKSEP = 24.0  # points between two layers: room for the arrow's head and its label
 _WALL = 1.0  # points: the width of the invisible wall at each edge of the page
 _ESEP = 2.0  # points neato keeps between an arrow and a box (its esep)
@@ -126,12 +138,14 @@ _KEY_MARGIN = 4.0  # points kept free at the edges beside the key (under the wal
 
 
 def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_nodes: Sequence[str],
-          key_entries: Sequence[Sequence[str]], width: float) -> dict[str, tuple[float, float]]:
+          key_entries: Sequence[Sequence[str]], width: float, fold: float | None = None) -> dict[str, tuple[float, float]]:
     """Pin every node of ``graph`` so that the map is at most ``width`` points wide: claims (and
     evidence boxes) in layers that each fit the width, hypotheses on top, each layer ordered by
     where ``dot`` puts it (fewer crossings) and as near dot's x as fits; the key in rows under the
     map. Graphviz's ``neato`` then only routes the arrows around the boxes, between two invisible
-    walls at the page's edges. Returns the positions."""
+    walls at the page's edges. The layers are filled for ``fold`` points (default ``width``): a
+    map laid out again a little narrower keeps its layers while each still fits with its gaps
+    closed up. Returns the positions."""
     _, _, sizes = measure(graph.source, heights=True)
     targets: dict[str, list[str]] = {}
     for node in evidence_nodes:
@@ -146,13 +160,27 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
         order += [n for n, aims in targets.items() if aims and aims[0] == cid and n not in order]
         order.append(cid)
     order += [n for n in targets if n not in order]
+    # hypotheses and rivals that bear on no other claim (the conclusions: a rival resting on the
+    # hypotheses too) may share the top row
+    crown = [cid for cid, c in model.claims.items() if c.role in ("hypothesis", "rival")
+             and not any(cid in other.parents for other in model.claims.values())]
+    widths = {n: sizes[n][0] for n in order}
+
+    def fold_into(room: float) -> list[list[str]]:
+        placed = layers(order, parents, widths, room, _GAP, top=list(tops), downstream=downstream_of(model, list(tops)),
+                        crown=crown, heights={n: sizes[n][1] for n in order}, spacing=_RANKSEP)
+        rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
+        for node in order:
+            rows[placed[node]].append(node)
+        return rows
+
     room = width - 2 * _MARGIN
-    placed = layers(order, parents, {n: sizes[n][0] for n in order}, room, _GAP, top=list(tops),
-                    downstream=downstream_of(model, list(tops)))
-    rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
-    for node in order:
-        rows[placed[node]].append(node)
-    xs = _spread(rows, _dot_order(graph.source, rows), {n: sizes[n][0] for n in order}, width)
+    rows = fold_into((fold or width) - 2 * _MARGIN)
+    # the layers filled for a wider page, when each still fits with its gaps closed up; else
+    # filled again (a box touching another or a wall makes neato draw every arrow straight)
+    if any(sum(widths[n] for n in row) + _MIN_GAP * (len(row) - 1) > room for row in rows):
+        rows = fold_into(room)
+    xs = _spread(rows, _dot_order(graph.source, rows), widths, _MARGIN, width - _MARGIN)
     positions: dict[str, tuple[float, float]] = {}
     # the key: entries packed into rows as wide as the page, top row first
     key_rows: list[list[list[str]]] = []
@@ -175,11 +203,11 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
                 tail, head, words = entry
                 positions[tail] = (x + 1, y + height / 2)
                 positions[head] = (x + _SAMPLE, y + height / 2)
-                positions[words] = (x + _SAMPLE + 10 + sizes[words][0] / 2, y + height / 2)
+                positions[words] = (x + _SAMPLE + _SAMPLE_GAP + sizes[words][0] / 2, y + height / 2)
             else:
                 positions[entry[0]] = (x + sizes[entry[0]][0] / 2, y + height / 2)
             x += _entry_width(entry, sizes) + _GAP
-        y += height + 10
+        y += height + _KEY_ROW_GAP
     y += _RANKSEP / 2 if key_rows else 0
     bottom = y
     for row in rows:
@@ -201,12 +229,14 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
     return positions
 
 
-_SAMPLE = 30.0  # points: the length of a line sample in the key
+_SAMPLE = 24.0  # points: the length of a line sample in the key
+_SAMPLE_GAP = 6.0  # points between a line sample and its words
+_KEY_ROW_GAP = 5.0  # points between two rows of the key
 
 
 def _entry_width(entry: Sequence[str], sizes: dict[str, tuple[float, float]]) -> float:
     if len(entry) == 3:
-        return _SAMPLE + 10 + sizes[entry[2]][0]
+        return _SAMPLE + _SAMPLE_GAP + sizes[entry[2]][0]
     return sizes[entry[0]][0]
 
 
@@ -219,16 +249,18 @@ def drawn_width(source: str) -> float:
 
 
 def drawn_size(source: str) -> tuple[float, float]:
-    """The (width, height) in points of the page ``source`` is drawn on, less its padding (from
-    the SVG: plain output does not give neato's true bounding box)."""
-    import re
+    """The (width, height) in points of the drawing of ``source``, without the page's padding
+    (Graphviz's own bounding box, which the SVG's page is, padding added)."""
+    left, bottom, right, top = _bounds(source)
+    return right - left, top - bottom
 
-    match = re.search(rb'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"', _dot(source, "svg"))
-    if not match:
-        raise RuntimeError("dot's SVG has no viewBox")
-    pad = re.search(r"\bpad=\"?([0-9.]+)", source)
-    around = 2 * 72 * (float(pad.group(1)) if pad else 4 / 72)
-    return float(match.group(1)) - around, float(match.group(2)) - 2 * 72 * _PAD_Y
+
+def _bounds(source: str) -> tuple[float, float, float, float]:
+    box = json.loads(_dot(source, "json")).get("bb")
+    if not box:
+        raise RuntimeError("dot's layout has no bounding box")
+    left, bottom, right, top = (float(v) for v in box.split(","))
+    return left, bottom, right, top
 
 
 def fit_to_width(graph: graphviz.Digraph, width: Width, *, warn: Callable[[str], Any] | None = None) -> graphviz.Digraph:
