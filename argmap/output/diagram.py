@@ -577,7 +577,9 @@ def _claim_label(claim: Claim, beliefs: Beliefs, look: Style, badge: tuple[str, 
         prior, post = belief.prior["true"], belief.posterior["true"]
         cells.append(f'<TR><TD COLSPAN="3">{_font(_p(prior) + " → " + "<B>" + _p(post) + "</B>", look.font_size)}</TD></TR>')
         if look.bar:
-            cells.append(f'<TR><TD COLSPAN="3">{_bar(post, look, prior=prior, width=60 if look.compact else 90)}</TD></TR>')
+            # a point under the bar, so that the word below does not touch it (the rows sit close)
+            room = ' HEIGHT="7" VALIGN="TOP"' if look.compact else ""
+            cells.append(f'<TR><TD COLSPAN="3"{room}>{_bar(post, look, prior=prior, width=60 if look.compact else 90)}</TD></TR>')
         cells.append(f'<TR><TD COLSPAN="3">{_font(_html(scale.word_for(post)), look.small, italic=True)}</TD></TR>')
     else:
         for state in belief.states:
