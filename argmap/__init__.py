@@ -12,13 +12,16 @@ data model (``model``, ``errors``, ``scales``) imports none of them.
 """
 
 import sys
+from typing import TYPE_CHECKING
 from typing import Any as _Any
 
 try:
     # the data model only: the stages behind the public API (numpy, the loader, the analyses)
-    # are imported when a name below is first used (PEP 562), so `import argmap`, and every
+    # are imported when a name of _LAZY is first used (PEP 562), so `import argmap`, and every
     # command of `python -m argmap`, pays only for what it uses
     from argmap import model as _model
+    from argmap.errors import ArgmapError, Location, Problem
+    from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -30,18 +33,21 @@ __version__ = "0.1.0"
 #: where each public name lives: ``argmap.NAME`` imports the module on first use
 _LAZY = {
     "SCALES": "argmap.scales",
-    "ArgmapError": "argmap.errors",
-    "Location": "argmap.errors",
-    "Problem": "argmap.errors",
     "Beliefs": "argmap.engine.infer",
     "ClaimBelief": "argmap.engine.infer",
     "update": "argmap.engine.infer",
     "load": "argmap.loader.validate",
-    **{name: "argmap.model" for name in ("Claim", "EvidenceDate", "EvidenceItem", "Model", "Prob", "Source")},
     **{name: "argmap.api" for name in ("cause", "compare", "diagram", "monte_carlo", "next_evidence", "pairwise",
                                        "report", "sensitivity", "sweep", "tipping_points", "tornado", "trajectory",
                                        "weigh", "weights")},
 }
+
+if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
+    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, pairwise, report, sensitivity,
+                            sweep, tipping_points, tornado, trajectory, weigh, weights)
+    from argmap.engine.infer import Beliefs, ClaimBelief, update
+    from argmap.loader.validate import load
+    from argmap.scales import SCALES
 
 
 def __getattr__(name: str) -> _Any:
