@@ -12,18 +12,16 @@ data model (``model``, ``errors``, ``scales``) imports none of them.
 """
 
 import sys
+from typing import TYPE_CHECKING
 from typing import Any as _Any
 
 try:
+    # the data model only: the stages behind the public API (numpy, the loader, the analyses)
+    # are imported when a name of _LAZY is first used (PEP 562), so `import argmap`, and every
+    # command of `python -m argmap`, pays only for what it uses
     from argmap import model as _model
-    from argmap.engine.infer import Beliefs, ClaimBelief
-    from argmap.engine.infer import update as _update
     from argmap.errors import ArgmapError, Location, Problem
-    from argmap.loader.validate import load
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
-    from argmap.scales import SCALES
-    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, pairwise, report, sensitivity,
-                            sweep, tipping_points, tornado, trajectory, weigh, weights)
 except KeyboardInterrupt:
     if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
         sys.stderr.write("\nargmap: interrupted\n")
@@ -32,22 +30,61 @@ except KeyboardInterrupt:
 
 __version__ = "0.1.0"
 
+#: where each public name lives: ``argmap.NAME`` imports the module on first use
+_LAZY = {
+    "SCALES": "argmap.scales",
+    "Beliefs": "argmap.engine.infer",
+    "ClaimBelief": "argmap.engine.infer",
+    "update": "argmap.engine.infer",
+    "load": "argmap.loader.validate",
+    **{name: "argmap.api" for name in ("cause", "compare", "diagram", "monte_carlo", "next_evidence", "pairwise",
+                                       "report", "sensitivity", "sweep", "tipping_points", "tornado", "trajectory",
+                                       "weigh", "weights")},
+}
 
-def _to_pgmpy(model: Model) -> _Any:
+if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
+    from argmap.api import (cause, compare, diagram, monte_carlo, next_evidence, pairwise, report, sensitivity,
+                            sweep, tipping_points, tornado, trajectory, weigh, weights)
+    from argmap.engine.infer import Beliefs, ClaimBelief, update
+    from argmap.loader.validate import load
+    from argmap.scales import SCALES
+
+
+def __getattr__(name: str) -> _Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'argmap' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value  # once: later look-ups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def _update(model: _Any, *args: _Any, **kwargs: _Any) -> _Any:
+    from argmap.engine.infer import update
+
+    return update(model, *args, **kwargs)
+
+
+def _to_pgmpy(model: _Any) -> _Any:
     from argmap.engine.compile import network_of, to_pgmpy
 
     return to_pgmpy(network_of(model))
 
 
-def _beliefs_svg(beliefs: Beliefs) -> str | None:
+def _beliefs_svg(beliefs: _Any) -> str | None:
     """Jupyter's picture of beliefs: the map, or None (the text form) with the problem on stderr."""
     from argmap.output.diagram import beliefs_svg, repr_svg  # Graphviz only when a notebook asks
 
     return repr_svg(lambda: beliefs_svg(beliefs))
 
 
-update = _update
-def _pairwise(beliefs: Beliefs) -> _Any:
+def _pairwise(beliefs: _Any) -> _Any:
     from argmap.analysis.pairwise import pairwise
 
     return pairwise(beliefs)

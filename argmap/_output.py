@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import codecs
-import json
 import sys
 import warnings
 from typing import Any
@@ -94,6 +93,8 @@ def data_bytes(payload: bytes) -> None:
 
 def json_data(value: Any, *, indent: int | None = 2) -> None:
     """``value`` as JSON on stdout, UTF-8 bytes whatever the terminal's encoding."""
+    import json
+
     data_bytes((json.dumps(value, indent=indent, ensure_ascii=False) + "\n").encode("utf-8"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from html import escape
 from typing import Any, ClassVar
 
 __all__ = ["Listing", "data_frame", "fmt_answer", "format_decibels", "html_note", "html_table", "json_number", "odds_text", "probability_text", "shown_states", "span_text", "state_name", "states_text"]
@@ -37,6 +36,8 @@ def html_table(head: Sequence[str], rows: Iterable[Sequence[Any]], caption: str 
     """One compact ``<table>``: an optional caption, a header row and a body; every cell is text
     (None shows empty), escaped. No styling: the notebook's own table style applies (Jupyter
     right-aligns cells, which suits the numbers)."""
+    from html import escape  # for notebooks only: not at every start
+
     top = f"<caption>{escape(caption)}</caption>" if caption else ""
     header = "".join(f"<th>{escape(str(h))}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{escape('' if c is None else str(c))}</td>" for c in r) + "</tr>"
@@ -46,6 +47,8 @@ def html_table(head: Sequence[str], rows: Iterable[Sequence[Any]], caption: str 
 
 def html_note(text: str) -> str:
     """A line of text under (or between) tables, escaped."""
+    from html import escape
+
     return f"<p>{escape(text)}</p>"
 
 

@@ -37,6 +37,18 @@ def safe_cell(value: object) -> str:
 
 def terminal_width() -> int:
     """Columns of the terminal standard output goes to ($COLUMNS first); 80 when it is not a terminal."""
-    import shutil
+    # shutil.get_terminal_size's rule for the columns, without importing shutil (and the
+    # compression modules it imports) at the start of every command that prints a table
+    import os
+    import sys
 
-    return shutil.get_terminal_size((80, 24)).columns
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80

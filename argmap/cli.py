@@ -5,10 +5,7 @@ Exit codes: 0 success; 2 bad input or usage, one message per problem; 1 only for
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-import shlex
 import sys
 from collections.abc import Sequence
 
@@ -224,6 +221,8 @@ def _rows(beliefs) -> list[tuple[str, str, str, float, float, str]]:
 
 
 def _csv(beliefs) -> str:
+    import csv
+
     from argmap._terminal import safe_cell  # a state '=cmd|…' must not become a spreadsheet formula
 
     out = io.StringIO()
@@ -474,6 +473,8 @@ def sensitivity(model: str, target_spec: str, evidence: Sequence[str], as_of: st
         payload = {**analysis.to_dict(), "monte_carlo": None if carlo is None else carlo.to_dict(),
                    "monte_carlo_correlated": None if carlo is None else biased.to_dict(),
                    "tipping_points": tipping.to_dict()}
+        import json
+
         text = json.dumps(payload, indent=2, ensure_ascii=False)
     else:
         text = _sensitivity_table(loaded, analysis, top, carlo)
@@ -497,6 +498,8 @@ def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) ->
     line = (f"{claim} is fixed by hard evidence: '{item.id}' ({item.location}) observes {claim} = {state}; "
             f"no input, tempering or finding can move it, so {command} has nothing to show")
     if fmt == "json":
+        import json
+
         text = json.dumps({"target": {"claim": claim, "state": state, "posterior": 1.0, "fixed_by": item.id,
                                       "file": item.location.file, "line": item.location.line},
                            "fixed": True, "message": line}, indent=2, ensure_ascii=False)
@@ -793,9 +796,12 @@ def history(model: str, log_file: str | None, from_git: bool, limit: int, fmt: s
     if fmt == "json":
         json_data({"columns": header, "rows": [dict(r.values) for r in rows]})
     elif fmt == "csv":
+        import csv
+
+        from argmap._terminal import safe_cell
+
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        from argmap._terminal import safe_cell
 
         writer.writerow([safe_cell(c) for c in header])
         writer.writerows([[safe_cell(r.values.get(c, "")) for c in header] for r in rows])
@@ -883,6 +889,8 @@ def report(model: str, output: str | None, formats: str, as_of: str | None, temp
     compared = [_load(other) for other in others]
     command = regenerate_command(model, as_of=as_of, output=output, formats=wanted, templates=templates)
     if others:
+        import shlex
+
         command += "".join(f" --compare {shlex.quote(o)}" for o in others)
     missing: dict[str, str] = {}
     for path in make_report(loaded, output, wanted, as_of=as_of, templates=templates, command=command,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable
 
@@ -68,6 +67,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         if _budget[0] < len(choices):
             return ""
         _budget[0] -= len(choices)
+    import difflib  # only on a misspelling: not at every start
+
     choices = sorted(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:

@@ -20,6 +20,7 @@ from argmap.cli import main
 from argmap.engine.compile import network_of
 from argmap.engine.infer import evidence_assignment
 from argmap.model import Account
+from argmap.output.pairwise_text import may_compare
 from argmap.testing import models
 
 DB = 10 / math.log(10)
@@ -73,6 +74,8 @@ def test_accounts_and_pairwise_bayes_factors_match_the_enumerated_joint(model):
         posterior = 0.0 if both is None else probability(network, both) / p_evidence
         assert beliefs.accounts[name].prior == pytest.approx(prior, abs=1e-9)
         assert beliefs.accounts[name].posterior == pytest.approx(posterior, abs=1e-9)
+    # `update`'s table asks the analysis for pairs only where there can be some
+    assert may_compare(beliefs) or not comparisons(beliefs)
     for c in comparisons(beliefs):
         if c.of == "accounts":
             continue

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import textwrap
+from typing import TYPE_CHECKING
 
-from argmap._results import odds_text, states_text
+from argmap._results import format_decibels, odds_text, states_text
 from argmap._terminal import terminal_width
 from argmap._text import prose, text_table
-from argmap.analysis.pairwise import Weighing, comparisons
-from argmap.analysis.relations import format_decibels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from argmap.analysis.pairwise import Weighing
 
 __all__ = ["beliefs_pairwise_lines", "odds_text", "weigh_table"]
 
@@ -26,7 +28,11 @@ def beliefs_pairwise_lines(beliefs, width: int | None = None) -> list[str]:
                 for name, a in beliefs.accounts.items()]
         lines += ["", "accounts (each the conjunction of its claim states)", ""]
         lines += text_table(("account", "prior", "posterior", "states"), rows, right={1, 2}, width=width, wrap={3})
-    pairs = comparisons(beliefs)
+    pairs: list = []
+    if may_compare(beliefs):  # most maps have no rivals to compare: `update` skips importing the analysis
+        from argmap.analysis.pairwise import comparisons
+
+        pairs = comparisons(beliefs)
     if pairs:
         lines += ["", *textwrap.wrap("rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
                                      "prior odds), by the claim or the accounts they are states of", width)]
@@ -37,6 +43,14 @@ def beliefs_pairwise_lines(beliefs, width: int | None = None) -> list[str]:
             lines += text_table(("a", "b", "prior odds", "posterior odds", "Bayes factor", "dB"), rows,
                                 right={2, 3, 4, 5}, width=width)
     return lines
+
+
+def may_compare(beliefs) -> bool:
+    """Whether :func:`~argmap.analysis.pairwise.comparisons` can find a pair in ``beliefs``: two
+    accounts, or a hypothesis or rival of three states or more (when neither, it finds none)."""
+    claims = beliefs.model.claims
+    return len(beliefs.accounts) >= 2 or any(
+        len(b.states) >= 3 and claims[cid].role in ("hypothesis", "rival") for cid, b in beliefs.claims.items())
 
 
 def weigh_table(weighing: Weighing, width: int | None = None) -> str:
