@@ -390,6 +390,12 @@ def _read_plain_bif(text: str) -> Any:
             return None
         cards = [len(states[p]) for p in parents]
         rows = math.prod(cards)
+        found = _rows_at_once(body, parents, states, rows, len(states[child])) if parents else None
+        if found is not None:
+            if np.isnan(found).any() or (found < 0).any() or not np.allclose(found.sum(axis=0), 1, atol=0.01):
+                return None  # as below
+            cpds[child] = _Cpd(child, parents, states, found)
+            continue
         values = np.full((len(states[child]), rows), np.nan)
         index = {p: {s: i for i, s in enumerate(states[p])} for p in parents}
         pos = 0
@@ -442,6 +448,53 @@ def _read_plain_bif(text: str) -> Any:
     if order is None:
         return None  # a cycle: pgmpy's reader says so
     return _PlainNetwork(name, cpds, order)
+
+
+_BIF_ROWS = re.compile(r"(?:\s*\([^)]*\)\s*[^;()]*;)*\s*")
+_BIF_ROW = re.compile(r"\s*\(([^)]*)\)\s*([^;()]*);")
+_ROW_INDEX: dict[tuple[tuple[str, ...], ...], dict[str, int]] = {}
+
+
+def _rows_at_once(body: str, parents: list[str], states: dict[str, list[str]], rows: int, width: int) -> Any:
+    """The table of a body of "(states) numbers;" entries, every row once, read with a few calls
+    over the whole body instead of a few a row (what :func:`_rows_only` gives for it: the same
+    texts through ``float``); None for any other body, which the entry-by-entry path reads."""
+    import numpy as np
+
+    if not _BIF_ROWS.fullmatch(body):
+        return None
+    entries = _BIF_ROW.findall(body)
+    if len(entries) != rows:
+        return None
+    key = tuple(tuple(states[p]) for p in parents)
+    index = _ROW_INDEX.get(key)
+    if index is None:
+        index = {", ".join(row): i for i, row in enumerate(itertools.product(*key))}
+        if len(_ROW_INDEX) > 256:
+            _ROW_INDEX.clear()
+        _ROW_INDEX[key] = index
+    heads = [head for head, _ in entries]
+    columns = list(map(index.get, heads))  # "(a, b)" as written most often
+    if None in columns:
+        heads = [", ".join(map(str.strip, head.split(","))) for head in heads]
+        columns = list(map(index.get, heads))
+        if None in columns:
+            return None
+    if len(set(columns)) != rows:
+        return None  # a row twice (and so another missing)
+    # the rows' numbers in one list, a ";" between rows: each row holds width numbers exactly when
+    # the ";" fall every width + 1 texts
+    texts = " ; ".join([numbers for _, numbers in entries]).replace(",", " ").split()
+    if len(texts) != rows * (width + 1) - 1 or texts[width::width + 1].count(";") != rows - 1:
+        return None
+    del texts[width::width + 1]
+    try:
+        numbers = np.array(list(map(float, texts))).reshape(rows, width)
+    except ValueError:
+        return None
+    values = np.empty((rows, width))
+    values[columns] = numbers
+    return values.T
 
 
 def _rows_only(entries: list, parents: list[str], states: dict[str, list[str]], index: dict, rows: int,

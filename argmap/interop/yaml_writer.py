@@ -61,6 +61,11 @@ def _mapping(data: dict, indent: int, lines: list[str], first: str | None = None
     for key, value in data.items():
         head = (pad if first is None else first) + _text(str(key)) + ":"
         first = None
+        if type(value) is dict and value:
+            cells = float_row_key(value)
+            if cells is not None:  # a table's row (the bulk of a network): its type told once
+                lines.append(f"{head} {_flow(value, cells)}")
+                continue
         if _nested_mapping(value):
             lines.append(head)
             _mapping(value, indent + 2, lines)
@@ -99,8 +104,9 @@ def _numbers(data: dict) -> bool:
 _NUMBER_TYPES = {int, float}
 
 
-def _flow(data: dict) -> str:
-    cells = float_row_key(data)
+def _flow(data: dict, cells: tuple | None = None) -> str:
+    if cells is None:
+        cells = float_row_key(data)
     if cells is None:
         return _flow_text(data)
     found = _FLOW_ROWS.get(cells)  # a table's rows repeat (pathfinder: 25,772 rows, 1,060 texts)
@@ -114,26 +120,27 @@ def _flow(data: dict) -> str:
 
 def _flow_text(data: dict) -> str:
     keys = tuple(data)
-    shown = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
-    if shown is None:
-        shown = tuple(_text(str(key), flow=True) for key in keys)
+    template = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
+    if template is None:
+        # "{a: %s, b: %s}": a row is then one formatting, not a text per cell
+        template = "{" + ", ".join(_text(str(key), flow=True).replace("%", "%%") + ": %s" for key in keys) + "}"
         if len(_FLOW_KEYS) < 10_000:
-            _FLOW_KEYS[keys] = shown
-    values = list(data.values())
+            _FLOW_KEYS[keys] = template
+    values = tuple(data.values())
     if set(map(type, values)) == _FLOATS:
-        numbers = list(map(repr, values))
+        numbers = tuple(map(repr, values))
         written = "".join(numbers)
         if "e" in written or "n" in written:  # an exponent, inf or nan: as _scalar writes them
-            numbers = [_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)]
+            numbers = tuple([_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)])
     else:
-        numbers = [repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
-                   for v in values]
-    return "{" + ", ".join([f"{key}: {number}" for key, number in zip(shown, numbers)]) + "}"
+        numbers = tuple([repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
+                         for v in values])
+    return template % numbers
 
 
 _FLOATS = {float}
 _FLOW_ROWS: dict[tuple, str] = {}
-_FLOW_KEYS: dict[tuple, tuple[str, ...]] = {}  # a table's states, written once each
+_FLOW_KEYS: dict[tuple, str] = {}  # a table's states, written once each: the row's template
 
 
 def _scalar(value: Any) -> str:

@@ -97,7 +97,9 @@ def located(data: Any, file: str) -> Any:
             if cells is not None:  # a prior or a table's row
                 found = rows.get(cells)  # rows alike are one mapping: their locations are alike too
                 if found is None:
-                    found = rows[cells] = LocDict(zip(map(scalar_text, value), value.values()))
+                    # state names are text already (scalar_text gives a str back as it is)
+                    found = rows[cells] = (LocDict(value) if set(map(type, value)) == _STRS
+                                           else LocDict(zip(map(scalar_text, value), value.values())))
                     found.flow_row = FlowRow(tuple(found), tuple(found.values()))
                     found.location, found.key_locations = at, {}
                 return found
@@ -114,6 +116,7 @@ def located(data: Any, file: str) -> Any:
 
 
 _FLOATS = {float}
+_STRS = {str}
 
 
 def float_row_key(row: dict) -> tuple | None:
