@@ -223,6 +223,10 @@ class _Reader:
         self.keys: dict[str, str] = {}
         self.key_rows: dict[tuple[str, ...], Any] = {}  # a row's key texts → its keys (or NOT_PLAIN)
         self.cells: dict[str, Any] = getattr(scalar, "cache", {})  # the caller's plain scalars, read
+        # texts (unsigned: a flow value may not start with "-") that the caller's scalar reads as
+        # float(text), as an expression; a row of them separated by spaces is read in one go
+        decimal = getattr(scalar, "decimal", None)
+        self.decimals = re.compile(f"(?:{decimal})(?: (?:{decimal}))*") if decimal else None
 
     def loc(self, number: int) -> Location:
         found = self.where.get(number)
@@ -368,10 +372,15 @@ class _Reader:
         value_texts = texts[1::2]
         values = list(map(self.cells.get, value_texts, itertools.repeat(NOT_PLAIN)))  # a table's numbers repeat
         if NOT_PLAIN in values:
-            try:
-                values = [self.cell(raw) if value is NOT_PLAIN else value for value, raw in zip(values, value_texts)]
-            except NotPlain:
-                return NOT_PLAIN
+            if self.decimals is not None and self.decimals.fullmatch(" ".join(value_texts)):
+                # every value a plain decimal, which the caller's scalar reads as float(text): all at once
+                values = list(map(float, value_texts))
+                self.cells.update(zip(value_texts, values))
+            else:
+                try:
+                    values = [self.cell(raw) if value is NOT_PLAIN else value for value, raw in zip(values, value_texts)]
+                except NotPlain:
+                    return NOT_PLAIN
         return FlowRow(keys, tuple(values))
 
     def row_keys(self, texts: tuple[str, ...]) -> Any:

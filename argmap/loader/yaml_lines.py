@@ -56,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 _DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+(?:[eE][-+][0-9]+)?")  # a table's numbers
+_UNSIGNED_DECIMAL = r"[0-9]+\.[0-9]+(?:[eE][-+][0-9]+)?"  # those that _DECIMAL matches, unsigned
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 MAX_ALIAS_EXPANSIONS = 10_000  # *alias uses; a "billion laughs" document needs billions
@@ -199,6 +200,7 @@ def _read_plain(text: str, file: str) -> Any:
         return found
 
     scalar.cache = values  # type: ignore[attr-defined]  # block_yaml looks texts up here first
+    scalar.decimal = _UNSIGNED_DECIMAL  # type: ignore[attr-defined]  # and reads a row of these at once
 
     def flow(raw: str, line: int) -> Any:
         import yaml
