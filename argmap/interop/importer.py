@@ -241,12 +241,24 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
         if states != ["true", "false"]:
             body["states"] = states
         columns = []
-        for probs in values.T.tolist():  # one list of Python floats per parent row
-            total = sum(probs)
-            if abs(total - 1) > SUM_TOLERANCE:
-                normalised.append(abs(total - 1))
-                probs = [p / total for p in probs]
-            columns.append(dict(zip(states, probs)))
+        # rows alike (bit for bit) become one mapping, made once: a table's rows repeat, and the
+        # writer and the check then meet each once (pathfinder: 25,772 rows, 1,060 alike)
+        keys = _row_keys(values)
+        seen: dict[bytes, tuple[dict[str, float], float | None]] = {}
+        for index, probs in enumerate(values.T.tolist()):  # one list of Python floats per parent row
+            found = seen.get(keys[index]) if keys is not None else None
+            if found is None:
+                total = sum(probs)
+                off = None
+                if abs(total - 1) > SUM_TOLERANCE:
+                    off = abs(total - 1)
+                    probs = [p / total for p in probs]
+                found = (dict(zip(states, probs)), off)
+                if keys is not None:
+                    seen[keys[index]] = found
+            if found[1] is not None:
+                normalised.append(found[1])
+            columns.append(found[0])
         if not parents:
             body["prior"] = columns[0]
         else:
@@ -271,6 +283,17 @@ def parse_bif(text: str, source: str, *, xml: bool = False) -> Imported:
     model = {"argmap": 1, "title": name if name not in ("", "unknown") else os.path.basename(source),
              "claims": claims}
     return Imported(model, [], notes, header)
+
+
+def _row_keys(values: Any) -> list[bytes] | None:
+    """Each parent row's numbers as bytes (equal exactly when the row's floats are alike bit for
+    bit, 0.0 and -0.0 apart), or None for a table that is not a 2-D array of float64."""
+    import numpy as np
+
+    if not isinstance(values, np.ndarray) or values.dtype != np.float64 or values.ndim != 2 or not values.shape[0]:
+        return None
+    packed = np.ascontiguousarray(values.T)
+    return packed.view(np.dtype((np.void, packed.shape[1] * packed.itemsize))).ravel().tolist()
 
 
 # the word first and "no letter before it" after it, not r"\bvariable": an expression that opens

@@ -91,9 +91,13 @@ def located(data: Any, file: str) -> Any:
     block_yaml reads from one text do."""
     at = Location(file)
     rows: dict[tuple, LocDict] = {}
+    seen: dict[int, LocDict] = {}  # a row given twice (one mapping object): converted once
 
     def convert(value: Any) -> Any:
         if isinstance(value, dict):
+            found = seen.get(id(value))
+            if found is not None:
+                return found
             cells = float_row_key(value)
             if cells is not None:  # a prior or a table's row
                 found = rows.get(cells)  # rows alike are one mapping: their locations are alike too
@@ -103,6 +107,7 @@ def located(data: Any, file: str) -> Any:
                                            else LocDict(zip(map(scalar_text, value), value.values())))
                     found.flow_row = FlowRow(tuple(found), tuple(found.values()))
                     found.location, found.key_locations = at, {}
+                seen[id(value)] = found  # (the data outlives this call: its ids are not reused)
                 return found
             found = LocDict((scalar_text(k), convert(v)) for k, v in value.items())
             found.location, found.key_locations = at, {}
