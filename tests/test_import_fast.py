@@ -119,3 +119,14 @@ def test_a_table_read_at_once_is_the_table_read_row_by_row(text):
         assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
         assert np.array_equal(ours, theirs) and np.array_equal(np.signbit(ours), np.signbit(theirs))
         assert ours.T.tolist() == theirs.T.tolist()
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0.98, 1.02),
+                          st.sampled_from([0.99, 1.01, 0.99 - 1e-05, 1.01 + 1e-05, 1.0100100000000001])),
+                min_size=1, max_size=6))
+def test_a_tables_sums_are_checked_as_allclose_checks_them(sums):
+    from argmap.interop.importer import _adds_up
+
+    values = np.array([sums])  # one state: its sums are the numbers themselves
+    with np.errstate(all="ignore"):
+        assert _adds_up(values) == np.allclose(values.sum(axis=0), 1, atol=0.01)

@@ -415,7 +415,7 @@ def _read_plain_bif(text: str) -> Any:
         rows = math.prod(cards)
         found = _rows_at_once(body, parents, states, rows, len(states[child])) if parents else None
         if found is not None:
-            if np.isnan(found).any() or (found < 0).any() or not np.allclose(found.sum(axis=0), 1, atol=0.01):
+            if np.isnan(found).any() or (found < 0).any() or not _adds_up(found):
                 return None  # as below
             cpds[child] = _Cpd(child, parents, states, found)
             continue
@@ -462,7 +462,7 @@ def _read_plain_bif(text: str) -> Any:
                 values[:, column] = numbers
         if body[pos:].strip() or np.isnan(values).any() or (values < 0).any():
             return None
-        if not np.allclose(values.sum(axis=0), 1, atol=0.01):  # as pgmpy's check_model
+        if not _adds_up(values):  # as pgmpy's check_model
             return None
         cpds[child] = _Cpd(child, parents, states, values)
     if set(cpds) != set(states):
@@ -476,6 +476,17 @@ def _read_plain_bif(text: str) -> Any:
 _BIF_ROWS = re.compile(r"(?:\s*\([^)]*\)\s*[^;()]*;)*\s*")
 _BIF_ROW = re.compile(r"\s*\(([^)]*)\)\s*([^;()]*);")
 _ROW_INDEX: dict[tuple[tuple[str, ...], ...], dict[str, int]] = {}
+
+
+_ADDS_UP = 0.01 + 1e-05 * 1.0  # np.allclose(sums, 1, atol=0.01): |sum - 1| <= atol + rtol * |1|
+
+
+def _adds_up(values: Any) -> bool:
+    """``np.allclose(values.sum(axis=0), 1, atol=0.01)`` (pgmpy's check_model), without its
+    fixed cost, a tenth of a small network's import (asia: 8 tables)."""
+    import numpy as np
+
+    return bool((np.abs(values.sum(axis=0) - 1) <= _ADDS_UP).all())
 
 
 def _rows_at_once(body: str, parents: list[str], states: dict[str, list[str]], rows: int, width: int) -> Any:
