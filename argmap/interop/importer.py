@@ -473,8 +473,7 @@ def _read_plain_bif(text: str) -> Any:
     return _PlainNetwork(name, cpds, order)
 
 
-_BIF_ROWS = re.compile(r"(?:\s*\([^)]*\)\s*[^;()]*;)*\s*")
-_BIF_ROW = re.compile(r"\s*\(([^)]*)\)\s*([^;()]*);")
+_BIF_ROW = re.compile(r"(\s*)\(([^)]*)\)(\s*)([^;()]*);")  # every character but "(", ")" and ";" in a group
 _ROW_INDEX: dict[tuple[tuple[str, ...], ...], dict[str, int]] = {}
 
 
@@ -495,10 +494,12 @@ def _rows_at_once(body: str, parents: list[str], states: dict[str, list[str]], r
     texts through ``float``); None for any other body, which the entry-by-entry path reads."""
     import numpy as np
 
-    if not _BIF_ROWS.fullmatch(body):
-        return None
     entries = _BIF_ROW.findall(body)
     if len(entries) != rows:
+        return None
+    # one after the other from the start, nothing skipped between them: what they hold adds up
+    # to the body (one pass over it, where a match of the whole body took a second)
+    if sum(map(len, itertools.chain.from_iterable(entries))) + 3 * rows != len(body.rstrip()):
         return None
     key = tuple(tuple(states[p]) for p in parents)
     index = _ROW_INDEX.get(key)
@@ -507,7 +508,7 @@ def _rows_at_once(body: str, parents: list[str], states: dict[str, list[str]], r
         if len(_ROW_INDEX) > 256:
             _ROW_INDEX.clear()
         _ROW_INDEX[key] = index
-    heads = [head for head, _ in entries]
+    heads = [head for _, head, _, _ in entries]
     columns = list(map(index.get, heads))  # "(a, b)" as written most often
     if None in columns:
         heads = [", ".join(map(str.strip, head.split(","))) for head in heads]
@@ -518,7 +519,7 @@ def _rows_at_once(body: str, parents: list[str], states: dict[str, list[str]], r
         return None  # a row twice (and so another missing)
     # the rows' numbers in one list, a ";" between rows: each row holds width numbers exactly when
     # the ";" fall every width + 1 texts
-    texts = " ; ".join([numbers for _, numbers in entries]).replace(",", " ").split()
+    texts = " ; ".join([numbers for _, _, _, numbers in entries]).replace(",", " ").split()
     if len(texts) != rows * (width + 1) - 1 or texts[width::width + 1].count(";") != rows - 1:
         return None
     del texts[width::width + 1]
