@@ -11,6 +11,7 @@ reads back, with PyYAML's safe loader as with argmap's, as the data given.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -61,6 +62,9 @@ def _mapping(data: dict, indent: int, lines: list[str], first: str | None = None
     for key, value in data.items():
         head = (pad if first is None else first) + _text(str(key)) + ":"
         first = None
+        if type(value) is dict and value and set(map(type, value.values())) == _FLOATS:
+            lines.append(f"{head} {_flow_text(value)}")  # a table's row, the bulk of a network
+            continue
         if _nested_mapping(value):
             lines.append(head)
             _mapping(value, indent + 2, lines)
@@ -114,26 +118,43 @@ def _flow(data: dict) -> str:
 
 def _flow_text(data: dict) -> str:
     keys = tuple(data)
-    shown = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
-    if shown is None:
-        shown = tuple(_text(str(key), flow=True) for key in keys)
+    template = _FLOW_KEYS.get(keys)  # a table's rows share their keys: each set written once
+    if template is None:
+        # "{a: %s, b: %s}": a row is then one formatting, not a text per cell
+        template = "{" + ", ".join(_text(str(key), flow=True).replace("%", "%%") + ": %s" for key in keys) + "}"
         if len(_FLOW_KEYS) < 10_000:
-            _FLOW_KEYS[keys] = shown
-    values = list(data.values())
+            _FLOW_KEYS[keys] = template
+    values = tuple(data.values())
     if set(map(type, values)) == _FLOATS:
-        numbers = list(map(repr, values))
-        written = "".join(numbers)
-        if "e" in written or "n" in written:  # an exponent, inf or nan: as _scalar writes them
-            numbers = [_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)]
+        numbers = tuple(map(_NUMBER_TEXTS.get, values))  # a table's numbers repeat: each written once
+        if None in numbers or ("0.0" in numbers and min(map(math.copysign, itertools.repeat(1.0), values)) < 0):
+            # a number not written yet, or a -0.0 (which the cache, finding 0.0, would write as 0.0)
+            numbers = _float_texts(values)
     else:
-        numbers = [repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
-                   for v in values]
-    return "{" + ", ".join([f"{key}: {number}" for key, number in zip(shown, numbers)]) + "}"
+        numbers = tuple([repr(v) if type(v) is float and "e" not in repr(v) and "n" not in repr(v) else _scalar(v)
+                         for v in values])
+    return template % numbers
+
+
+def _float_texts(values: tuple[float, ...]) -> tuple[str, ...]:
+    """Floats as :func:`_scalar` writes them, each text kept for the next row that holds the same
+    number, unless the row may hold a -0.0 (equal to 0.0 as a key: the cache holds 0.0's text)."""
+    numbers = list(map(repr, values))
+    written = "".join(numbers)
+    if "e" in written or "n" in written:  # an exponent, inf or nan: as _scalar writes them
+        numbers = [_scalar(v) if "e" in n or "n" in n else n for v, n in zip(values, numbers)]
+    if 0.0 not in values or min(map(math.copysign, itertools.repeat(1.0), values)) > 0:
+        if len(_NUMBER_TEXTS) > 1 << 17:
+            _NUMBER_TEXTS.clear()
+            _NUMBER_TEXTS[0.0] = "0.0"
+        _NUMBER_TEXTS.update(zip(values, numbers))
+    return tuple(numbers)
 
 
 _FLOATS = {float}
+_NUMBER_TEXTS: dict[float, str] = {0.0: "0.0"}
 _FLOW_ROWS: dict[tuple, str] = {}
-_FLOW_KEYS: dict[tuple, tuple[str, ...]] = {}  # a table's states, written once each
+_FLOW_KEYS: dict[tuple, str] = {}  # a table's states, written once each: the row's template
 
 
 def _scalar(value: Any) -> str:

@@ -263,8 +263,10 @@ def _plain_numbers(value: dict, states: tuple[str, ...]) -> dict[str, Prob] | No
     if 0.0 in cells and min(map(math.copysign, itertools.repeat(1.0), cells)) < 0:
         # -0.0, which the cache cannot tell from its 0.0 (equal keys), written apart
         return {key: (_EXACT.get(v) or _exact(v)) if v else Prob(v, v, scalar_text(v)) for key, v in value.items()}
-    known_prob = _EXACT.get
-    return {key: known_prob(v) or _exact(v) for key, v in value.items()}
+    found = list(map(_EXACT.get, cells))  # in C: a cell a dictionary look-up
+    if not all(found):  # (a Prob is true, a miss None)
+        found = [p or _exact(v) for p, v in zip(found, cells)]
+    return dict(zip(value, found))
 
 
 def _exact(number: float) -> Prob:

@@ -56,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 _DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+(?:[eE][-+][0-9]+)?")  # a table's numbers
+_UNSIGNED_DECIMAL = r"[0-9]+\.[0-9]+(?:[eE][-+][0-9]+)?"  # those that _DECIMAL matches, unsigned
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 MAX_ALIAS_EXPANSIONS = 10_000  # *alias uses; a "billion laughs" document needs billions
@@ -90,16 +91,23 @@ def located(data: Any, file: str) -> Any:
     block_yaml reads from one text do."""
     at = Location(file)
     rows: dict[tuple, LocDict] = {}
+    seen: dict[int, LocDict] = {}  # a row given twice (one mapping object): converted once
 
     def convert(value: Any) -> Any:
         if isinstance(value, dict):
+            found = seen.get(id(value))
+            if found is not None:
+                return found
             cells = float_row_key(value)
             if cells is not None:  # a prior or a table's row
                 found = rows.get(cells)  # rows alike are one mapping: their locations are alike too
                 if found is None:
-                    found = rows[cells] = LocDict(zip(map(scalar_text, value), value.values()))
+                    # state names are text already (scalar_text gives a str back as it is)
+                    found = rows[cells] = (LocDict(value) if set(map(type, value)) == _STRS
+                                           else LocDict(zip(map(scalar_text, value), value.values())))
                     found.flow_row = FlowRow(tuple(found), tuple(found.values()))
                     found.location, found.key_locations = at, {}
+                seen[id(value)] = found  # (the data outlives this call: its ids are not reused)
                 return found
             found = LocDict((scalar_text(k), convert(v)) for k, v in value.items())
             found.location, found.key_locations = at, {}
@@ -114,6 +122,7 @@ def located(data: Any, file: str) -> Any:
 
 
 _FLOATS = {float}
+_STRS = {str}
 
 
 def float_row_key(row: dict) -> tuple | None:
@@ -196,6 +205,7 @@ def _read_plain(text: str, file: str) -> Any:
         return found
 
     scalar.cache = values  # type: ignore[attr-defined]  # block_yaml looks texts up here first
+    scalar.decimal = _UNSIGNED_DECIMAL  # type: ignore[attr-defined]  # and reads a row of these at once
 
     def flow(raw: str, line: int) -> Any:
         import yaml
