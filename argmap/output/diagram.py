@@ -323,7 +323,8 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
         kinds_used.add(relation.kind)
         # the strength is the arrow's label, which dot lays out as a box of its own beside the
         # line, never over another box or label (a head label, placed after the layout, landed on
-        # both); in a fitted map an xlabel, which Graphviz places where it overlaps nothing
+        # both); in a fitted map an xlabel, which argmap then puts beside its own arrow, on no
+        # box or other label (argmap.output.fit.lay_out)
         label = _strength_label(relation.kind, relation.strength, look)
         edge = _edge_look(relation.kind, look, evidence=False)
         if fit is not None:
@@ -341,23 +342,10 @@ def build_graph(beliefs: Beliefs, *, style: str = "paper", evidence: str = "summ
     key_rows = _legend(graph, model, look, kinds_used, evidence_kinds, evidence, above=evidence_nodes + roots,
                        width=fit.points if fit else None)
     if fit is not None and system_dot() is not None:
-        from argmap.output.fit import drawn_size, place
+        from argmap.output.fit import lay_out
 
-        base = graph
-        # an arrow's label can stick out past the page's edge (the arrows cannot, see place):
-        # lay the map out again that much narrower, a few times at most
-        spare = 0.0
-        for _ in range(_FIT_ATTEMPTS):
-            graph = base.copy()
-            place(graph, model, tops, evidence_nodes, key_rows, fit.points - spare, fold=fit.points)
-            over = drawn_size(graph.source)[0] - fit.points
-            if over <= 0:
-                break
-            spare += over + 1
+        graph = lay_out(graph, model, tops, evidence_nodes, key_rows, fit.points)
     return graph
-
-
-_FIT_ATTEMPTS = 4  # layouts tried for a fitted map before it is shrunk to the width
 
 
 def top_claims(model: Model) -> list[str]:

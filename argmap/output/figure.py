@@ -16,7 +16,7 @@ import attrs
 from argmap.errors import ArgmapError, Location
 from argmap.model import Model
 
-__all__ = ["FONT_CANDIDATES", "MIN_TEXT_PT", "Width", "layers", "parse_width", "resolve_font"]
+__all__ = ["FONT_CANDIDATES", "MIN_TEXT_PT", "Width", "layers", "packings", "parse_width", "resolve_font"]
 
 MIN_TEXT_PT = 7.0  # the smallest text a journal accepts in a printed figure
 
@@ -96,6 +96,17 @@ def layers(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: M
            capacity: float, gap: float, *, top: Sequence[str] = (),
            downstream: Collection[str] | None = None, crown: Collection[str] = (),
            heights: Mapping[str, float] | None = None, spacing: float = 0.0) -> dict[str, int]:
+    """The lowest of :func:`packings` (see there)."""
+    found = packings(nodes, parents, widths, capacity, gap, top=top, downstream=downstream, crown=crown,
+                     heights=heights, spacing=spacing, keep=1)
+    return found[0] if found else {}
+
+
+def packings(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: Mapping[str, float],
+             capacity: float, gap: float, *, top: Sequence[str] = (),
+             downstream: Collection[str] | None = None, crown: Collection[str] = (),
+             heights: Mapping[str, float] | None = None, spacing: float = 0.0, keep: int = 1,
+             slack: float = 0.0) -> list[dict[str, int]]:
     """Each node's layer (0 at the bottom): a node sits below every node it bears on, a layer holds
     at most ``capacity`` points of nodes (``gap`` between two), so a wide rank is folded into
     several. Filled from the top down, so that a reason sits right under what it supports (short
@@ -105,7 +116,8 @@ def layers(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: M
     arrow pointing down. The layers are filled in several orders (the model's, the longest chain
     first, and both with their ties broken at random, seeded) and the lowest map is kept: with
     ``heights``, the sum of its layers' heights plus ``spacing`` between two, else the number of
-    layers, plus ``_SPAN_WEIGHT`` for each layer an arrow spans."""
+    layers, plus ``_SPAN_WEIGHT`` for each layer an arrow spans. Returns the ``keep`` lowest
+    different packings (the lowest first) whose score is within ``slack`` of the lowest's."""
     top_set = set(top)
     if downstream is None:
         downstream = _descendants(top_set, nodes, parents) - top_set
@@ -138,18 +150,19 @@ def layers(nodes: Sequence[str], parents: Mapping[str, Sequence[str]], widths: M
     for k in range(min(_SHUFFLES, _PLACEMENTS // max(len(nodes), 1))):
         tie = {n: shuffle.random() for n in nodes}
         orders.append({n: (n not in top_set, -depth(n) if k % 2 else 0, tie[n]) for n in nodes})
-    best: tuple[tuple[float, float], dict[str, int]] | None = None
-    for rank in orders:
+    scored: dict[tuple[tuple[str, int], ...], tuple[tuple[float, float, int], dict[str, int]]] = {}
+    for k, rank in enumerate(orders):
         placed = _fill(nodes, above, widths, capacity, gap, rank, top_set | set(crown), bool(top_set))
         rows: dict[int, float] = {}
         for n, layer in placed.items():
             rows[layer] = max(rows.get(layer, 0.0), heights[n] if heights else 1.0)
         tall = sum(rows.values()) + spacing * (len(rows) - 1)
         span = sum(abs(placed[n] - placed[a]) for n in nodes for a in above[n])
-        score = tall + _SPAN_WEIGHT * span
-        if best is None or (score, span) < best[0]:
-            best = ((score, span), placed)
-    return best[1] if best else {}
+        same = tuple(sorted(placed.items()))
+        if same not in scored:  # the first order that gives a packing names it (ties: the earlier order)
+            scored[same] = ((tall + _SPAN_WEIGHT * span, span, k), placed)
+    ranked = sorted(scored.values(), key=lambda found: found[0])
+    return [placed for score, placed in ranked[:keep] if score[0] <= ranked[0][0][0] + slack]
 
 
 _SHUFFLES = 48  # fill orders tried besides the model's and the longest chain's

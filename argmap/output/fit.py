@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from argmap.output.figure import MIN_TEXT_PT, Width, downstream_of, layers, system_dot
+from argmap.output.figure import MIN_TEXT_PT, Width, downstream_of, packings, system_dot
+from argmap.output.geometry import Box, arrows, crossings, label_box, place_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
 
     from argmap.model import Model
 
-__all__ = ["fit_to_width", "measure", "place"]
+__all__ = ["fit_to_width", "lay_out", "measure", "place"]
 
 _PAD_Y = 0.05  # inches above and below the drawing
 
@@ -129,6 +131,9 @@ _LABEL_GAP = 30.0  # points at most between two boxes of a row with room to spar
 _MIN_GAP = 4 * 2.0  # points: the least gap, room for an arrow and neato's margin (esep) on each side
 _RANKSEP = 24.0  # points between two layers: room for the arrow's head and its label
 _WALL = 1.0  # points: the width of the invisible wall at each edge of the page
+# neato's arrows as straight pieces bent round the boxes: on the shipped case and the 36-claim
+# model they cross a third to a half as often as its curves (measured, docs/diagrams.md)
+_SPLINES = "polyline"
 _ESEP = 2.0  # points neato keeps between an arrow and a box (its esep)
 # points kept free at the left and right edge: the wall, neato's margin round it and round the
 # box, and a point between them, so that no box touches the wall (neato would then draw every
@@ -138,14 +143,17 @@ _KEY_MARGIN = 4.0  # points kept free at the edges beside the key (under the wal
 
 
 def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_nodes: Sequence[str],
-          key_entries: Sequence[Sequence[str]], width: float, fold: float | None = None) -> dict[str, tuple[float, float]]:
+          key_entries: Sequence[Sequence[str]], width: float, fold: float | None = None,
+          pick: int = 0) -> dict[str, tuple[float, float]] | None:
     """Pin every node of ``graph`` so that the map is at most ``width`` points wide: claims (and
     evidence boxes) in layers that each fit the width, hypotheses on top, each layer ordered by
     where ``dot`` puts it (fewer crossings) and as near dot's x as fits; the key in rows under the
     map. Graphviz's ``neato`` then only routes the arrows around the boxes, between two invisible
     walls at the page's edges. The layers are filled for ``fold`` points (default ``width``): a
     map laid out again a little narrower keeps its layers while each still fits with its gaps
-    closed up. Returns the positions."""
+    closed up. ``pick`` takes the pick-th lowest packing of the layers instead of the lowest
+    (None when there are not that many within ``_PACKING_SLACK`` of the lowest). Returns the
+    positions."""
     _, _, sizes = measure(graph.source, heights=True)
     targets: dict[str, list[str]] = {}
     for node in evidence_nodes:
@@ -166,9 +174,13 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
              and not any(cid in other.parents for other in model.claims.values())]
     widths = {n: sizes[n][0] for n in order}
 
-    def fold_into(room: float) -> list[list[str]]:
-        placed = layers(order, parents, widths, room, _GAP, top=list(tops), downstream=downstream_of(model, list(tops)),
-                        crown=crown, heights={n: sizes[n][1] for n in order}, spacing=_RANKSEP)
+    def fold_into(room: float) -> list[list[str]] | None:
+        found = packings(order, parents, widths, room, _GAP, top=list(tops), downstream=downstream_of(model, list(tops)),
+                         crown=crown, heights={n: sizes[n][1] for n in order}, spacing=_RANKSEP, keep=pick + 1,
+                         slack=_PACKING_SLACK)
+        if len(found) <= pick:
+            return None
+        placed = found[pick]
         rows: list[list[str]] = [[] for _ in range(max(placed.values(), default=-1) + 1)]
         for node in order:
             rows[placed[node]].append(node)
@@ -178,8 +190,10 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
     rows = fold_into((fold or width) - 2 * _MARGIN)
     # the layers filled for a wider page, when each still fits with its gaps closed up; else
     # filled again (a box touching another or a wall makes neato draw every arrow straight)
-    if any(sum(widths[n] for n in row) + _MIN_GAP * (len(row) - 1) > room for row in rows):
+    if rows is not None and any(sum(widths[n] for n in row) + _MIN_GAP * (len(row) - 1) > room for row in rows):
         rows = fold_into(room)
+    if rows is None:
+        return None
     xs = _spread(rows, _dot_order(graph.source, rows), widths, _MARGIN, width - _MARGIN)
     positions: dict[str, tuple[float, float]] = {}
     # the key: entries packed into rows as wide as the page, top row first
@@ -224,9 +238,14 @@ def place(graph: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_n
     for name, x in (("page__left", _WALL / 2), ("page__right", width - _WALL / 2)):
         graph.node(name, label="", shape="box", style="invis", fixedsize="true", width=f"{_WALL / 72:.4f}",
                    height=f"{(top - bottom) / 72:.4f}", pos=f"{x:.2f},{(top + bottom) / 2:.2f}!")
-    graph.attr(layout="neato", inputscale="72", splines="true", overlap="true", sep="+4", esep=f"+{_ESEP:g}",
+    graph.attr(layout="neato", inputscale="72", splines=_SPLINES, overlap="true", sep="+4", esep=f"+{_ESEP:g}",
                mode="major", maxiter="0", notranslate="true", forcelabels="true")
     return positions
+
+
+# points of height (and arrow length, see figure.packings) a packing other than the lowest may
+# add to be tried
+_PACKING_SLACK = 72.0
 
 
 _SAMPLE = 24.0  # points: the length of a line sample in the key
@@ -263,6 +282,140 @@ def _bounds(source: str) -> tuple[float, float, float, float]:
     return left, bottom, right, top
 
 
+def lay_out(base: graphviz.Digraph, model: Model, tops: Sequence[str], evidence_nodes: Sequence[str],
+            key_entries: Sequence[Sequence[str]], width: float) -> graphviz.Digraph:
+    """A copy of ``base`` with its nodes pinned (:func:`place`) so that it fits ``width`` points,
+    the arrows routed by ``neato`` and each strength put beside its own arrow
+    (:func:`argmap.output.geometry.place_labels`); the drawing then only paints that layout
+    (``nop2``). neato's routing swings with small changes (it is chaotic), so for a small map
+    the few lowest packings of its layers are each laid out and the one with the fewest
+    crossings (and labels left where Graphviz put them) is kept, no taller than a page (or than
+    the lowest packing, when that is taller)."""
+    small = len(model.claims) + len(evidence_nodes) <= _SMALL_MAP
+    best: tuple[tuple[bool, float, float], graphviz.Digraph] | None = None
+    lowest = 0.0
+    for pick in range(_PACKINGS if small else 1):
+        # an arrow or a box past the page's edge (neato keeps them inside the walls, see place;
+        # a label the walls do not hold, when it has no place beside its arrow): lay the map
+        # out again that much narrower, a few times at most
+        spare = 0.0
+        for _ in range(_FIT_ATTEMPTS):
+            graph = base.copy()
+            positions = place(graph, model, tops, evidence_nodes, key_entries, width - spare, fold=width, pick=pick)
+            if positions is None:
+                return best[1] if best else graph
+            crossed, unplaced, (low, high, tall) = _labelled(graph, positions, width)
+            if high - low <= width + 0.01:
+                break
+            spare += high - low - width + 1
+        if not small:
+            return graph
+        lowest = lowest or tall
+        # (the drawing measured here is a few points lower than Graphviz's bounding box)
+        if pick and tall + _HEIGHT_SLACK > max(_PAGE_HEIGHT - 2 * _PAD_Y * 72, lowest + _HEIGHT_SLACK):
+            continue
+        score = (high - low > width + 0.01, crossed + _COVER_WEIGHT * unplaced, tall)
+        if best is None or score < best[0]:
+            best = (score, graph)
+    return best[1] if best else base
+
+
+def _labelled(graph: graphviz.Digraph, positions: dict[str, tuple[float, float]],
+              width: float) -> tuple[int, int, tuple[float, float, float]]:
+    """Route ``graph``'s arrows with neato and pin each edge's line and label (``place_labels``)
+    in its source, drawn from then on with ``nop2``: (crossings, labels left where Graphviz put
+    them, (left, right, height) of the drawing). ``positions`` are where ``place`` pinned the
+    nodes (neato moves the whole drawing; its lines are moved back)."""
+    layout = json.loads(_dot(graph.source, "json"))
+    dx = dy = 0.0
+    for o in layout.get("objects", []):
+        if o.get("name") in positions and "pos" in o:
+            x, y = (float(v) for v in o["pos"].split(","))
+            dx, dy = positions[o["name"]][0] - x, positions[o["name"]][1] - y
+            break
+    title = label_box(layout.get("_ldraw_", []))
+    obstacles = [title] if title else []
+    spots = place_labels(layout, obstacles, _WALL - dx, width - _WALL - dx)
+    names = {o["_gvid"]: o["name"] for o in layout.get("objects", [])}
+    # Graphviz lists the edges tail by tail, not as written: match them by their ends (and, for
+    # two between the same boxes, in order)
+    written: dict[tuple[str, str], list[int]] = {}
+    for k, line in enumerate(graph.body):
+        if match := _EDGE_LINE.match(line):
+            written.setdefault((_unquote(match[1]), _unquote(match[2])), []).append(k)
+    edges = layout.get("edges", [])
+    if sum(map(len, written.values())) != len(edges):  # the source is not as written here: leave it to neato
+        return crossings(layout), len(edges), _extent(layout, [])
+    placed: list[Box] = []
+    unplaced = 0
+    for index, edge in enumerate(edges):
+        k = written[names[edge["tail"]], names[edge["head"]]].pop(0)
+        pins = f'pos="{_moved(edge["pos"], dx, dy)}"' if "pos" in edge else ""
+        if index in spots:
+            x, y = spots[index]
+            pins += f' xlp="{x + dx:.2f},{y + dy:.2f}"'
+            box = label_box(edge.get("_xldraw_", []))
+            if box is not None:
+                w, h = box[2] - box[0], box[3] - box[1]
+                placed.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+        elif "xlabel" in edge:
+            unplaced += 1
+            box = label_box(edge.get("_xldraw_", []))
+            if box is not None:
+                placed.append(box)
+        graph.body[k] = graph.body[k].rstrip("\n") + f" [{pins}]\n"
+    graph.attr(layout="nop2")
+    return crossings(layout), unplaced, _extent(layout, placed + obstacles)
+
+
+_EDGE_LINE = re.compile(r"^\t+(\w+|\"(?:[^\"\\]|\\.)*\") -> (\w+|\"(?:[^\"\\]|\\.)*\")(?: \[|\n|$)")
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('\\"', '"') if name.startswith('"') else name
+
+
+def _moved(spline: str, dx: float, dy: float) -> str:
+    """An edge's ``pos`` (points, with its ``e,``/``s,`` ends) moved by (dx, dy)."""
+    out = []
+    for point in spline.split():
+        lead = point[:2] if point[0] in "es" and point[1] == "," else ""
+        x, y = (float(v) for v in point[len(lead):].split(","))
+        out.append(f"{lead}{x + dx:.2f},{y + dy:.2f}")
+    return " ".join(out)
+
+
+def _extent(layout: dict[str, Any], labels: Sequence[Box]) -> tuple[float, float, float]:
+    """(left, right, height) of what is drawn: boxes (the walls too), arrows and ``labels``."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for box in [*_all_boxes(layout), *labels]:
+        xs += [box[0], box[2]]
+        ys += [box[1], box[3]]
+    for arrow in arrows(layout):
+        xs += [p[0] for p in arrow.line]
+        ys += [p[1] for p in arrow.line]
+    return (min(xs), max(xs), max(ys) - min(ys)) if xs else (0.0, 0.0, 0.0)
+
+
+def _all_boxes(layout: dict[str, Any]) -> list[Box]:
+    """Every node's box, the invisible walls' too."""
+    found = []
+    for o in layout.get("objects", []):
+        if "pos" in o and "width" in o:
+            x, y = (float(v) for v in o["pos"].split(","))
+            w, h = float(o["width"]) * 36, float(o["height"]) * 36
+            found.append((x - w, y - h, x + w, y + h))
+    return found
+
+
+_FIT_ATTEMPTS = 4  # layouts tried for a packing before the map is shrunk to the width
+_PACKINGS = 3  # packings of a small map laid out, the lowest and the next ones
+_SMALL_MAP = 24  # claims and evidence boxes at most in a map whose packings are compared
+_COVER_WEIGHT = 3.0  # a label left where Graphviz put it counts as this many crossings
+_HEIGHT_SLACK = 4.0  # points
+
+
 def fit_to_width(graph: graphviz.Digraph, width: Width, *, warn: Callable[[str], Any] | None = None) -> graphviz.Digraph:
     """Centre the laid-out map on a page exactly ``width`` wide; when it is wider, shrink it to the
     width and say (through ``warn``) how small its text then is and what would help."""
@@ -280,3 +433,4 @@ def fit_to_width(graph: graphviz.Digraph, width: Width, *, warn: Callable[[str],
              f"it is shrunk to fit, so its smallest text is {MIN_TEXT_PT * factor:.1f} pt. Give long claims a "
              "short label:, draw --evidence none (or summary), or split the argument into two figures")
     return graph
+
