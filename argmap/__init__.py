@@ -22,10 +22,11 @@ try:
     from argmap import model as _model
     from argmap.errors import ArgmapError, Location, Problem
     from argmap.model import Claim, EvidenceDate, EvidenceItem, Model, Prob, Source
-except KeyboardInterrupt:
-    if sys.argv[:1] == ["-m"]:  # `python -m argmap` stopped while this package imports (runpy's argv)
-        sys.stderr.write("\nargmap: interrupted\n")
-        raise SystemExit(130) from None
+except (KeyboardInterrupt, RuntimeError) as _stopped:
+    from argmap._interrupt import exit_interrupted, interrupted
+
+    if sys.argv[:1] == ["-m"] and interrupted(_stopped):  # `python -m argmap` stopped while this imports
+        exit_interrupted("\nargmap: interrupted\n")
     raise
 
 __version__ = "0.1.0"

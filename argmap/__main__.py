@@ -6,6 +6,9 @@ try:  # Ctrl-C while the imports run: one line and 130, as in the commands thems
     from argmap.cli import run
 
     run()
-except KeyboardInterrupt:
-    sys.stderr.write("\nargmap: interrupted\n")
-    sys.exit(130)
+except (KeyboardInterrupt, RuntimeError) as exc:
+    from argmap._interrupt import exit_interrupted, interrupted
+
+    if not interrupted(exc):
+        raise
+    exit_interrupted("\nargmap: interrupted\n")

@@ -42,6 +42,13 @@ class _Group(click.Group):
         except KeyboardInterrupt:  # click would print "Aborted!" and exit 1, the code for a bug
             status("\nargmap: interrupted")
             ctx.exit(130)
+        except Exception as exc:
+            from argmap._interrupt import interrupted
+
+            if not interrupted(exc):
+                raise
+            status("\nargmap: interrupted")
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,11 +65,15 @@ def run() -> None:
 
     try:
         main()
-    except SystemExit:
+    except SystemExit as done:
         # The command has finished and written its outputs. A Ctrl-C during the interpreter's
         # shutdown would kill the process by signal (Python restores the default handler there,
         # but keeps an ignored one), turning a finished run into a failed one.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if done.code == 130:
+            from argmap._interrupt import exit_interrupted
+
+            exit_interrupted()
         raise
 
 

@@ -537,3 +537,19 @@ def test_ctrl_c_exits_130_with_one_line(project):
             continue  # finished before the signal, or it came before Python itself had started
         assert process.returncode == 130, (delay, err)
         assert "Traceback" not in err and err.strip() == "argmap: interrupted", (delay, err)
+
+
+def test_a_ctrl_c_during_class_creation_is_still_an_interrupt():
+    """Python 3.11 wraps an exception raised in __set_name__ (a Ctrl-C while matplotlib's
+    classes were being made, seen in a run) in a RuntimeError: argmap still reads it as Ctrl-C."""
+    from argmap._interrupt import interrupted
+
+    class Descriptor:
+        def __set_name__(self, owner, name):
+            raise KeyboardInterrupt
+
+    try:
+        type("Made", (), {"field": Descriptor()})
+    except BaseException as exc:  # RuntimeError on 3.11, the KeyboardInterrupt itself on 3.12+
+        caught = exc
+    assert interrupted(caught) and not interrupted(RuntimeError("a bug")) and not interrupted(None)

@@ -14,7 +14,8 @@ from conftest import ROOT
 PACKAGE = os.path.join(ROOT, "argmap")
 #: stages in pipeline order; the ground is the data model every stage may use
 STAGES = ("ground", "loader", "engine", "analysis", "output", "interop", "verify", "workflow", "top")
-GROUND = {"argmap.model", "argmap.errors", "argmap.scales", "argmap._io", "argmap._text", "argmap._results", "argmap._output", "argmap._files", "argmap._limits", "argmap._terminal", "argmap._progress"}
+GROUND = {"argmap.model", "argmap.errors", "argmap.scales", "argmap._io", "argmap._text", "argmap._results", "argmap._output", "argmap._files", "argmap._limits", "argmap._terminal", "argmap._progress",
+          "argmap._interrupt"}
 TOP = {"argmap", "argmap.cli", "argmap.__main__", "argmap.testing", "argmap.api"}
 
 
