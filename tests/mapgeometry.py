@@ -1,12 +1,16 @@
 """A laid-out map (Graphviz's JSON output) → what a reader sees go wrong: arrows that cross,
-labels that overlap each other or a box. Independent of argmap's layout code: it reads only
-dot's own coordinates."""
+labels that overlap each other or a box, counted from Graphviz's own coordinates (only the
+reading of its splines and label grounds is argmap's)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 from typing import Any
+
+# reading Graphviz's drawing (its splines, a label's ground) is shared with the layout code; the
+# counting below is this module's own, so the tests do not take the layout's word for its quality
+from argmap.output.geometry import label_box, polyline
 
 Box = tuple[float, float, float, float]  # left, bottom, right, top in points
 Polyline = list[tuple[float, float]]
@@ -34,18 +38,6 @@ def node_boxes(layout: dict[str, Any]) -> dict[str, Box]:
     return boxes
 
 
-def _bezier(points: list[tuple[float, float]], steps: int = 8) -> Polyline:
-    """A B-spline of cubic Bézier pieces (dot's pos) → a polyline through it."""
-    out: Polyline = [points[0]]
-    for k in range(0, len(points) - 3, 3):
-        p0, p1, p2, p3 = points[k:k + 4]
-        for s in range(1, steps + 1):
-            t = s / steps
-            a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t ** 3
-            out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
-    return out
-
-
 def edges(layout: dict[str, Any]) -> list[tuple[str, str, Polyline]]:
     """Every visible edge between two visible nodes: (tail, head, its line as a polyline)."""
     names = {obj["_gvid"]: obj["name"] for obj in layout.get("objects", [])}
@@ -56,7 +48,7 @@ def edges(layout: dict[str, Any]) -> list[tuple[str, str, Polyline]]:
         if not _visible(edge) or "pos" not in edge or tail not in shown or head not in shown:
             continue
         points = [tuple(float(v) for v in p.split(",")) for p in edge["pos"].split() if not p[0] in "es"]
-        out.append((tail, head, _bezier(points)))
+        out.append((tail, head, polyline(points)))
     return out
 
 
@@ -80,36 +72,13 @@ def crossings(layout: dict[str, Any], *, key: bool = False) -> int:
     return count
 
 
-def _op_box(ops: list[dict[str, Any]]) -> Box | None:
-    """The box a label's drawing operations cover (its white ground, else its text)."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for op in ops:
-        if op.get("op") in ("P", "p"):
-            xs += [p[0] for p in op["points"]]
-            ys += [p[1] for p in op["points"]]
-    if xs:
-        return min(xs), min(ys), max(xs), max(ys)
-    size = 14.0
-    for op in ops:
-        if op.get("op") == "F":
-            size = float(op["size"])
-        if op.get("op") == "T":
-            x, y = op["pt"]
-            w = float(op["width"])
-            left = {"l": x, "r": x - w}.get(op["align"], x - w / 2)
-            xs += [left, left + w]
-            ys += [y - 0.25 * size, y + 0.8 * size]
-    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
-
-
 def label_boxes(layout: dict[str, Any]) -> list[tuple[str, Box]]:
     """Each edge label's box: ('tail->head', box), head and tail labels too."""
     names = {obj["_gvid"]: obj["name"] for obj in layout.get("objects", [])}
     out = []
     for edge in layout.get("edges", []):
         for field in ("_ldraw_", "_hldraw_", "_tldraw_", "_xldraw_"):
-            box = _op_box(edge.get(field, []))
+            box = label_box(edge.get(field, []))
             if box is not None:
                 out.append((f"{names[edge['tail']]}->{names[edge['head']]}", box))
     return out
