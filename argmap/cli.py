@@ -39,10 +39,9 @@ class _Group(click.Group):
             count = len(exc.problems)
             status(f"argmap: {count} problem{'s' if count != 1 else ''} found")
             ctx.exit(2)
-        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1, the code for a bug
-            status("\nargmap: interrupted")
-            ctx.exit(130)
-        except Exception as exc:
+        except (KeyboardInterrupt, Exception) as exc:
+            # a Ctrl-C (click would print "Aborted!" and exit 1, the code for a bug), also one that
+            # Python wrapped in a RuntimeError while a class was being made (an import)
             from argmap._interrupt import interrupted
 
             if not interrupted(exc):
@@ -525,11 +524,9 @@ def _say_fixed(claim: str, fixed, fmt: str, command: str, output: str | None) ->
 
 
 def _sensitivity_table(model, analysis, top: int, carlo) -> str:
-    from argmap.analysis.sensitivity import SENSITIVITY_HEAD
-
-    import textwrap
-
     from argmap._terminal import terminal_width
+    from argmap._text import prose
+    from argmap.analysis.sensitivity import SENSITIVITY_HEAD
 
     width = terminal_width()
     wanted, base = analysis.target, analysis.posterior
@@ -537,7 +534,7 @@ def _sensitivity_table(model, analysis, top: int, carlo) -> str:
             + f": posterior {base:.3f}; conclusion: {analysis.conclusion}",
             f"{plural(len(analysis), 'input')}; each moved across its range (its word, its written [low, high], or for a "
             f"bare number ±{model.uncertainty:g} log-odds, the model's uncertainty)"]
-    lines = [line for text in head for line in textwrap.wrap(text, width, break_long_words=False)] + [""]
+    lines = prose(head, width) + [""]
     # narrow terminal: where each input is written goes under its row, long names wrap
     lines += text_table(SENSITIVITY_HEAD, [r.cells() for r in analysis.results[:top]], width=width, wrap={0},
                         below={SENSITIVITY_HEAD.index("written at")})
@@ -950,11 +947,6 @@ def _comparison_table(result, top: int) -> list[str]:
     lines = prose([f"{len(result.models)} models, " + (f"evidence dated up to {result.as_of}" if result.as_of
                                                         else "all evidence")
                    + f"; {len(result.shared)} shared claims, largest difference first"], width)
-    names = list(result.models)
-    if sum(len(name) + 2 for name in names) + 32 > width:  # long paths: numbered columns, named above
-        lines += [f"model {k}: {name}" for k, name in enumerate(names, 1)]
-        names = [f"model {k}" for k in range(1, len(names) + 1)]
-    lines.append("")
     rows = []
     for c in result.shared[:top]:
         shown = ("true",) if c.states == ("true", "false") else c.states
@@ -962,6 +954,11 @@ def _comparison_table(result, top: int) -> list[str]:
             name = c.id if s == "true" else f"{c.id}={s}"
             rows.append((name, *(f"{p[s]:.3f}" for p in c.posteriors),
                          f"{max(p[s] for p in c.posteriors) - min(p[s] for p in c.posteriors):.3f}"))
+    names = list(result.models)
+    if len(text_table(("claim", *names, "difference"), rows)[1]) > width:  # long paths: numbered, named above
+        lines += [f"model {k}: {name}" for k, name in enumerate(names, 1)]
+        names = [f"model {k}" for k in range(1, len(names) + 1)]
+    lines.append("")
     lines += text_table(("claim", *names, "difference"), rows, width=width)
     multi = [c for c in result.shared if c.pairs]
     if multi:

@@ -4,7 +4,6 @@ plain-text tables for the terminal (``update`` and ``weigh``)."""
 from __future__ import annotations
 
 import math
-import textwrap
 from typing import TYPE_CHECKING
 
 from argmap._results import format_decibels, odds_text, states_text
@@ -34,8 +33,8 @@ def beliefs_pairwise_lines(beliefs, width: int | None = None) -> list[str]:
 
         pairs = comparisons(beliefs)
     if pairs:
-        lines += ["", *textwrap.wrap("rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
-                                     "prior odds), by the claim or the accounts they are states of", width)]
+        lines += ["", *prose(["rivals compared in pairs (odds of a against b; Bayes factor = posterior odds / "
+                              "prior odds), by the claim or the accounts they are states of"], width)]
         for of in dict.fromkeys(c.of for c in pairs):  # one table per claim: no column repeating its name
             rows = [(c.a, c.b, odds_text(c.prior_odds), odds_text(c.posterior_odds), odds_text(c.bayes_factor),
                      format_decibels(c.decibels)) for c in pairs if c.of == of]
