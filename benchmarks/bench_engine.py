@@ -41,6 +41,7 @@ sys.path.insert(0, ROOT)
 
 from argmap.engine.compile import Network, Variable, from_pgmpy, to_pgmpy  # noqa: E402
 from argmap.engine.infer import calibrate, _TREES  # noqa: E402
+from bench_load import bnlearn_bif, bnlearn_path  # noqa: E402  (this folder: the script's own)
 
 
 def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -> float:
@@ -60,11 +61,9 @@ def median_time(run: Callable[[], object], repeats: int, budget: float = 60.0) -
 
 
 def bnlearn(name: str):
-    import pgmpy
     from pgmpy.readwrite import BIFReader
 
-    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", f"{name}.bif.gz")
-    with gzip.open(path, "rt") as handle:
+    with gzip.open(bnlearn_path(name), "rt") as handle:
         bn = BIFReader(string=handle.read()).get_model()
     for cpd in bn.get_cpds():
         cpd.normalize()
@@ -207,21 +206,6 @@ def bnlearn_names() -> list[str]:
     return [f[: -len(".bif.gz")] for f in files]
 
 
-def write_bif(name: str, folder: str) -> str:
-    """The bnlearn network ``name`` unpacked to ``folder/name.bif``."""
-    os.makedirs(folder, exist_ok=True)
-    bif = os.path.join(folder, f"{name}.bif")
-    with gzip.open(bnlearn_path(name), "rb") as handle, open(bif, "wb") as out:
-        out.write(handle.read())
-    return bif
-
-
-def bnlearn_path(name: str) -> str:
-    import pgmpy
-
-    return os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", f"{name}.bif.gz")
-
-
 def to_pyagrum_fast(network: Network):
     """As :func:`to_pyagrum`, each table filled in one call (pyAgrum's order: last parent slowest
     … first parent, then the child fastest — the reverse of its variable list)."""
@@ -342,11 +326,13 @@ def bnlearn_row(name: str, repeats: int, process: bool, scratch: str, budget: Bu
         # warm: the modules an import and a load use (argmap imports them on first use) and
         # pyAgrum's reader, run once on a small network (cancer), untimed — a cold first call would
         # time Python importing modules, not reading this network
-        warm_bif = write_bif("cancer", os.path.join(scratch, "warm"))
-        import_file(warm_bif, warm_bif[:-len(".bif")] + ".yaml", force=True)
-        argmap.load(warm_bif[:-len(".bif")] + ".yaml")
+        warm = os.path.join(scratch, "warm")
+        os.makedirs(warm, exist_ok=True)
+        warm_bif, warm_yaml = bnlearn_bif("cancer", warm), os.path.join(warm, "cancer.yaml")
+        import_file(warm_bif, warm_yaml, force=True)
+        argmap.load(warm_yaml)
         gum.loadBN(warm_bif)
-        bif = write_bif(name, scratch)
+        bif = bnlearn_bif(name, scratch)
         yaml_path = os.path.join(scratch, f"{name}.yaml")
         # medians, each run repeated until they add up to a quarter of a second (as below): a
         # small network's import takes milliseconds, a large one's seconds (then once)
@@ -732,7 +718,7 @@ def workload_sensitivity(quick: bool) -> tuple:
 def workload_cold_start(scratch: str) -> list[tuple[str, float, str, float]]:
     """Whole processes on small inputs, argmap against pyAgrum, medians of 9 (bytecode cached)."""
     model = os.path.join(ROOT, "models", "russia_china.yaml")
-    asia_bif = write_bif("asia", scratch)
+    asia_bif = bnlearn_bif("asia", scratch)
     asia_yaml = os.path.join(scratch, "asia.yaml")
     subprocess.run([sys.executable, "-m", "argmap", "import", asia_bif, "-o", asia_yaml, "--force"], check=True,
                    capture_output=True, env=process_env())

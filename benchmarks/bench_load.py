@@ -41,12 +41,17 @@ for n in bn.names():
 PROCESS_TIMEOUT = 600
 
 
-def bnlearn_bif(name: str, scratch: str) -> str:
+def bnlearn_path(name: str) -> str:
+    """The gzipped BIF of the bnlearn network ``name`` that pgmpy bundles."""
     import pgmpy
 
-    source = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", f"{name}.bif.gz")
+    return os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", f"{name}.bif.gz")
+
+
+def bnlearn_bif(name: str, scratch: str) -> str:
+    """The bnlearn network ``name`` unpacked to ``scratch/name.bif``."""
     bif = os.path.join(scratch, f"{name}.bif")
-    with gzip.open(source, "rb") as handle, open(bif, "wb") as out:
+    with gzip.open(bnlearn_path(name), "rb") as handle, open(bif, "wb") as out:
         out.write(handle.read())
     return bif
 
